@@ -1,0 +1,37 @@
+// Lint: typescript-eslint's recommended rules, plus the import boundaries that keep roles independent.
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+const roleBoundary = (role, others) => ({
+  files: [`server/${role}/**/*.ts`],
+  rules: {
+    // Roles talk only over HTTP (and edges through Redis): importing another role's code would couple their deploys.
+    'no-restricted-imports': ['error', { patterns: others.map((o) => ({ group: [`../${o}/*`, `../../${o}/*`], message: `${role}/ must not import ${o}/: roles talk over HTTP` })) }],
+  },
+});
+
+export default tseslint.config(
+  { ignores: ['node_modules/**', 'media/**', 'reports/**', 'bench/results/**', 'player/dist/**'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    languageOptions: { globals: { process: 'readonly', console: 'readonly', URL: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly', setInterval: 'readonly', clearInterval: 'readonly', Buffer: 'readonly', AbortController: 'readonly', AbortSignal: 'readonly', fetch: 'readonly', performance: 'readonly', TextEncoder: 'readonly', TextDecoder: 'readonly', document: 'readonly', window: 'readonly', navigator: 'readonly', queueMicrotask: 'readonly', structuredClone: 'readonly', setImmediate: 'readonly' } },
+    rules: {
+      // `any` switches the type checker off exactly where input is least trusted; take `unknown` and narrow.
+      '@typescript-eslint/no-explicit-any': 'error',
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      // Only config.ts (and the logger, before config exists) reads the environment: one place to see every setting.
+      'no-restricted-properties': ['error', { object: 'process', property: 'env', message: 'read settings through core/config.ts' }],
+    },
+  },
+  { files: ['server/core/config.ts', 'server/cli/**/*.ts', 'test/**/*.ts', 'bin/**/*.js', 'eslint.config.js'], rules: { 'no-restricted-properties': 'off' } },
+  {
+    files: ['server/core/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ group: ['../origin/*', '../edge/*', '../router/*', '../cli/*', '../../origin/*', '../../edge/*', '../../router/*', '../../cli/*'], message: 'core/ is shared by every role and imports none of them' }] }],
+    },
+  },
+  roleBoundary('origin', ['edge', 'router', 'cli']),
+  roleBoundary('edge', ['origin', 'router', 'cli']),
+  roleBoundary('router', ['origin', 'edge', 'cli']),
+);

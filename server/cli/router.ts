@@ -1,0 +1,5 @@
+// Placeholder until the command lands; replaced by its real module.
+export async function run(_argv: string[]): Promise<number> {
+  process.stderr.write('edgeline router: not available yet\n');
+  return 1;
+}

@@ -1,0 +1,101 @@
+// createApp(): the Express shell every role shares — request id, one log line per request, /healthz, /metrics, errors.
+import { randomUUID } from 'node:crypto';
+import express, { type Express, type NextFunction, type Request, type Response } from 'express';
+import { isAppError } from './errors.ts';
+import type { Logger } from './log.ts';
+import { requestKind, statusClass, type HttpMetrics } from './metrics.ts';
+
+export interface HealthReport {
+  /** false makes /healthz answer 503 (load balancers and the router take the node out). */
+  readonly ok: boolean;
+  readonly [detail: string]: unknown;
+}
+
+export interface AppShellOptions {
+  readonly role: string;
+  readonly logger: Logger;
+  readonly metrics: HttpMetrics;
+  readonly health?: () => Promise<HealthReport> | HealthReport;
+}
+
+declare module 'express-serve-static-core' {
+  interface Locals {
+    reqId?: string;
+  }
+}
+
+const REQ_ID = /^[A-Za-z0-9._-]{1,64}$/;
+
+export function createApp(opts: AppShellOptions): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  // Routes compute their own strong validators; Express's default hashes every body.
+  app.set('etag', false);
+  app.set('query parser', 'simple');
+
+  app.use((req: Request, res: Response, next: NextFunction) => {
+    const incoming = req.headers['x-request-id'];
+    const reqId = typeof incoming === 'string' && REQ_ID.test(incoming) ? incoming : randomUUID();
+    res.locals.reqId = reqId;
+    res.setHeader('X-Request-Id', reqId);
+    const started = process.hrtime.bigint();
+    res.on('finish', () => {
+      const kind = requestKind(req.path);
+      const ms = Number(process.hrtime.bigint() - started) / 1e6;
+      const bytes = Number(res.getHeader('content-length') ?? 0) || 0;
+      opts.metrics.requests.inc({ kind, status_class: statusClass(res.statusCode) });
+      if (req.method !== 'HEAD') opts.metrics.bytes.inc({ kind }, bytes);
+      opts.metrics.duration.observe({ kind }, ms / 1000);
+      opts.logger.info({ reqId, method: req.method, path: req.path, status: res.statusCode, bytes, ms: Math.round(ms * 10) / 10 }, 'request');
+    });
+    next();
+  });
+
+  app.get('/healthz', async (_req, res, next) => {
+    try {
+      const report = opts.health ? await opts.health() : { ok: true };
+      res.status(report.ok ? 200 : 503).set('Cache-Control', 'no-store').json({ role: opts.role, ...report });
+    } catch (err) {
+      next(err);
+    }
+  });
+
+  app.get('/metrics', async (_req, res, next) => {
+    try {
+      res.set('Content-Type', opts.metrics.registry.contentType).set('Cache-Control', 'no-store');
+      res.send(await opts.metrics.registry.metrics());
+    } catch (err) {
+      next(err);
+    }
+  });
+
+  return app;
+}
+
+/** Last handlers: JSON 404 for unknown paths, and the one place errors become responses. */
+export function finishApp(app: Express, logger: Logger): Express {
+  app.use((req: Request, res: Response) => {
+    res.status(404).set('Cache-Control', 'no-store').json({ error: 'NOT_FOUND', message: `no route for ${req.method} ${req.path}` });
+  });
+  app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
+    const reqId = res.locals.reqId;
+    if (isAppError(err)) {
+      if (err.status >= 500) logger.warn({ reqId, code: err.code, err }, err.message);
+      if (!res.headersSent) res.status(err.status).set('Cache-Control', 'no-store').json(err.toJSON());
+      else res.destroy();
+      return;
+    }
+    // Body-parser and similar errors carry a status; anything else is a bug.
+    const status = typeof (err as { status?: unknown }).status === 'number' ? (err as { status: number }).status : 500;
+    if (status >= 500) logger.error({ reqId, err, path: req.path }, 'unhandled error');
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
+    res.status(status).set('Cache-Control', 'no-store').json({
+      error: status >= 500 ? 'INTERNAL' : 'BAD_REQUEST',
+      message: status >= 500 ? 'internal error' : (err as Error).message,
+    });
+  });
+  return app;
+}
