@@ -48,6 +48,7 @@ export async function startPrivateRedis(): Promise<PrivateRedis> {
     const deadline = Date.now() + 5_000;
     for (;;) {
       const probe = new Redis(port, '127.0.0.1', { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+      probe.on('error', () => undefined); // refused while redis-server starts: expected, retried below
       try {
         await probe.connect();
         await probe.ping();
