@@ -1,5 +1,28 @@
-// Placeholder until the command lands; replaced by its real module.
-export async function run(_argv: string[]): Promise<number> {
-  process.stderr.write('edgeline router: not available yet\n');
-  return 1;
+// `edgeline router`: send each viewer to a healthy edge of its region, by a consistent hash of the asset.
+import { loadConfig } from '../core/config.ts';
+import { listen, onShutdown } from '../core/listen.ts';
+import { rootLogger } from '../core/log.ts';
+import { createRouterApp } from '../router/router-app.ts';
+import { checkRouterConfig, routerFields } from '../router/router-config.ts';
+import { wantsHelp } from './help.ts';
+
+export async function run(argv: string[]): Promise<number> {
+  if (wantsHelp(argv, 'edgeline router [--port 8000] [--edge URL[#region] ...] [--redis URL] [options]', routerFields)) return 0;
+  const config = checkRouterConfig(loadConfig(routerFields, process.env, argv).values);
+  if (config.edges.length === 0 && !config.redis) {
+    process.stderr.write('edgeline router: no edges: pass --edge URL[#region] (or ROUTER_EDGES) and/or --redis URL where edges register\n');
+    return 1;
+  }
+  const router = createRouterApp(config);
+  const listening = await listen(router.app, { port: config.port, host: config.host });
+  rootLogger.info({ url: listening.url, edges: config.edges.length, registry: config.redis ? 'redis' : 'off' }, 'router listening');
+  process.stdout.write(`router listening on ${listening.url} (${config.edges.length} configured edge(s)${config.redis ? ', registry in Redis' : ''}); ${listening.url}/routing?asset=sample explains decisions\n`);
+  await new Promise<void>((resolve) => {
+    onShutdown(async () => {
+      await listening.close();
+      await router.close();
+      resolve();
+    });
+  });
+  return 0;
 }

@@ -1,0 +1,97 @@
+// The router's settings: edges, Redis registry, region detection, health checking and overload spill-over.
+import { ConfigError } from '../core/errors.ts';
+import { fields, parseUrl, type Field, type ValuesOf } from '../core/config.ts';
+import { normalizeRegion, parseCidrMap, type CidrRule } from './region.ts';
+
+/** An edge named on the command line: `URL#region` (the region may also come from the edge's heartbeat). */
+export interface EdgeSeed {
+  readonly url: string;
+  readonly region: string | undefined;
+}
+
+export function parseEdgeSeed(raw: string): EdgeSeed {
+  const hash = raw.indexOf('#');
+  const url = parseUrl(hash === -1 ? raw : raw.slice(0, hash));
+  if (hash === -1) return { url, region: undefined };
+  const region = normalizeRegion(raw.slice(hash + 1));
+  if (!region) throw new Error(`edge "${raw}": region after # must be 1-64 of A-Z a-z 0-9 _ -`);
+  return { url, region };
+}
+
+function edgeList(flag: string, opts: { env: string; help: string }): Field<readonly EdgeSeed[]> {
+  return {
+    flag,
+    env: opts.env,
+    help: opts.help,
+    default: [],
+    multiple: true,
+    isSwitch: false,
+    parse: (raw) => raw.flatMap((r) => r.split(',')).map((s) => s.trim()).filter(Boolean).map(parseEdgeSeed),
+  };
+}
+
+function cidrMap(flag: string, opts: { env: string; help: string }): Field<readonly CidrRule[]> {
+  return { flag, env: opts.env, help: opts.help, default: [], multiple: false, isSwitch: false, parse: (raw) => parseCidrMap(raw[raw.length - 1] ?? '') };
+}
+
+function redisUrl(flag: string, opts: { env: string; help: string }): Field<string | undefined> {
+  return {
+    flag,
+    env: opts.env,
+    help: opts.help,
+    default: undefined,
+    multiple: false,
+    isSwitch: false,
+    parse: (raw) => {
+      const v = (raw[raw.length - 1] ?? '').trim();
+      if (v === '') return undefined;
+      if (!/^rediss?:\/\/[^\s]+$/.test(v)) throw new Error(`expected a redis:// or rediss:// URL, got "${v}"`);
+      return v;
+    },
+  };
+}
+
+export const routerFields = {
+  port: fields.int('port', 8000, { env: 'PORT', min: 0, max: 65535, help: 'port to listen on' }),
+  host: fields.string('host', '127.0.0.1', { env: 'HOST', help: 'address to listen on (0.0.0.0 for all)' }),
+  edges: edgeList('edge', { env: 'ROUTER_EDGES', help: 'an edge, URL[#region] (repeatable; env comma-separated)' }),
+  redis: redisUrl('redis', { env: 'REDIS_URL', help: 'Redis where edges publish heartbeats (optional)' }),
+  redisPrefix: fields.string('redis-prefix', 'edgeline:', { env: 'REDIS_PREFIX', help: 'key prefix shared with the edges' }),
+  regionHeader: fields.string('region-header', 'X-Viewer-Region', { env: 'ROUTER_REGION_HEADER', help: 'trusted header naming the viewer region ("" to ignore)' }),
+  regionParam: fields.string('region-param', 'region', { env: 'ROUTER_REGION_PARAM', help: 'query parameter naming the viewer region ("" to ignore)' }),
+  cidrMap: cidrMap('cidr-map', { env: 'ROUTER_CIDR_MAP', help: 'client address ranges to regions: FILE or "10.0.0.0/8=eu,..."' }),
+  defaultRegion: fields.optionalString('default-region', { env: 'ROUTER_DEFAULT_REGION', help: 'region of viewers nothing else places (else: any edge)' }),
+  healthIntervalMs: fields.durationMs('health-interval', 1_000, { env: 'ROUTER_HEALTH_INTERVAL', help: 'how often each edge /healthz is checked' }),
+  healthTimeoutMs: fields.durationMs('health-timeout', 800, { env: 'ROUTER_HEALTH_TIMEOUT', help: 'timeout of one check (capped at the interval)' }),
+  downAfterMs: fields.durationMs('down-after', 3_000, { env: 'ROUTER_DOWN_AFTER', help: 'an edge silent this long is dropped' }),
+  overloadThreshold: fields.number('overload-threshold', 0, { env: 'ROUTER_OVERLOAD_THRESHOLD', min: 0, help: 'edge load (active requests) above which assets spill to the next edge; 0 = off' }),
+  routeSegments: fields.bool('route-segments', true, { env: 'ROUTER_ROUTE_SEGMENTS', help: 'redirect segment requests too, not only playlists' }),
+  vnodes: fields.int('vnodes', 160, { env: 'ROUTER_VNODES', min: 1, max: 4096, help: 'virtual nodes per edge on the hash ring' }),
+  trustProxy: fields.bool('trust-proxy', false, { env: 'TRUST_PROXY', help: 'take the client address from X-Forwarded-For (behind a proxy)' }),
+};
+
+export type RouterConfig = ValuesOf<typeof routerFields>;
+
+/** A check never outlives the interval, so rounds cannot pile up. */
+export function effectiveHealthTimeoutMs(c: Pick<RouterConfig, 'healthIntervalMs' | 'healthTimeoutMs'>): number {
+  return Math.max(1, Math.min(c.healthTimeoutMs, c.healthIntervalMs));
+}
+
+/** Rules between settings, which loadConfig (one field at a time) cannot see. */
+export function checkRouterConfig(c: RouterConfig): RouterConfig {
+  const problems: string[] = [];
+  if (c.healthIntervalMs < 10) problems.push(`ROUTER_HEALTH_INTERVAL (--health-interval): expected at least 10ms, got ${c.healthIntervalMs}ms`);
+  const minDown = c.healthIntervalMs + effectiveHealthTimeoutMs(c);
+  // A healthy edge is confirmed once per interval (+ the check's own time); a shorter window would drop it between checks.
+  if (c.downAfterMs < minDown) {
+    problems.push(`ROUTER_DOWN_AFTER (--down-after): must be at least --health-interval + --health-timeout (${minDown}ms), got ${c.downAfterMs}ms`);
+  }
+  if (c.defaultRegion !== undefined && !normalizeRegion(c.defaultRegion)) {
+    problems.push(`ROUTER_DEFAULT_REGION (--default-region): must be 1-64 of A-Z a-z 0-9 _ -, got "${c.defaultRegion}"`);
+  }
+  if (c.regionHeader !== '' && !/^[A-Za-z0-9-]{1,64}$/.test(c.regionHeader)) {
+    problems.push(`ROUTER_REGION_HEADER (--region-header): must be a header name, got "${c.regionHeader}"`);
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return c;
+}
