@@ -1,0 +1,236 @@
+// Pure parser for Common Media Client Data (CTA-5004): what a player reports with each request, as a query param or headers.
+
+/** A parsed value: CTA-5004 §3.2 uses Structured Field Values (RFC 8941) items: integers, decimals, strings, tokens, booleans. */
+export type CmcdValue = number | string | boolean;
+
+export type CmcdObjectType = 'm' | 'a' | 'v' | 'av' | 'i' | 'c' | 'tt' | 'k' | 'o';
+export type CmcdStreamingFormat = 'd' | 'h' | 's' | 'o';
+export type CmcdStreamType = 'v' | 'l';
+
+/** The keys CTA-5004 (v1) defines, typed; units as the standard gives them (kbps, ms). */
+export interface CmcdData {
+  /** Encoded bitrate of the requested object, kbps. */
+  br?: number;
+  /** Buffer length, ms (rounded to 100 ms by the player). */
+  bl?: number;
+  /** Buffer starvation since the previous request. */
+  bs?: boolean;
+  /** Content id. */
+  cid?: string;
+  /** Object duration, ms. */
+  d?: number;
+  /** Deadline: ms until the buffer would starve. */
+  dl?: number;
+  /** Measured throughput, kbps. */
+  mtp?: number;
+  /** Next object request (relative URL), a prefetch hint. */
+  nor?: string;
+  /** Next range request, "start-end". */
+  nrr?: string;
+  ot?: CmcdObjectType;
+  /** Playback rate (1 = real time). */
+  pr?: number;
+  /** Requested maximum throughput, kbps. */
+  rtp?: number;
+  sf?: CmcdStreamingFormat;
+  /** Session id. */
+  sid?: string;
+  st?: CmcdStreamType;
+  /** Startup: the object is needed urgently (startup, seek, recovery after starvation). */
+  su?: boolean;
+  /** Top bitrate the player can play, kbps. */
+  tb?: number;
+  /** CMCD version; 1 when absent. */
+  v?: number;
+}
+
+export interface ParsedCmcd {
+  readonly data: CmcdData;
+  /** Keys the v1 table does not define: custom keys (they contain a hyphen) and keys of later versions. */
+  readonly other: Readonly<Record<string, CmcdValue>>;
+  /** Where the data came from. */
+  readonly source: 'none' | 'query' | 'headers' | 'both';
+  /** Entries that were dropped, each naming the key and the rule. */
+  readonly problems: readonly string[];
+}
+
+type Kind = 'integer' | 'decimal' | 'string' | 'boolean' | 'token';
+const KEYS: Record<keyof CmcdData, { kind: Kind; tokens?: readonly string[]; maxLength?: number }> = {
+  br: { kind: 'integer' },
+  bl: { kind: 'integer' },
+  bs: { kind: 'boolean' },
+  cid: { kind: 'string', maxLength: 64 },
+  d: { kind: 'integer' },
+  dl: { kind: 'integer' },
+  mtp: { kind: 'integer' },
+  nor: { kind: 'string' },
+  nrr: { kind: 'string' },
+  ot: { kind: 'token', tokens: ['m', 'a', 'v', 'av', 'i', 'c', 'tt', 'k', 'o'] },
+  pr: { kind: 'decimal' },
+  rtp: { kind: 'integer' },
+  sf: { kind: 'token', tokens: ['d', 'h', 's', 'o'] },
+  sid: { kind: 'string', maxLength: 64 },
+  st: { kind: 'token', tokens: ['v', 'l'] },
+  su: { kind: 'boolean' },
+  tb: { kind: 'integer' },
+  v: { kind: 'integer' },
+};
+
+/** Bounds on untrusted input: the parser's cost stays proportional to a small, fixed size. */
+const MAX_INPUT = 4096;
+const MAX_ENTRIES = 64;
+const KEY = /^[a-z][a-z0-9_.-]{0,63}$/;
+const TOKEN = /^[A-Za-z*][A-Za-z0-9!#$%&'*+\-.^_`|~:/]*$/;
+const INTEGER = /^-?\d{1,15}$/;
+const DECIMAL = /^-?\d{1,12}(\.\d{1,3})?$/;
+
+function isKnownKey(key: string): key is keyof CmcdData {
+  return Object.hasOwn(KEYS, key);
+}
+
+/** Split on commas outside quoted strings. */
+function splitEntries(input: string): string[] {
+  const out: string[] = [];
+  let current = '';
+  let quoted = false;
+  for (let i = 0; i < input.length; i++) {
+    const ch = input[i];
+    if (quoted && ch === '\\') {
+      current += ch + (input[i + 1] ?? '');
+      i++;
+      continue;
+    }
+    if (ch === '"') quoted = !quoted;
+    if (ch === ',' && !quoted) {
+      out.push(current);
+      current = '';
+      continue;
+    }
+    current += ch;
+  }
+  out.push(current);
+  return out.map((s) => s.trim()).filter((s) => s !== '');
+}
+
+interface Item {
+  readonly value: CmcdValue;
+  /** An unquoted token rather than a quoted string: CTA-5004 says which of the two each key takes. */
+  readonly isToken: boolean;
+}
+
+/** One RFC 8941 bare item (parameters after `;` are ignored), or undefined when it is none. */
+function parseItem(raw: string): Item | undefined {
+  const v = raw.split(';')[0]?.trim() ?? '';
+  if (v.startsWith('"')) {
+    if (v.length < 2 || !v.endsWith('"')) return undefined;
+    return { value: v.slice(1, -1).replace(/\\(["\\])/g, '$1'), isToken: false };
+  }
+  if (v === '?1' || v === 'true') return { value: true, isToken: false };
+  if (v === '?0' || v === 'false') return { value: false, isToken: false };
+  if (INTEGER.test(v) || DECIMAL.test(v)) return { value: Number(v), isToken: false };
+  if (TOKEN.test(v)) return { value: v, isToken: true };
+  // Inner lists of later versions (`(1 2 3)`) are kept as their text.
+  if (v.startsWith('(') && v.endsWith(')')) return { value: v, isToken: true };
+  return undefined;
+}
+
+type Checked = { ok: true; value: CmcdValue } | { ok: false; problem: string };
+
+function checkKnown(key: keyof CmcdData, item: Item): Checked {
+  const rule = KEYS[key];
+  const value = item.value;
+  const fail = (what: string): Checked => ({ ok: false, problem: `${key}: expected ${what}` });
+  switch (rule.kind) {
+    case 'integer':
+      return typeof value === 'number' && Number.isInteger(value) && value >= 0 ? { ok: true, value } : fail('a non-negative integer');
+    case 'decimal':
+      return typeof value === 'number' && value >= 0 ? { ok: true, value } : fail('a non-negative decimal');
+    case 'boolean':
+      return typeof value === 'boolean' ? { ok: true, value } : fail('a boolean');
+    case 'token':
+      return typeof value === 'string' && item.isToken && (rule.tokens ?? []).includes(value) ? { ok: true, value } : fail(`one of ${(rule.tokens ?? []).join(', ')}`);
+    case 'string':
+      if (typeof value !== 'string' || item.isToken) return fail('a quoted string');
+      return rule.maxLength !== undefined && value.length > rule.maxLength ? fail(`at most ${rule.maxLength} characters`) : { ok: true, value };
+  }
+}
+
+interface Accumulator {
+  data: Record<string, CmcdValue>;
+  other: Record<string, CmcdValue>;
+  problems: string[];
+}
+
+function parseInto(input: string, acc: Accumulator): void {
+  if (input.length > MAX_INPUT) {
+    acc.problems.push(`CMCD data longer than ${MAX_INPUT} characters ignored`);
+    return;
+  }
+  const entries = splitEntries(input);
+  if (entries.length > MAX_ENTRIES) acc.problems.push(`more than ${MAX_ENTRIES} CMCD entries; the rest ignored`);
+  for (const entry of entries.slice(0, MAX_ENTRIES)) {
+    const eq = entry.indexOf('=');
+    const key = (eq === -1 ? entry : entry.slice(0, eq)).trim();
+    if (!KEY.test(key)) {
+      acc.problems.push(`"${key.slice(0, 32)}": not a CMCD key`);
+      continue;
+    }
+    // CTA-5004 §3.2: a boolean TRUE is sent as the bare key.
+    const item: Item | undefined = eq === -1 ? { value: true, isToken: false } : parseItem(entry.slice(eq + 1));
+    if (item === undefined) {
+      acc.problems.push(`${key}: unparsable value`);
+      continue;
+    }
+    if (!isKnownKey(key)) {
+      acc.other[key] = item.value;
+      continue;
+    }
+    const checked = checkKnown(key, item);
+    if (checked.ok) acc.data[key] = checked.value;
+    else acc.problems.push(checked.problem);
+  }
+}
+
+/** Parse one CMCD string, as found in the CMCD query param (already URL-decoded) or a CMCD-* header. */
+export function parseCmcdString(input: string): ParsedCmcd {
+  return parseCmcd({ query: input });
+}
+
+export type HeaderBag = Readonly<Record<string, string | readonly string[] | undefined>>;
+
+/** The CMCD sent with one request: the `CMCD` query param (CTA-5004 §2.2) and the four CMCD-* header shards (§2.1). */
+export function parseCmcd(input: { readonly query?: string | null; readonly headers?: HeaderBag }): ParsedCmcd {
+  const acc: Accumulator = { data: {}, other: {}, problems: [] };
+  let fromQuery = false;
+  let fromHeaders = false;
+  if (input.query !== undefined && input.query !== null && input.query !== '') {
+    parseInto(input.query, acc);
+    fromQuery = true;
+  }
+  for (const [name, value] of Object.entries(input.headers ?? {})) {
+    if (value === undefined || !/^cmcd-(request|object|status|session)$/i.test(name)) continue;
+    for (const v of typeof value === 'string' ? [value] : value) parseInto(v, acc);
+    fromHeaders = true;
+  }
+  const source = fromQuery && fromHeaders ? 'both' : fromQuery ? 'query' : fromHeaders ? 'headers' : 'none';
+  return { data: acc.data as CmcdData, other: acc.other, source, problems: acc.problems };
+}
+
+/** The CMCD query param of a URL's search string (`?a=1&CMCD=...`), decoded, or null. */
+export function cmcdQueryParam(search: string): string | null {
+  return new URLSearchParams(search.startsWith('?') ? search.slice(1) : search).get('CMCD');
+}
+
+/**
+ * The URL path and query without the CMCD param. CMCD differs on every request of every session, so a cache key that
+ * kept it would make every request a miss (CTA-5004 §2.2 expects CDNs to ignore it for caching).
+ */
+export function withoutCmcdParam(pathAndQuery: string): string {
+  const q = pathAndQuery.indexOf('?');
+  if (q === -1 || !/(^|[?&])CMCD=/.test(pathAndQuery.slice(q))) return pathAndQuery;
+  const kept = pathAndQuery
+    .slice(q + 1)
+    .split('&')
+    .filter((pair) => pair !== '' && !pair.startsWith('CMCD='));
+  return kept.length > 0 ? `${pathAndQuery.slice(0, q)}?${kept.join('&')}` : pathAndQuery.slice(0, q);
+}
