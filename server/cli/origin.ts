@@ -1,5 +1,38 @@
-// Placeholder until the command lands; replaced by its real module.
-export async function run(_argv: string[]): Promise<number> {
-  process.stderr.write('edgeline origin: not available yet\n');
-  return 1;
+// `edgeline origin`: parse the origin's settings, start it, and stop it cleanly on SIGINT/SIGTERM.
+import { loadConfig } from '../core/config.ts';
+import { resolveFfmpegPaths } from '../core/ffmpeg-paths.ts';
+import { listen, onShutdown } from '../core/listen.ts';
+import { rootLogger } from '../core/log.ts';
+import { createOriginApp } from '../origin/origin-app.ts';
+import { originFields } from '../origin/origin-config.ts';
+import { wantsHelp } from './help.ts';
+
+const USAGE = 'edgeline origin [--port 8080] [--media DIR] [--live NAME=SOURCE ...] [options]';
+
+export async function run(argv: string[]): Promise<number> {
+  if (wantsHelp(argv, USAGE, originFields)) return 0;
+  const { values: config } = loadConfig(originFields, process.env, argv);
+  const logger = rootLogger.child({ role: 'origin' });
+  // Children (ffmpeg, ffprobe) get the whole environment; flags win over FFMPEG_PATH / FFPROBE_PATH.
+  const ffmpeg = resolveFfmpegPaths({
+    ...process.env,
+    ...(config.ffmpegPath ? { FFMPEG_PATH: config.ffmpegPath } : {}),
+    ...(config.ffprobePath ? { FFPROBE_PATH: config.ffprobePath } : {}),
+  });
+  const origin = createOriginApp(config, { logger, ffmpeg });
+  await origin.start();
+  const server = await listen(origin.app, { port: config.port, host: config.host }).catch(async (err: unknown) => {
+    await origin.close();
+    throw err;
+  });
+  logger.info({ url: server.url, mediaDir: origin.mediaDir }, 'origin listening');
+  process.stdout.write(`edgeline origin listening on ${server.url} (media: ${origin.mediaDir})\n`);
+  // Stop taking requests first, then stop ffmpeg children and running jobs (re-queued for the next start).
+  onShutdown(async () => {
+    logger.info('origin shutting down');
+    await server.close();
+    await origin.close();
+  });
+  // Serve until a signal arrives; onShutdown exits the process.
+  return new Promise<number>(() => undefined);
 }

@@ -18,6 +18,15 @@ export interface LiveChannelStatus {
   readonly targetDurationSeconds: number;
 }
 
+/** One output of a live channel: its folder name, picture size and video bit rate. */
+export interface LiveRendition {
+  /** Folder and URL name: /live/{channel}/{name}/index.m3u8 */
+  readonly name: string;
+  readonly width: number;
+  readonly height: number;
+  readonly videoKbps: number;
+}
+
 export interface LiveManagerOptions {
   readonly channels: readonly LiveChannelSpec[];
   /** Channels write under {mediaDir}/live/{name}/. */
@@ -27,6 +36,25 @@ export interface LiveManagerOptions {
   readonly windowSegments: number;
   readonly logger: Logger;
   readonly registry: Registry;
+  /** Renditions of every channel, largest first (default: 360p at 600 kbit/s and 240p at 300 kbit/s). */
+  readonly renditions?: readonly LiveRendition[];
+  /** Only the first rendition, to halve the CPU a channel costs. */
+  readonly singleRendition?: boolean;
+  /** Output frame rate (default 25). */
+  readonly frameRate?: number;
+  /** AAC bit rate per rendition (default 64). */
+  readonly audioKbps?: number;
+  /** First delay before restarting a dead ffmpeg; doubles per failed run up to restartBackoffMaxMs (defaults 1 s, 30 s). */
+  readonly restartBackoffMs?: number;
+  readonly restartBackoffMaxMs?: number;
+  /** A running ffmpeg that completes no segment for this long is killed and restarted (default 15 s + 4 segments). */
+  readonly stallTimeoutMs?: number;
+  /** How often ffmpeg's segment lists are read (default 200 ms). */
+  readonly pollIntervalMs?: number;
+  /** Font for the sample's burned-in clock; null draws no clock; default: the first suitable font under /usr/share/fonts. */
+  readonly fontFile?: string | null;
+  /** Wall clock in ms (tests). */
+  readonly now?: () => number;
 }
 
 export interface LiveManager {

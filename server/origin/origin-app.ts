@@ -1,0 +1,176 @@
+// createOriginApp(): the origin role — VOD and live media, the upload API and its job queue, health and metrics.
+import { constants, existsSync } from 'node:fs';
+import { access, mkdir, readdir, rm } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import type { Express, RequestHandler } from 'express';
+import { resolveFfmpegPaths, type FfmpegPaths } from '../core/ffmpeg-paths.ts';
+import { createApp, finishApp, type HealthReport } from '../core/http.ts';
+import { rootLogger, type Logger } from '../core/log.ts';
+import { createOriginMetrics, type OriginMetrics } from '../core/metrics/origin.ts';
+import { mediaCors } from './cors.ts';
+import { FileResponder } from './file-responder.ts';
+import { JobQueue, type Packager } from './job-queue.ts';
+import { JobStore, recoveryAction } from './job-store.ts';
+import { createLiveRouter } from './live-routes.ts';
+import type { LiveManager, LiveManagerOptions } from './live-types.ts';
+import type { OriginConfig } from './origin-config.ts';
+import { createUploadRouter, uploadsDirOf } from './upload-routes.ts';
+import { createVodRouter } from './vod-routes.ts';
+
+export type LiveManagerFactory = (opts: LiveManagerOptions) => LiveManager;
+
+export interface OriginDeps {
+  readonly logger?: Logger;
+  readonly metrics?: OriginMetrics;
+  readonly ffmpeg?: FfmpegPaths;
+  /** Packaging function for upload jobs; defaults to packageAsset from packager.ts. */
+  readonly packager?: Packager;
+  /** Builds the live manager when channels are configured; defaults to createLiveManager from live-manager.ts. */
+  readonly createLiveManager?: LiveManagerFactory;
+  /** Extra live manager options (renditions, frame rate, …): tests keep channels tiny with these. */
+  readonly liveOptions?: Partial<Omit<LiveManagerOptions, 'channels' | 'mediaDir' | 'logger' | 'registry'>>;
+  /**
+   * The one slot in front of /vod/ and /live/ (after CORS, so preflights pass and refusals stay readable):
+   * origin access control verifies edge signatures here.
+   */
+  readonly mediaGuard?: RequestHandler;
+  /** More routes mounted before the media routes: the player page, QoE beacons, … */
+  readonly extraRouters?: readonly RequestHandler[];
+}
+
+export interface OriginApp {
+  /** The request handler: give it to supertest or listen(). */
+  readonly app: Express;
+  readonly config: OriginConfig;
+  readonly mediaDir: string;
+  readonly metrics: OriginMetrics;
+  readonly jobs: JobStore;
+  readonly queue: JobQueue;
+  /** The live manager once started (undefined without channels). */
+  live(): LiveManager | undefined;
+  /** Create folders, recover jobs left by a previous run, start the job queue and the live channels. */
+  start(): Promise<void>;
+  /** Stop live channels and running jobs (they are re-queued for the next start). Does not close the HTTP server. */
+  close(): Promise<void>;
+}
+
+async function loadLiveManagerFactory(): Promise<LiveManagerFactory> {
+  // Loaded only when channels are configured: a VOD-only origin never pulls in the live code.
+  const { createLiveManager } = await import('./live-manager.ts');
+  return createLiveManager;
+}
+
+export function createOriginApp(config: OriginConfig, deps: OriginDeps = {}): OriginApp {
+  const mediaDir = resolve(config.mediaDir);
+  const logger = deps.logger ?? rootLogger.child({ role: 'origin' });
+  const metrics = deps.metrics ?? createOriginMetrics();
+  let ffmpeg = deps.ffmpeg;
+  const ffmpegPaths = (): FfmpegPaths => (ffmpeg ??= resolveFfmpegPaths({ FFMPEG_PATH: config.ffmpegPath, FFPROBE_PATH: config.ffprobePath }));
+  const jobs = new JobStore({ dir: join(mediaDir, 'jobs'), logger });
+  const queue = new JobQueue({
+    store: jobs,
+    mediaDir,
+    concurrency: config.jobConcurrency,
+    ffmpeg: ffmpegPaths,
+    ladder: config.packageLadder,
+    segmentSeconds: config.packageSegmentSeconds,
+    preset: config.packagePreset,
+    logger,
+    metrics,
+    ...(deps.packager ? { packager: deps.packager } : {}),
+  });
+  let live: LiveManager | undefined;
+  let isStarted = false;
+
+  metrics.observeJobs(() => jobs.counts());
+  metrics.observeLive(() => live?.status() ?? []);
+
+  const health = async (): Promise<HealthReport> => {
+    const isReadable = await access(mediaDir, constants.R_OK | constants.X_OK).then(() => true, () => false);
+    const depth = queue.depth();
+    return {
+      ok: isReadable,
+      media: { dir: mediaDir, readable: isReadable },
+      jobs: { ...jobs.counts(), waiting: depth.waiting, running: depth.running, concurrency: config.jobConcurrency },
+      live: live?.status() ?? [],
+    };
+  };
+
+  const app = createApp({ role: 'origin', logger, metrics, health });
+  for (const router of deps.extraRouters ?? []) app.use(router);
+  app.use(createUploadRouter({ mediaDir, store: jobs, queue, maxBytes: Math.floor(config.uploadMaxMb * 1024 * 1024), metrics, logger }));
+  app.use(['/vod', '/live'], mediaCors);
+  if (deps.mediaGuard) app.use(['/vod', '/live'], deps.mediaGuard);
+  const files = new FileResponder({ compress: config.compressPlaylists });
+  const cacheControl = { playlist: config.vodPlaylistCacheControl, segment: config.segmentCacheControl, notFound: config.notFoundCacheControl };
+  app.use('/vod', createVodRouter({ mediaDir, files, metrics, cacheControl }));
+  app.use('/live', createLiveRouter({ manager: () => live, files, metrics, segmentSeconds: config.liveSegmentSeconds, cacheControl }));
+  finishApp(app, logger);
+
+  /** Jobs a previous run left queued or packaging run again if their upload survived, else fail with a reason. */
+  async function recoverJobs(): Promise<void> {
+    for (const job of jobs.list()) {
+      // A crash after packaging finished but before the job file said so leaves a complete asset behind.
+      const isPackaged = existsSync(join(mediaDir, 'hls', job.id, 'master.m3u8'));
+      const action = recoveryAction(job, existsSync(job.uploadPath));
+      if (action === 'fail' && isPackaged) {
+        await jobs.update(job.id, { status: 'ready', percent: 100, stage: undefined, finishedAt: new Date().toISOString() });
+        continue;
+      }
+      if (action === 'requeue') {
+        if (job.status === 'packaging') await jobs.update(job.id, { status: 'queued', percent: 0, stage: undefined });
+        queue.enqueue(job.id);
+        logger.info({ id: job.id, was: job.status }, 'job re-queued after restart');
+      } else if (action === 'fail') {
+        const message = job.status === 'packaging' ? 'interrupted by restart and its upload is gone' : 'its upload is gone after a restart';
+        await jobs.update(job.id, { status: 'failed', stage: undefined, finishedAt: new Date().toISOString(), error: { code: 'INTERRUPTED', message } });
+        logger.warn({ id: job.id, was: job.status }, 'job failed at startup: upload missing');
+      }
+    }
+    // Uploads no waiting job refers to (a crash mid-upload or between upload and job file) would only fill the disk.
+    const wanted = new Set(jobs.list().filter((j) => j.status === 'queued').map((j) => resolve(j.uploadPath)));
+    const uploadsDir = uploadsDirOf(mediaDir);
+    for (const name of await readdir(uploadsDir)) {
+      const path = join(uploadsDir, name);
+      if (!wanted.has(path)) await rm(path, { force: true, recursive: true });
+    }
+  }
+
+  return {
+    app,
+    config,
+    mediaDir,
+    metrics,
+    jobs,
+    queue,
+    live: () => live,
+    async start() {
+      if (isStarted) return;
+      isStarted = true;
+      for (const sub of ['hls', 'live', 'uploads', 'jobs']) await mkdir(join(mediaDir, sub), { recursive: true });
+      await jobs.load();
+      await recoverJobs();
+      queue.start();
+      if (config.live.length > 0) {
+        const factory = deps.createLiveManager ?? (await loadLiveManagerFactory());
+        live = factory({
+          channels: config.live,
+          mediaDir,
+          ffmpeg: ffmpegPaths(),
+          segmentSeconds: config.liveSegmentSeconds,
+          windowSegments: config.liveWindow,
+          logger: logger.child({ component: 'live' }),
+          registry: metrics.registry,
+          ...deps.liveOptions,
+        });
+        await live.start();
+      }
+      logger.info({ mediaDir, channels: config.live.map((c) => c.name), jobConcurrency: config.jobConcurrency }, 'origin started');
+    },
+    async close() {
+      const manager = live;
+      await Promise.all([manager?.close(), queue.close()]);
+      await jobs.flush();
+    },
+  };
+}

@@ -1,0 +1,95 @@
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import request from 'supertest';
+import { createOriginMetrics } from '../../server/core/metrics/origin.ts';
+import { createOriginApp, type OriginApp } from '../../server/origin/origin-app.ts';
+import { originConfig } from '../../server/origin/origin-config.ts';
+import { tempDir, type TempDir } from './origin-fixture.ts';
+
+/** EXT-X-MEDIA-SEQUENCE and the segment URIs of a media playlist. */
+function parseMedia(text: string): { sequence: number; targetDuration: number; segments: string[] } {
+  return {
+    sequence: Number(/#EXT-X-MEDIA-SEQUENCE:(\d+)/.exec(text)?.[1] ?? NaN),
+    targetDuration: Number(/#EXT-X-TARGETDURATION:(\d+)/.exec(text)?.[1] ?? NaN),
+    segments: text.split('\n').filter((l) => l.trim() && !l.startsWith('#')),
+  };
+}
+
+describe('origin serving a live channel', () => {
+  let tmp: TempDir;
+  let origin: OriginApp;
+  const playlist = '/live/tiny/90p/index.m3u8';
+
+  /** Poll until `check` passes (bounded, so a stuck channel fails the test rather than hanging it). */
+  async function eventually<T>(what: string, check: () => Promise<T | undefined>): Promise<T> {
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      const value = await check();
+      if (value !== undefined) return value;
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+
+  before(async () => {
+    tmp = tempDir();
+    origin = createOriginApp(
+      originConfig({ mediaDir: join(tmp.dir, 'media'), live: [{ name: 'tiny', source: 'sample' }], liveSegmentSeconds: 1, liveWindow: 3 }),
+      {
+        metrics: createOriginMetrics({ processMetrics: false }),
+        liveOptions: { renditions: [{ name: '90p', width: 160, height: 90, videoKbps: 100 }], frameRate: 15, fontFile: null },
+      },
+    );
+    await origin.start();
+  });
+
+  after(async () => {
+    await origin?.close();
+    tmp?.cleanup();
+  });
+
+  it('serves an advancing sliding-window playlist cached for half a target duration', async () => {
+    const first = await eventually('the first live playlist', async () => {
+      const res = await request(origin.app).get(playlist);
+      return res.status === 200 && parseMedia(res.text).segments.length > 0 ? res : undefined;
+    });
+    assert.equal(first.headers['content-type'], 'application/vnd.apple.mpegurl');
+    assert.doesNotMatch(first.text, /#EXT-X-ENDLIST/);
+    const { sequence, targetDuration } = parseMedia(first.text);
+    assert.equal(first.headers['cache-control'], `public, max-age=${Math.max(1, Math.floor(targetDuration / 2))}`);
+    assert.match(first.headers['etag'] ?? '', /^"[^"]+"$/);
+    const later = await eventually('the media sequence to advance', async () => {
+      const res = await request(origin.app).get(playlist).expect(200);
+      const parsed = parseMedia(res.text);
+      return parsed.sequence > sequence ? parsed : undefined;
+    });
+    assert.ok(later.segments.length <= 3, 'window of 3 segments');
+    const segment = later.segments[later.segments.length - 1] ?? '';
+    const seg = await request(origin.app).get(`/live/tiny/90p/${segment}`).expect(200);
+    assert.equal(seg.headers['content-type'], 'video/mp2t');
+    assert.match(seg.headers['cache-control'] ?? '', /immutable/);
+    assert.equal(seg.headers['access-control-allow-origin'], '*');
+    await request(origin.app).get('/live/tiny/master.m3u8').expect(200).expect('Content-Type', 'application/vnd.apple.mpegurl');
+  });
+
+  it('answers 404 JSON for unknown channels and for segments not (or no longer) there', async () => {
+    const channel = await request(origin.app).get('/live/nope/90p/index.m3u8').expect(404);
+    assert.equal(channel.body.error, 'CHANNEL_NOT_FOUND');
+    assert.equal(channel.headers['cache-control'], 'public, max-age=10');
+    const segment = await request(origin.app).get('/live/tiny/90p/seg-does-not-exist.ts').expect(404);
+    assert.equal(segment.body.error, 'NOT_FOUND');
+    // Negative caching of a live channel's 404 lasts one target duration, not the VOD 10 s.
+    assert.match(segment.headers['cache-control'] ?? '', /^public, max-age=[1-9]$/);
+  });
+
+  it('reports channel state in /healthz and /metrics', async () => {
+    const health = await request(origin.app).get('/healthz').expect(200);
+    assert.equal(health.body.live.length, 1);
+    assert.equal(health.body.live[0].name, 'tiny');
+    assert.equal(health.body.live[0].state, 'running');
+    const metrics = await request(origin.app).get('/metrics').expect(200);
+    assert.match(metrics.text, /hls_origin_live_channels\{[^}]*state="running"[^}]*\} 1/);
+    assert.match(metrics.text, /hls_origin_media_bytes_total\{[^}]*source="live"/);
+  });
+});
