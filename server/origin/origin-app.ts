@@ -36,6 +36,8 @@ export interface OriginDeps {
   readonly mediaGuard?: RequestHandler;
   /** More routes mounted before the media routes: the player page, QoE beacons, … */
   readonly extraRouters?: readonly RequestHandler[];
+  /** More fields for /healthz (e.g. the WAN emulation in force, so nobody mistakes it for a real origin). */
+  readonly healthDetails?: () => Record<string, unknown>;
 }
 
 export interface OriginApp {
@@ -93,6 +95,7 @@ export function createOriginApp(config: OriginConfig, deps: OriginDeps = {}): Or
       media: { dir: mediaDir, readable: isReadable },
       jobs: { ...jobs.counts(), waiting: depth.waiting, running: depth.running, concurrency: config.jobConcurrency },
       live: live?.status() ?? [],
+      ...(deps.healthDetails?.() ?? {}),
     };
   };
 

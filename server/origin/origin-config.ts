@@ -1,5 +1,7 @@
 // The origin's settings: the Fields spec for loadConfig (flags win over the environment) and a helper for tests.
 import { defaultsOf, fields, type Field, type ValuesOf } from '../core/config.ts';
+import { originSecretProblem } from '../core/origin-auth.ts';
+import { wanConfigFields } from '../core/wan-shaper.ts';
 import type { LiveChannelSpec } from './live-types.ts';
 
 /** Live channel names appear in URLs (/live/{name}/…) and as a metric label: short, lowercase, URL-safe. */
@@ -42,6 +44,20 @@ function cacheControlField(flag: string, env: string, def: string, help: string)
   };
 }
 
+/** ORIGIN_SECRET: when set, /vod and /live answer only requests signed by an edge (comma-separated for rotation). */
+function originSecretField(): Field<readonly string[]> {
+  const list = fields.list('origin-secret', [], { env: 'ORIGIN_SECRET', help: 'shared secret(s) edges sign origin requests with; set = origin access control on' });
+  return {
+    ...list,
+    parse: (raw) => {
+      const secrets = list.parse(raw);
+      const problem = secrets.length > 0 ? originSecretProblem(secrets) : undefined;
+      if (problem) throw new Error(problem);
+      return secrets;
+    },
+  };
+}
+
 const PRESETS = ['ultrafast', 'superfast', 'veryfast', 'faster', 'fast', 'medium', 'slow', 'slower', 'veryslow'] as const;
 
 export const originFields = {
@@ -62,6 +78,8 @@ export const originFields = {
   compressPlaylists: fields.bool('compress-playlists', true, { env: 'COMPRESS_PLAYLISTS', help: 'gzip/br playlists for clients that accept it' }),
   ffmpegPath: fields.optionalString('ffmpeg-path', { env: 'FFMPEG_PATH', help: 'ffmpeg binary (default: the one from @ffmpeg-installer)' }),
   ffprobePath: fields.optionalString('ffprobe-path', { env: 'FFPROBE_PATH', help: 'ffprobe binary (default: the one from @ffprobe-installer)' }),
+  originSecret: originSecretField(),
+  ...wanConfigFields,
 };
 
 export type OriginConfig = ValuesOf<typeof originFields>;
