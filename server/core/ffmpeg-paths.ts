@@ -7,6 +7,8 @@ const require = createRequire(import.meta.url);
 export interface FfmpegPaths {
   readonly ffmpeg: string;
   readonly ffprobe: string;
+  /** Environment for ffmpeg/ffprobe children (see ffmpegChildEnv); undefined means inherit the parent's. */
+  readonly env?: Readonly<Record<string, string | undefined>>;
 }
 
 /**
@@ -29,8 +31,19 @@ function shipped(pkg: string): string {
 }
 
 export function resolveFfmpegPaths(env: Record<string, string | undefined>): FfmpegPaths {
+  const isShipped = !env['FFMPEG_PATH'] || !env['FFPROBE_PATH'];
   return {
     ffmpeg: env['FFMPEG_PATH'] || shipped('@ffmpeg-installer/ffmpeg'),
     ffprobe: env['FFPROBE_PATH'] || shipped('@ffprobe-installer/ffprobe'),
+    env: isShipped ? ffmpegChildEnv(env) : undefined,
   };
+}
+
+/**
+ * The shipped static builds link glibc statically; their MPEG-TS demuxer calls iconv, which then dlopen()s the host's
+ * gconv modules and segfaults (ffprobe on any .ts file dies with SIGSEGV). Pointing GCONV_PATH at a folder without
+ * modules makes iconv_open fail cleanly instead; only DVB service-name decoding is lost.
+ */
+export function ffmpegChildEnv(env: Record<string, string | undefined>): Record<string, string | undefined> {
+  return { ...env, GCONV_PATH: env['GCONV_PATH'] ?? '/nonexistent-gconv' };
 }
