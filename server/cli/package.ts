@@ -1,5 +1,112 @@
-// Placeholder until the command lands; replaced by its real module.
-export async function run(_argv: string[]): Promise<number> {
-  process.stderr.write('edgeline package: not available yet\n');
-  return 1;
+// `edgeline package <input>`: package a video file into adaptive HLS under {media}/hls/{id}/ with a progress bar.
+import { basename, extname, isAbsolute, join, relative, resolve } from 'node:path';
+import { fields, loadConfig } from '../core/config.ts';
+import { PackagingError } from '../core/errors.ts';
+import { resolveFfmpegPaths } from '../core/ffmpeg-paths.ts';
+import { DEFAULT_LADDER, LADDER } from '../origin/ladder.ts';
+import { X264_PRESETS } from '../origin/packager-args.ts';
+import { DEFAULT_SEGMENT_SECONDS, packageAsset } from '../origin/packager.ts';
+import { ASSET_ID, type PackagedAsset } from '../origin/packager-types.ts';
+import { wantsHelp } from './help.ts';
+import { createProgress } from './progress.ts';
+
+const RUNG_NAMES = LADDER.map((r) => r.name);
+
+export const spec = {
+  id: fields.optionalString('id', { help: 'asset id (default: a slug of the file name)' }),
+  ladder: fields.list('ladder', DEFAULT_LADDER, {
+    env: 'PACKAGE_LADDER',
+    help: 'renditions, capped at the source height',
+    item: (name) => {
+      if (!RUNG_NAMES.includes(name)) throw new Error(`expected renditions among ${RUNG_NAMES.join(',')}, got "${name}"`);
+      return name;
+    },
+  }),
+  segmentSeconds: fields.number('segment-seconds', DEFAULT_SEGMENT_SECONDS, { env: 'PACKAGE_SEGMENT_SECONDS', min: 1, max: 30, help: 'segment length' }),
+  media: fields.string('media', './media', { env: 'MEDIA_DIR', help: 'media folder; output goes to <media>/hls/<id>/' }),
+  preset: fields.oneOf('preset', 'veryfast', X264_PRESETS, { env: 'PACKAGE_PRESET', help: 'x264 preset (speed vs. size)' }),
+  force: fields.bool('force', false, { help: 'replace an existing asset with the same id' }),
+};
+
+/** An asset id from a file name: lower case, runs of other characters become "-", at most 64 characters. */
+export function slugOf(path: string): string {
+  const stem = basename(path, extname(path)).toLowerCase();
+  const slug = stem.replace(/[^a-z0-9_-]+/g, '-').replace(/^[-_]+|[-_]+$/g, '').slice(0, 64).replace(/[-_]+$/, '');
+  return ASSET_ID.test(slug) ? slug : 'asset';
+}
+
+/** Seconds of video packaged per wall-clock second: for the whole ladder, and counting each rendition. */
+export function packagingSpeed(asset: Pick<PackagedAsset, 'durationSeconds' | 'elapsedMs' | 'renditions'>): { assetSecondsPerSecond: number; renditionSecondsPerSecond: number } {
+  const wall = Math.max(asset.elapsedMs, 1) / 1000;
+  return {
+    assetSecondsPerSecond: asset.durationSeconds / wall,
+    renditionSecondsPerSecond: (asset.durationSeconds * asset.renditions.length) / wall,
+  };
+}
+
+function mbps(bits: number): string {
+  return `${(bits / 1e6).toFixed(2)} Mb/s`;
+}
+
+/** Relative to the working folder when inside it, else absolute. */
+function displayPath(path: string, cwd: string): string {
+  const rel = relative(cwd, path);
+  return rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : path;
+}
+
+export function formatSummary(asset: PackagedAsset, cwd = process.cwd()): string {
+  const speed = packagingSpeed(asset);
+  const lines = [
+    `packaged "${asset.id}": ${asset.durationSeconds.toFixed(1)} s of video, ${asset.renditions.length} rendition(s), in ${(asset.elapsedMs / 1000).toFixed(1)} s`,
+  ];
+  for (const r of asset.renditions) {
+    const size = r.width && r.height ? `${r.width}x${r.height}` : 'audio';
+    const fps = r.frameRate ? `${r.frameRate} fps` : '';
+    lines.push(`  ${r.name.padEnd(6)} ${size.padEnd(10)} peak ${mbps(r.bandwidth).padEnd(11)} avg ${mbps(r.averageBandwidth).padEnd(11)} ${r.codecs.padEnd(24)} ${fps}`.trimEnd());
+  }
+  lines.push(
+    `  speed: ${speed.assetSecondsPerSecond.toFixed(2)} s of video per second for the whole ladder (${speed.renditionSecondsPerSecond.toFixed(2)} rendition-seconds per second)`,
+    `  master playlist: ${displayPath(join(asset.dir, 'master.m3u8'), cwd)}`,
+  );
+  return lines.join('\n');
+}
+
+export async function run(argv: string[]): Promise<number> {
+  const usage = 'edgeline package <input> [--id ID] [--ladder 1080p,720p,480p,360p,240p] [--segment-seconds 4] [--media DIR]';
+  if (wantsHelp(argv, usage, spec)) return 0;
+  const { values: c, positionals } = loadConfig(spec, process.env, argv, { positionals: { min: 1, max: 1, name: '<input>' } });
+  const input = resolve(positionals[0] ?? '');
+  const id = c.id ?? slugOf(input);
+  const controller = new AbortController();
+  // Ctrl-C stops ffmpeg and removes the temporary folder instead of leaving it behind.
+  const onSignal = (): void => controller.abort(new Error('interrupted'));
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  const progress = createProgress(`packaging ${id}`);
+  try {
+    const asset = await packageAsset({
+      input,
+      id,
+      mediaDir: resolve(c.media),
+      ladder: c.ladder,
+      segmentSeconds: c.segmentSeconds,
+      preset: c.preset,
+      overwrite: c.force,
+      ffmpeg: resolveFfmpegPaths(process.env),
+      signal: controller.signal,
+      onProgress: (p) => progress.update(p.percent, p.etaSeconds, p.stage),
+    });
+    progress.stop();
+    process.stdout.write(`${formatSummary(asset)}\n`);
+    return 0;
+  } catch (err) {
+    progress.stop();
+    // main prints the message; ffmpeg's own words come first so the reason is not lost.
+    if (err instanceof PackagingError && err.stderrTail) process.stderr.write(`${err.stderrTail}\n`);
+    throw err;
+  } finally {
+    progress.stop();
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
 }

@@ -1,5 +1,6 @@
 // The contract between the packager (packager.ts) and its callers: the package CLI, sample, and the upload jobs.
 import type { FfmpegPaths } from '../core/ffmpeg-paths.ts';
+import type { Logger } from '../core/log.ts';
 
 export interface PackageProgress {
   readonly stage: 'probing' | 'encoding' | 'finishing';
@@ -23,6 +24,10 @@ export interface PackageOptions {
   readonly signal?: AbortSignal;
   /** Replace an existing asset with the same id (atomically). */
   readonly overwrite?: boolean;
+  /** x264 preset; default "veryfast" (tests use "ultrafast"). */
+  readonly preset?: 'ultrafast' | 'superfast' | 'veryfast' | 'faster' | 'fast' | 'medium' | 'slow' | 'slower' | 'veryslow';
+  /** Debug lines (the ffmpeg command, measurements); default: the root logger. */
+  readonly logger?: Logger;
 }
 
 export interface PackagedRendition {
@@ -33,6 +38,8 @@ export interface PackagedRendition {
   readonly averageBandwidth: number;
   readonly codecs: string;
   readonly frameRate: number | undefined;
+  /** Number of segments (the same in every rendition: keyframes are aligned). */
+  readonly segments?: number;
 }
 
 export interface PackagedAsset {
