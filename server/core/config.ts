@@ -179,8 +179,9 @@ export function helpText<F extends Fields>(usage: string, spec: F): string {
   for (const f of Object.values(spec)) {
     const flag = f.isSwitch ? `--${f.flag}` : `--${f.flag} <v>`;
     const env = f.env ? ` [${f.env}]` : '';
-    const def = f.default === undefined ? '' : ` (default: ${Array.isArray(f.default) ? f.default.join(',') : String(f.default)})`;
-    lines.push(`  ${flag.padEnd(28)}${f.help}${def}${env}`);
+    const shown = Array.isArray(f.default) ? f.default.join(',') : f.default === undefined ? '' : String(f.default);
+    const def = shown === '' ? '' : ` (default: ${shown})`;
+    lines.push(`  ${flag.padEnd(30)}${flag.length >= 30 ? '\n' + ' '.repeat(32) : ''}${f.help}${def}${env}`);
   }
   return lines.join('\n');
 }
