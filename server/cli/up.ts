@@ -1,5 +1,140 @@
-// Placeholder until the command lands; replaced by its real module.
-export async function run(_argv: string[]): Promise<number> {
-  process.stderr.write('edgeline up: not available yet\n');
-  return 1;
+// `edgeline up`: the whole CDN on one machine — sample packaged on first run, origin (+ live channel), edges sharing Redis, router.
+import { resolve } from 'node:path';
+import { Redis } from 'ioredis';
+import { fields, loadConfig } from '../core/config.ts';
+import { resolveFfmpegPaths } from '../core/ffmpeg-paths.ts';
+import { wantsHelp } from './help.ts';
+import { createProgress } from './progress.ts';
+import { ensureSample } from './sample.ts';
+import { Supervisor, type ChildSpec } from './supervisor.ts';
+
+const spec = {
+  edges: fields.int('edges', 2, { env: 'EDGES', min: 1, max: 16, help: 'edge nodes to run' }),
+  regions: fields.list('regions', ['local'], { env: 'EDGE_REGIONS', help: 'regions, assigned to edges in turn' }),
+  live: fields.bool('live', true, { env: 'LIVE', help: 'run the live channel "live" (--no-live to skip)' }),
+  router: fields.bool('router', true, { help: 'run the router (--no-router to skip)' }),
+  media: fields.string('media', 'media', { env: 'MEDIA_DIR', help: 'media folder' }),
+  redis: fields.string('redis', 'redis://127.0.0.1:6379', { env: 'REDIS_URL', help: 'Redis shared by the edges' }),
+  originPort: fields.int('origin-port', 8080, { env: 'ORIGIN_PORT', min: 1, max: 65535, help: 'origin port' }),
+  edgePort: fields.int('edge-port', 8081, { env: 'EDGE_PORT', min: 1, max: 65535, help: 'first edge port (others follow)' }),
+  routerPort: fields.int('router-port', 8000, { env: 'ROUTER_PORT', min: 1, max: 65535, help: 'router port' }),
+  edgeWorkers: fields.int('edge-workers', 1, { env: 'EDGE_WORKERS', min: 1, max: 64, help: 'workers per edge' }),
+  verbose: fields.bool('verbose', false, { help: 'show every request log line of every role' }),
+};
+
+export interface UpPlan {
+  readonly children: ChildSpec[];
+  readonly originUrl: string;
+  readonly edgeUrls: string[];
+  readonly routerUrl: string | undefined;
+}
+
+/** What `up` will start, as a pure function of its settings (tested without starting anything). */
+export function planUp(c: { edges: number; regions: readonly string[]; live: boolean; router: boolean; media: string; redisUrl: string | undefined; originPort: number; edgePort: number; routerPort: number; edgeWorkers: number }): UpPlan {
+  const originUrl = `http://127.0.0.1:${c.originPort}`;
+  const children: ChildSpec[] = [];
+  const originArgs = ['origin', '--port', String(c.originPort), '--media', c.media];
+  if (c.live) originArgs.push('--live', 'live=sample');
+  children.push({ name: 'origin', args: originArgs });
+  const edgeUrls: string[] = [];
+  for (let i = 0; i < c.edges; i++) {
+    const port = c.edgePort + i;
+    const region = c.regions[i % c.regions.length] ?? 'local';
+    const args = ['edge', '--port', String(port), '--origin', originUrl, '--id', `edge-${i + 1}`, '--region', region, '--workers', String(c.edgeWorkers)];
+    if (c.redisUrl) args.push('--redis', c.redisUrl);
+    children.push({ name: `edge-${i + 1}`, args });
+    edgeUrls.push(`http://127.0.0.1:${port}`);
+  }
+  let routerUrl: string | undefined;
+  if (c.router) {
+    const args = ['router', '--port', String(c.routerPort)];
+    edgeUrls.forEach((u, i) => args.push('--edge', `${u}#${c.regions[i % c.regions.length] ?? 'local'}`));
+    if (c.redisUrl) args.push('--redis', c.redisUrl);
+    children.push({ name: 'router', args });
+    routerUrl = `http://127.0.0.1:${c.routerPort}`;
+  }
+  return { children, originUrl, edgeUrls, routerUrl };
+}
+
+async function redisAnswers(url: string): Promise<boolean> {
+  const redis = new Redis(url, { lazyConnect: true, connectTimeout: 1_000, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  redis.on('error', () => undefined);
+  try {
+    await redis.connect();
+    return (await redis.ping()) === 'PONG';
+  } catch {
+    return false;
+  } finally {
+    redis.disconnect();
+  }
+}
+
+async function waitHealthy(url: string, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    try {
+      const res = await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(1_000) });
+      await res.body?.cancel();
+      if (res.status < 500 || res.status === 503) return true;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return false;
+}
+
+export async function run(argv: string[]): Promise<number> {
+  if (wantsHelp(argv, 'edgeline up [options]', spec)) return 0;
+  const { values: c } = loadConfig(spec, process.env, argv);
+  const mediaDir = resolve(c.media);
+  const out = (s: string): void => void process.stdout.write(`${s}\n`);
+
+  const progress = createProgress('packaging sample');
+  const sample = await ensureSample({ mediaDir, ffmpeg: resolveFfmpegPaths(process.env), onProgress: (p) => progress.update(p.percent, p.etaSeconds) });
+  progress.stop();
+  if (sample.packaged) out(`packaged the sample asset in ${(sample.elapsedMs / 1000).toFixed(1)} s`);
+
+  const hasRedis = await redisAnswers(c.redis);
+  if (!hasRedis) out(`Redis does not answer at ${c.redis}: edges run on their memory tier alone (no shared tier, no cross-edge collapsing or purge fan-out).`);
+
+  const plan = planUp({ ...c, redisUrl: hasRedis ? c.redis : undefined });
+  const env: Record<string, string | undefined> = { ...process.env, LOG_LEVEL: process.env['LOG_LEVEL'] ?? (c.verbose ? 'info' : 'warn') };
+  const supervisor = new Supervisor({ env });
+  let stopping = false;
+  const stop = async (): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    out('\nstopping…');
+    await supervisor.stop();
+    out('stopped.');
+  };
+  const done = new Promise<void>((resolveDone) => {
+    const onSignal = (): void => void stop().then(resolveDone);
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+  });
+
+  for (const child of plan.children) supervisor.start(child);
+  const urls = [plan.originUrl, ...plan.edgeUrls, ...(plan.routerUrl ? [plan.routerUrl] : [])];
+  const health = await Promise.all(urls.map((u) => waitHealthy(u, 30_000)));
+  urls.forEach((u, i) => {
+    if (!health[i]) out(`warning: ${u} did not answer /healthz within 30 s`);
+  });
+
+  const edge = plan.edgeUrls[0] ?? plan.originUrl;
+  const player = (server: string, src: string): string => `${server}/player/?src=${encodeURIComponent(`${server}${src}`)}`;
+  out('');
+  out('Edgeline is up.');
+  out(`  player through an edge   ${player(edge, '/vod/sample/master.m3u8')}`);
+  out(`  player direct (origin)   ${player(plan.originUrl, '/vod/sample/master.m3u8')}`);
+  if (plan.routerUrl) out(`  player through router    ${plan.routerUrl}/player/?src=${encodeURIComponent(`${plan.routerUrl}/vod/sample/master.m3u8`)}`);
+  if (c.live) out(`  live channel via edge    ${player(edge, '/live/live/master.m3u8')}`);
+  out(`  origin                   ${plan.originUrl}   (/healthz, /metrics, POST /api/assets)`);
+  plan.edgeUrls.forEach((u, i) => out(`  edge-${i + 1}                   ${u}   (/metrics)`));
+  if (plan.routerUrl) out(`  router                   ${plan.routerUrl}   (/routing?asset=sample)`);
+  out(`  try: ffmpeg -i ${edge}/vod/sample/master.m3u8 -f null -`);
+  out('Ctrl-C stops everything.');
+  await done;
+  return 0;
 }
