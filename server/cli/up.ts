@@ -115,12 +115,20 @@ export async function run(argv: string[]): Promise<number> {
     process.once('SIGTERM', onSignal);
   });
 
-  for (const child of plan.children) supervisor.start(child);
-  const urls = [plan.originUrl, ...plan.edgeUrls, ...(plan.routerUrl ? [plan.routerUrl] : [])];
-  const health = await Promise.all(urls.map((u) => waitHealthy(u, 30_000)));
-  urls.forEach((u, i) => {
-    if (!health[i]) out(`warning: ${u} did not answer /healthz within 30 s`);
-  });
+  // The router starts last, so its first health checks find the edges up instead of logging them down.
+  const router = plan.children.find((c) => c.name === 'router');
+  const reportHealth = async (urls: string[]): Promise<void> => {
+    const health = await Promise.all(urls.map((u) => waitHealthy(u, 30_000)));
+    urls.forEach((u, i) => {
+      if (!health[i]) out(`warning: ${u} did not answer /healthz within 30 s`);
+    });
+  };
+  for (const child of plan.children) if (child !== router) supervisor.start(child);
+  await reportHealth([plan.originUrl, ...plan.edgeUrls]);
+  if (router && plan.routerUrl) {
+    supervisor.start(router);
+    await reportHealth([plan.routerUrl]);
+  }
 
   const edge = plan.edgeUrls[0] ?? plan.originUrl;
   const player = (server: string, src: string): string => `${server}/player/?src=${encodeURIComponent(`${server}${src}`)}`;
