@@ -1,5 +1,182 @@
-// Placeholder until the command lands; replaced by its real module.
-export async function run(_argv: string[]): Promise<number> {
-  process.stderr.write('edgeline edge: not available yet\n');
-  return 1;
+// `edgeline edge`: an edge cache node; one worker per core by default (node:cluster), metrics summed across workers.
+import cluster, { type Worker } from 'node:cluster';
+import { readFileSync } from 'node:fs';
+import https from 'node:https';
+import { availableParallelism } from 'node:os';
+import { AggregatorRegistry } from 'prom-client';
+import { loadConfig } from '../core/config.ts';
+import { ConfigError } from '../core/errors.ts';
+import { listen, listenServer, onShutdown, type Listening } from '../core/listen.ts';
+import { rootLogger } from '../core/log.ts';
+import { createEdgeApp } from '../edge/edge-app.ts';
+import { edgeFields, resolveEdgeSettings, type EdgeConfig } from '../edge/edge-config.ts';
+import { wantsHelp } from './help.ts';
+
+const USAGE = 'edgeline edge --origin URL [--origin URL2 …] [--port 8081] [--redis URL] [--id NAME] [--region NAME] [--workers N] [options]';
+
+interface MetricsRequest {
+  readonly type: 'edgeline:metrics';
+  readonly id: number;
+}
+interface MetricsReply {
+  readonly type: 'edgeline:metrics-reply';
+  readonly id: number;
+  readonly text?: string;
+  readonly error?: string;
+}
+
+function isMetricsRequest(m: unknown): m is MetricsRequest {
+  return typeof m === 'object' && m !== null && (m as { type?: unknown }).type === 'edgeline:metrics' && typeof (m as { id?: unknown }).id === 'number';
+}
+function isMetricsReply(m: unknown): m is MetricsReply {
+  return typeof m === 'object' && m !== null && (m as { type?: unknown }).type === 'edgeline:metrics-reply';
+}
+
+export async function run(argv: string[]): Promise<number> {
+  if (wantsHelp(argv, USAGE, edgeFields)) return 0;
+  const { values: config } = loadConfig(edgeFields, process.env, argv);
+  const settings = resolveEdgeSettings(config, { cores: availableParallelism() });
+  if (settings.workers > 1 && cluster.isPrimary) return runPrimary(config, settings.workers);
+  return runWorker(config, cluster.isWorker ? settings.workers : 1);
+}
+
+/** Serves in this process (the only one, or one cluster worker). Resolves when the process is asked to stop. */
+async function runWorker(config: EdgeConfig, workerCount: number): Promise<number> {
+  const inCluster = cluster.isWorker;
+  let metricsText: (() => Promise<string>) | undefined;
+  if (inCluster) {
+    // Any worker may receive the scrape: it asks the primary, which sums every worker's registry.
+    let next = 0;
+    const pending = new Map<number, { resolve: (t: string) => void; reject: (e: Error) => void }>();
+    process.on('message', (m: unknown) => {
+      if (!isMetricsReply(m)) return;
+      const p = pending.get(m.id);
+      pending.delete(m.id);
+      if (m.text !== undefined) p?.resolve(m.text);
+      else p?.reject(new Error(m.error ?? 'metrics aggregation failed'));
+    });
+    metricsText = () =>
+      new Promise<string>((resolve, reject) => {
+        const id = ++next;
+        pending.set(id, { resolve, reject });
+        process.send?.({ type: 'edgeline:metrics', id } satisfies MetricsRequest);
+        setTimeout(() => {
+          if (pending.delete(id)) reject(new Error('metrics aggregation timed out'));
+        }, 5_000).unref();
+      });
+  }
+  const edge = await createEdgeApp(config, { workerCount, metricsText, buildPlayerAtStartup: !inCluster || cluster.worker?.id === 1 });
+  if (inCluster) {
+    // Constructing one installs prom-client's worker-side listener that answers the primary's collection requests.
+    new AggregatorRegistry();
+    AggregatorRegistry.setRegistries([edge.metrics.registry]);
+  }
+  const server = await listen(edge, { port: config.port, host: config.host });
+  let secure: Listening | undefined;
+  if (config.tlsCert && config.tlsKey) {
+    let tls: { cert: Buffer; key: Buffer };
+    try {
+      tls = { cert: readFileSync(config.tlsCert), key: readFileSync(config.tlsKey) };
+    } catch (err) {
+      throw new ConfigError([`EDGE_TLS_CERT / EDGE_TLS_KEY: cannot read the certificate or key: ${(err as Error).message}`]);
+    }
+    const httpsServer = https.createServer({ ...tls, maxHeaderSize: 16 * 1024 }, edge);
+    httpsServer.headersTimeout = 20_000;
+    httpsServer.requestTimeout = 120_000;
+    httpsServer.keepAliveTimeout = 5_000;
+    secure = await listenServer(httpsServer, config.httpsPort, config.host);
+  }
+  edge.announce(config.publicUrl ?? server.url);
+  const logger = rootLogger.child({ role: 'edge', edgeId: edge.settings.edgeId });
+  if (!inCluster || cluster.worker?.id === 1) {
+    logger.info(
+      { url: server.url, https: secure?.url.replace('http:', 'https:'), origins: config.origin, shield: config.shield, redis: edge.settings.redisUrl ?? 'none', workers: workerCount, memoryMbPerWorker: Math.round(edge.settings.memoryMaxBytes / 1048576) },
+      'edge listening',
+    );
+  }
+  return new Promise<number>((resolve) => {
+    let stopping = false;
+    const stop = async (): Promise<void> => {
+      if (stopping) return;
+      stopping = true;
+      await Promise.all([server.close(), secure?.close()]);
+      await edge.close();
+      resolve(0);
+      // The IPC channel would keep a worker alive.
+      if (inCluster) process.exit(0);
+    };
+    if (inCluster) {
+      // The primary disconnects workers to stop them; a worker never handles the signal itself.
+      process.on('SIGINT', () => undefined);
+      cluster.worker?.on('disconnect', () => void stop());
+      process.on('message', (m: unknown) => {
+        if (m === 'edgeline:shutdown') void stop();
+      });
+    } else {
+      onShutdown(stop);
+    }
+  });
+}
+
+/** Forks the workers, replaces those that die, sums their metrics, and stops them on SIGINT/SIGTERM. */
+async function runPrimary(config: EdgeConfig, workers: number): Promise<number> {
+  const logger = rootLogger.child({ role: 'edge', primary: true });
+  const aggregator = new AggregatorRegistry();
+  let stopping = false;
+  const recentDeaths: number[] = [];
+
+  const fork = (): Worker => {
+    const w = cluster.fork();
+    w.on('message', (m: unknown) => {
+      if (!isMetricsRequest(m)) return;
+      aggregator
+        .clusterMetrics()
+        .then((text) => w.send({ type: 'edgeline:metrics-reply', id: m.id, text } satisfies MetricsReply))
+        .catch((err: unknown) => w.send({ type: 'edgeline:metrics-reply', id: m.id, error: (err as Error).message } satisfies MetricsReply));
+    });
+    return w;
+  };
+  for (let i = 0; i < workers; i++) fork();
+
+  cluster.on('exit', (w, code, signal) => {
+    if (stopping) return;
+    const now = Date.now();
+    recentDeaths.push(now);
+    while (recentDeaths.length > 0 && (recentDeaths[0] ?? now) < now - 60_000) recentDeaths.shift();
+    logger.warn({ worker: w.id, code, signal }, 'edge worker died; starting another');
+    // A worker that dies at once every time (bad port, bad config) would spin forever: give up after 10 a minute.
+    if (recentDeaths.length > 10) {
+      logger.error('edge workers keep dying; stopping');
+      process.exitCode = 1;
+      void shutdown();
+      return;
+    }
+    setTimeout(() => fork(), 200 * recentDeaths.length).unref();
+  });
+
+  const shutdown = async (): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    const all = Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined);
+    await Promise.all(
+      all.map(
+        (w) =>
+          new Promise<void>((resolve) => {
+            const kill = setTimeout(() => w.process.kill('SIGKILL'), 8_000);
+            w.once('exit', () => {
+              clearTimeout(kill);
+              resolve();
+            });
+            w.send('edgeline:shutdown');
+          }),
+      ),
+    );
+  };
+  logger.info({ workers, port: config.port }, 'edge primary started workers');
+  return new Promise<number>((resolve) => {
+    onShutdown(async () => {
+      await shutdown();
+      resolve(0);
+    });
+  });
 }

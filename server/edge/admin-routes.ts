@@ -1,0 +1,98 @@
+// Admin endpoints on the edge's Express app: invalidations behind a bearer token, CORS preflight for media.
+import { createHash, timingSafeEqual } from 'node:crypto';
+import express, { Router, type NextFunction, type Request, type Response } from 'express';
+import { AppError, ForbiddenError, NotFoundError } from '../core/errors.ts';
+import { validateInvalidationPaths, type Invalidator } from './invalidation.ts';
+
+export interface AdminRoutesOptions {
+  readonly invalidator: Invalidator;
+  readonly adminToken: string | undefined;
+}
+
+/** Hashing both sides first gives equal lengths, so the comparison time says nothing about the token. */
+export function tokenMatches(given: string, expected: string): boolean {
+  const a = createHash('sha256').update(given).digest();
+  const b = createHash('sha256').update(expected).digest();
+  return timingSafeEqual(a, b);
+}
+
+function requireToken(expected: string | undefined) {
+  return (req: Request, res: Response, next: NextFunction): void => {
+    if (!expected) {
+      next(new ForbiddenError('admin endpoints are disabled: start the edge with EDGE_ADMIN_TOKEN (--admin-token)', 'EDGE_ADMIN_DISABLED'));
+      return;
+    }
+    const auth = req.headers.authorization;
+    const m = typeof auth === 'string' ? /^Bearer ([\x21-\x7e]{1,512})$/.exec(auth) : null;
+    if (!m || !tokenMatches(m[1] ?? '', expected)) {
+      res.setHeader('WWW-Authenticate', 'Bearer realm="edgeline-admin"');
+      next(new AppError('EDGE_UNAUTHORIZED', 401, 'a valid "Authorization: Bearer <token>" header is required'));
+      return;
+    }
+    next();
+  };
+}
+
+export function createAdminRouter(opts: AdminRoutesOptions): Router {
+  const router = Router();
+  const auth = requireToken(opts.adminToken);
+  router.post('/_edge/invalidations', auth, express.json({ limit: '256kb' }), async (req, res, next) => {
+    try {
+      const paths = validateInvalidationPaths(req.body);
+      const { scope, record } = await opts.invalidator.submit(paths);
+      const body = { id: record.id, status: 'InProgress', scope, paths: record.paths, createTime: new Date(record.at).toISOString() };
+      if (scope === 'this-edge') {
+        // Other edges cannot be told without Redis: say so rather than pretend the purge is global.
+        res.status(503).set('Cache-Control', 'no-store').json({
+          error: 'EDGE_PURGE_PARTIAL',
+          message: 'Redis is unavailable: purged this edge process only; other edges were not reached',
+          ...body,
+        });
+        return;
+      }
+      res.status(201).set('Cache-Control', 'no-store').location(`/_edge/invalidations/${record.id}`).json(body);
+    } catch (err) {
+      next(err);
+    }
+  });
+  router.get('/_edge/invalidations/:id', auth, async (req, res, next) => {
+    try {
+      const id = String(req.params['id'] ?? '');
+      const status = await opts.invalidator.status(id);
+      if (!status) throw new NotFoundError(`no invalidation "${id.slice(0, 40)}" (unknown, older than a day, or Redis unavailable)`, 'EDGE_INVALIDATION_NOT_FOUND');
+      res.set('Cache-Control', 'no-store').json(status);
+    } catch (err) {
+      next(err);
+    }
+  });
+  return router;
+}
+
+const ALLOWED_METHODS = 'GET, HEAD, OPTIONS';
+const HEADER_LIST = /^[A-Za-z0-9!#$%&'*+.^_`|~-]+(?:\s*,\s*[A-Za-z0-9!#$%&'*+.^_`|~-]+)*$/;
+
+/** CORS preflight for /vod and /live (Fetch standard): players send Range and CMCD-* headers. */
+export function mediaPreflight(req: Request, res: Response, next: NextFunction): void {
+  if (req.method !== 'OPTIONS' || !/^\/(vod|live)\//.test(req.path)) {
+    next();
+    return;
+  }
+  res.setHeader('Access-Control-Allow-Origin', '*');
+  res.setHeader('Allow', ALLOWED_METHODS);
+  const asked = req.headers['access-control-request-headers'];
+  res.setHeader('Access-Control-Allow-Methods', ALLOWED_METHODS);
+  res.setHeader('Access-Control-Allow-Headers', typeof asked === 'string' && HEADER_LIST.test(asked.trim()) ? asked.trim() : 'Range, If-None-Match, If-Modified-Since, If-Range');
+  res.setHeader('Access-Control-Max-Age', '86400');
+  res.setHeader('Vary', 'Access-Control-Request-Headers');
+  res.status(204).end();
+}
+
+/** Anything but GET/HEAD/OPTIONS on media paths. */
+export function mediaMethodNotAllowed(req: Request, res: Response, next: NextFunction): void {
+  if (!/^\/(vod|live)\//.test(req.path)) {
+    next();
+    return;
+  }
+  res.setHeader('Allow', ALLOWED_METHODS);
+  res.status(405).set('Cache-Control', 'no-store').json({ error: 'EDGE_METHOD_NOT_ALLOWED', message: `${req.method.slice(0, 16)} is not allowed on media paths; use GET or HEAD` });
+}

@@ -1,0 +1,175 @@
+// Writes edge responses on node:http: stored objects (with Range and preconditions), streamed misses and errors.
+import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
+import type { AppError } from '../core/errors.ts';
+import type { CacheTier } from '../core/metrics/edge.ts';
+import type { CacheEntry, HeaderList, RawHeaders } from './cache-entry.ts';
+import { keptHeaders } from './cache-entry.ts';
+import { evaluatePreconditions } from './conditional.ts';
+import { ifRangeAllows, resolveRange, type RangeRequest } from './range.ts';
+
+export type XCache = 'HIT' | 'MISS' | 'STALE' | 'REVALIDATED' | 'BYPASS' | 'ERROR';
+
+/** What a player's script may read (the same list as the origin's CORS, so a player sees one shape either way). */
+export const EXPOSED_HEADERS = [
+  'Content-Length', 'Content-Range', 'Content-Type', 'Accept-Ranges', 'ETag', 'Last-Modified', 'Cache-Control',
+  'Age', 'Date', 'Via', 'X-Cache', 'X-Cache-Tier',
+].join(', ');
+
+/** Headers on every edge response, built once per edge: Via (RFC 9110 §7.6.3) and CORS for players on any page. */
+export function commonHeaders(edgeId: string): string[] {
+  return ['Via', viaOf(edgeId), 'Access-Control-Allow-Origin', '*', 'Access-Control-Expose-Headers', EXPOSED_HEADERS];
+}
+
+export function viaOf(edgeId: string): string {
+  return `1.1 ${edgeId} (edgeline)`;
+}
+
+// Slots at the end of a stored object's head, filled per response (the array is consumed synchronously by writeHead).
+const TIER = 1;
+const XCACHE = 3;
+const AGE = 5;
+
+/** The full 200 (or negative) head of a stored object, built once and reused by every hit. */
+function headOf(entry: CacheEntry, common: readonly string[]): string[] {
+  if (entry.head) return entry.head;
+  const h: string[] = [];
+  for (const [k, v] of entry.headers) h.push(k, v);
+  h.push('Content-Length', String(entry.body.length));
+  if (!entry.isNegative) h.push('ETag', entry.etag, 'Accept-Ranges', 'bytes');
+  h.push(...common, 'Age', '0', 'X-Cache', 'HIT', 'X-Cache-Tier', 'memory');
+  entry.head = h;
+  return h;
+}
+
+function withSlots(head: string[], age: number, xcache: XCache, tier: CacheTier): string[] {
+  const n = head.length;
+  head[n - AGE] = String(age);
+  head[n - XCACHE] = xcache;
+  head[n - TIER] = tier;
+  return head;
+}
+
+/** Headers for 206/304/412/416: built per response (rare compared with plain hits). */
+function partialHead(entry: CacheEntry, common: readonly string[], age: number, xcache: XCache, tier: CacheTier, extra: string[], keepContentHeaders: boolean): string[] {
+  const h: string[] = [];
+  for (const [k, v] of entry.headers) {
+    // A 304 carries the validators and caching headers, not the representation's (RFC 9110 §15.4.5).
+    if (!keepContentHeaders && (k === 'Content-Type' || k === 'Content-Encoding' || k === 'Content-Language' || k === 'Content-Disposition')) continue;
+    h.push(k, v);
+  }
+  h.push('ETag', entry.etag, ...extra, ...common, 'Age', String(age), 'X-Cache', xcache, 'X-Cache-Tier', tier);
+  return h;
+}
+
+export interface DeliverContext {
+  readonly common: readonly string[];
+  readonly xcache: XCache;
+  readonly tier: CacheTier;
+  readonly ageS: number;
+  readonly range: RangeRequest;
+}
+
+/** Bytes of body written. Handles If-* preconditions (RFC 9110 §13.2.2) and one byte range (§14). */
+export function deliverEntry(res: ServerResponse, reqHeaders: IncomingHttpHeaders, entry: CacheEntry, c: DeliverContext): number {
+  if (!entry.isNegative) {
+    const { 'if-none-match': inm, 'if-modified-since': ims, 'if-match': im, 'if-unmodified-since': ius } = reqHeaders;
+    if (inm !== undefined || ims !== undefined || im !== undefined || ius !== undefined) {
+      const altEtags = entry.upstreamEtag && entry.upstreamEtag !== entry.etag ? [entry.upstreamEtag] : undefined;
+      const verdict = evaluatePreconditions(
+        { ifNoneMatch: inm, ifModifiedSince: ims, ifMatch: im, ifUnmodifiedSince: ius },
+        { etag: entry.etag, altEtags, lastModifiedMs: entry.lastModifiedMs },
+      );
+      if (verdict === 'not-modified') {
+        res.writeHead(304, partialHead(entry, c.common, c.ageS, c.xcache, c.tier, [], false));
+        res.end();
+        return 0;
+      }
+      if (verdict === 'precondition-failed') {
+        const body = Buffer.from(JSON.stringify({ error: 'EDGE_PRECONDITION_FAILED', message: 'If-Match / If-Unmodified-Since did not hold for the stored object' }));
+        res.writeHead(412, [...partialHead(entry, c.common, c.ageS, c.xcache, c.tier, ['Content-Type', 'application/json', 'Content-Length', String(body.length), 'Cache-Control', 'no-store'], false)]);
+        res.end(body);
+        return body.length;
+      }
+    }
+    const ifRange = reqHeaders['if-range'];
+    if (c.range.kind === 'single' && ifRangeAllows(typeof ifRange === 'string' ? ifRange : undefined, entry.etag, entry.lastModifiedMs)) {
+      const size = entry.body.length;
+      const r = resolveRange(c.range, size);
+      if (r.kind === 'unsatisfiable') {
+        const body = Buffer.from(JSON.stringify({ error: 'EDGE_RANGE_NOT_SATISFIABLE', message: `the range does not overlap the ${size} bytes of the object` }));
+        res.writeHead(416, partialHead(entry, c.common, c.ageS, c.xcache, c.tier, ['Content-Range', `bytes */${size}`, 'Content-Type', 'application/json', 'Content-Length', String(body.length)], false));
+        res.end(body);
+        return body.length;
+      }
+      if (r.kind === 'partial') {
+        const length = r.end - r.start + 1;
+        res.writeHead(206, partialHead(entry, c.common, c.ageS, c.xcache, c.tier, ['Content-Range', `bytes ${r.start}-${r.end}/${size}`, 'Content-Length', String(length), 'Accept-Ranges', 'bytes'], true));
+        // subarray shares the stored bytes: no copy.
+        res.end(entry.body.subarray(r.start, r.end + 1));
+        return length;
+      }
+    }
+  }
+  res.writeHead(entry.status, withSlots(headOf(entry, c.common), c.ageS, c.xcache, c.tier));
+  res.end(entry.body);
+  return entry.body.length;
+}
+
+/** The head of a response streamed from upstream while it is being stored (a miss, bypass or pass-through). */
+export function streamHead(res: ServerResponse, status: number, upstreamHeaders: RawHeaders, common: readonly string[], xcache: XCache, tier: CacheTier): void {
+  const h: string[] = [];
+  for (const [k, v] of keptHeaders(upstreamHeaders) as HeaderList) h.push(k, v);
+  const one = (name: string): string | undefined => {
+    const v = upstreamHeaders[name];
+    return Array.isArray(v) ? v[0] : v;
+  };
+  const length = one('content-length');
+  if (length !== undefined && /^\d{1,15}$/.test(length)) h.push('Content-Length', length);
+  const etag = one('etag');
+  if (etag !== undefined && etag.length <= 256) h.push('ETag', etag);
+  if (status === 200) h.push('Accept-Ranges', 'bytes');
+  // A shield's Age still counts: the object is that old (RFC 9111 §5.1).
+  const age = one('age');
+  if (age !== undefined && /^\d{1,10}$/.test(age)) h.push('Age', age);
+  h.push(...common, 'X-Cache', xcache, 'X-Cache-Tier', tier);
+  res.writeHead(status, h);
+}
+
+/** JSON error body with X-Cache: ERROR; never cached (no-store). */
+export function deliverError(
+  res: ServerResponse,
+  err: Pick<AppError, 'status' | 'code' | 'message'>,
+  common: readonly string[],
+  extra: readonly string[] = [],
+  fields: Readonly<Record<string, string>> = {},
+): number {
+  if (res.headersSent) {
+    res.destroy();
+    return 0;
+  }
+  const body = Buffer.from(JSON.stringify({ error: err.code, message: err.message, ...fields }));
+  res.writeHead(err.status, [
+    'Content-Type',
+    'application/json; charset=utf-8',
+    'Content-Length',
+    String(body.length),
+    'Cache-Control',
+    'no-store',
+    ...extra,
+    ...common,
+    'X-Cache',
+    'ERROR',
+  ]);
+  res.end(body);
+  return body.length;
+}
+
+/** A buffered response that was not stored (uncacheable), for the request that fetched it. */
+export function deliverBuffered(res: ServerResponse, status: number, upstreamHeaders: RawHeaders, body: Buffer, common: readonly string[], xcache: XCache, tier: CacheTier): number {
+  const h: string[] = [];
+  for (const [k, v] of keptHeaders(upstreamHeaders) as HeaderList) h.push(k, v);
+  h.push('Content-Length', String(body.length), ...common, 'X-Cache', xcache, 'X-Cache-Tier', tier);
+  res.writeHead(status, h);
+  res.end(body);
+  return body.length;
+}

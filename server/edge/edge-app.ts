@@ -1,0 +1,267 @@
+// createEdgeApp(): one edge process — tiers, upstream, collapsing, purges — behind a raw node:http handler.
+import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
+import { availableParallelism } from 'node:os';
+import type { Express } from 'express';
+import { publishHeartbeat, removeEdge } from '../core/edge-registry.ts';
+import { createApp, finishApp, type HealthReport } from '../core/http.ts';
+import { rootLogger, type Logger } from '../core/log.ts';
+import { createEdgeMetrics, type EdgeMetrics } from '../core/metrics/edge.ts';
+import { signOriginRequest } from '../core/origin-auth.ts';
+import { createPlayerRouter } from '../core/player-routes.ts';
+import { createQoeRouter } from '../core/qoe/qoe-routes.ts';
+import { createAdminRouter, mediaMethodNotAllowed, mediaPreflight } from './admin-routes.ts';
+import { Behaviors, type CacheBehavior } from './behaviors.ts';
+import { RedisKeys } from './cache-key.ts';
+import { LocalFills, RemoteFills } from './collapsing.ts';
+import { commonHeaders, viaOf } from './deliver.ts';
+import { resolveEdgeSettings, type EdgeConfig, type ResolvedEdgeSettings } from './edge-config.ts';
+import { Invalidator } from './invalidation.ts';
+import { MemoryTier } from './memory-tier.ts';
+import { OriginClient } from './origin-client.ts';
+import type { Edge, UpstreamFetcher } from './pipeline.ts';
+import { PurgeLog } from './purge-log.ts';
+import { RateLimiter } from './rate-limiter.ts';
+import { RedisTier } from './redis-tier.ts';
+import { createViewerHandler, isViewerRequest, type ViewerCheck } from './routes.ts';
+import { protocolCheck, rateLimitCheck, signatureCheck } from './viewer-checks.ts';
+
+export interface EdgeDeps {
+  /** Milliseconds since the epoch; tests move it to make objects stale. */
+  readonly clock?: () => number;
+  readonly logger?: Logger;
+  readonly metrics?: EdgeMetrics;
+  /** Instead of the config's file (or the defaults). */
+  readonly behaviors?: readonly CacheBehavior[];
+  /** Instead of the shield/origin client built from config (unit tests). */
+  readonly upstream?: UpstreamFetcher;
+  /** Checks before the cache (signed URLs, rate limits). */
+  readonly viewerChecks?: readonly ViewerCheck[];
+  /** How long startup waits for Redis before serving without it. */
+  readonly redisWaitMs?: number;
+  /** Worker processes sharing EDGE_MEMORY_MB (set by the CLI under node:cluster). */
+  readonly workerCount?: number;
+  /** /metrics text instead of this process's registry (under node:cluster: every worker's, summed). */
+  readonly metricsText?: () => Promise<string>;
+  /** Build the player bundle now rather than on the first /player/ request (the CLI does). */
+  readonly buildPlayerAtStartup?: boolean;
+}
+
+/** A request listener (give it to supertest or listen()) with the edge's parts attached. */
+export interface EdgeApp extends RequestListener {
+  readonly express: Express;
+  readonly settings: ResolvedEdgeSettings;
+  readonly metrics: EdgeMetrics;
+  readonly memory: MemoryTier;
+  readonly redis: RedisTier | undefined;
+  readonly keys: RedisKeys;
+  readonly invalidator: Invalidator;
+  readonly edge: Edge;
+  /**
+   * Announce this edge to routers through the Redis registry (server/core/edge-registry.ts) at `url`, every
+   * heartbeat, with its request rate as load. Called once listening, when the URL is known.
+   */
+  announce(url: string): void;
+  close(): Promise<void>;
+}
+
+const HEALTH_PROBE_CACHE_MS = 1_000;
+/** Forget purges after this: far longer than a fill can take (every upstream call has a timeout). */
+const PURGE_LOG_RETENTION_MS = 10 * 60_000;
+
+function serveText(res: ServerResponse, contentType: string, text: () => Promise<string>, logger: Logger): void {
+  text().then(
+    (body) => {
+      res.writeHead(200, { 'Content-Type': contentType, 'Cache-Control': 'no-store' }).end(body);
+    },
+    (err: unknown) => {
+      logger.warn({ err }, 'metrics unavailable');
+      res.writeHead(503, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' }).end(JSON.stringify({ error: 'EDGE_METRICS_UNAVAILABLE', message: 'metrics could not be gathered from the workers' }));
+    },
+  );
+}
+
+export async function createEdgeApp(config: EdgeConfig, deps: EdgeDeps = {}): Promise<EdgeApp> {
+  const settings = resolveEdgeSettings(config, { cores: availableParallelism(), workerCount: deps.workerCount, behaviors: deps.behaviors });
+  const clock = deps.clock ?? Date.now;
+  const logger = (deps.logger ?? rootLogger).child({ role: 'edge', edgeId: settings.edgeId });
+  const metrics = deps.metrics ?? createEdgeMetrics();
+  const behaviors = new Behaviors(settings.behaviors);
+  const keys = new RedisKeys(config.redisPrefix);
+
+  const memory = new MemoryTier({
+    maxBytes: settings.memoryMaxBytes,
+    maxObjectBytes: settings.maxObjectBytes,
+    onEvict: () => metrics.memoryEvictions.inc(),
+  });
+  const purges = new PurgeLog({ clock, retentionMs: PURGE_LOG_RETENTION_MS, maxRecords: 10_000 });
+  const invalidatorToken = `${settings.edgeId}:${process.pid}:${Math.random().toString(36).slice(2, 8)}`;
+
+  let redis: RedisTier | undefined;
+  let remote: RemoteFills | undefined;
+  if (settings.redisUrl) {
+    redis = new RedisTier({
+      url: settings.redisUrl,
+      keys,
+      commandTimeoutMs: config.redisTimeoutMs,
+      maxObjectBytes: settings.maxObjectBytes,
+      breakerThreshold: config.breakerThreshold,
+      breakerCooldownMs: config.breakerCooldownMs,
+      clock: Date.now,
+      logger,
+      metrics,
+      lockToken: invalidatorToken,
+    });
+    remote = new RemoteFills(redis, keys.fillChannel, config.collapseWaitMs);
+    const ready = await redis.waitReady(deps.redisWaitMs ?? 2_000);
+    if (!ready) logger.warn({ redis: settings.redisUrl.replace(/\/\/[^@/]*@/, '//***@') }, 'Redis not reachable yet: serving from memory and origin; will keep retrying');
+  } else {
+    logger.info('no Redis configured: memory tier only (no cross-edge collapsing or purge fan-out)');
+  }
+
+  const secret = config.originSecret;
+  const origin = deps.upstream
+    ? undefined
+    : new OriginClient({
+        origins: config.origin,
+        shield: config.shield,
+        connectTimeoutMs: config.originConnectTimeoutMs,
+        headersTimeoutMs: config.originTimeoutMs,
+        bodyTimeoutMs: config.originBodyTimeoutMs,
+        downMs: config.originDownMs,
+        via: viaOf(settings.edgeId),
+        userAgent: `edgeline-edge/${settings.edgeId}`,
+        signHeaders: secret ? (method, path) => signOriginRequest(secret, { method, path, now: Date.now() }) : undefined,
+        clock: Date.now,
+        logger,
+        metrics,
+      });
+
+  const background = new Set<Promise<unknown>>();
+  const edge: Edge = {
+    clock,
+    memory,
+    redis,
+    remote,
+    fills: new LocalFills(),
+    purges,
+    upstream: deps.upstream ?? (origin as OriginClient),
+    metrics,
+    logger,
+    common: commonHeaders(settings.edgeId),
+    maxObjectBytes: settings.maxObjectBytes,
+    lockTtlMs: config.lockTtlMs,
+    accessLog: config.accessLog && logger.isLevelEnabled('info'),
+    track(work) {
+      background.add(work);
+      void work.catch((err: unknown) => logger.warn({ err }, 'background work failed')).finally(() => background.delete(work));
+    },
+  };
+
+  const invalidator = new Invalidator({ redis, keys, memory, purges, clock, logger, metrics, edgeId: settings.edgeId, heartbeatMs: config.heartbeatMs });
+  await invalidator.start();
+
+  metrics.observe({
+    memory: () => ({ bytes: memory.bytes, entries: memory.entries, maxBytes: memory.maxBytes }),
+    redisUp: () => redis?.isAvailable ?? false,
+    breakerOpen: () => redis?.breaker.state === 'open',
+  });
+
+  let probed: { at: number; report: Awaited<ReturnType<OriginClient['probe']>> } | undefined;
+  const health = async (): Promise<HealthReport> => {
+    const warnings: string[] = [];
+    const redisStatus = redis ? redis.status : undefined;
+    if (redis && !redis.isAvailable) warnings.push('Redis tier unavailable: serving from memory and origin');
+    if (origin && (!probed || Date.now() - probed.at > HEALTH_PROBE_CACHE_MS)) probed = { at: Date.now(), report: await origin.probe(1_000) };
+    const origins = probed?.report ?? [];
+    if (origins.length > 0 && !origins.some((o) => o.reachable)) warnings.push('no origin reachable: serving cached copies within stale-if-error only');
+    // Degraded is still healthy: an edge that cannot reach Redis or the origin serves what it can, as any other would.
+    return {
+      ok: true,
+      edge: settings.edgeId,
+      region: config.region,
+      redis: redisStatus ? { configured: true, ...redisStatus } : { configured: false },
+      origins,
+      memory: { bytes: memory.bytes, entries: memory.entries, maxBytes: memory.maxBytes },
+      warnings,
+    };
+  };
+
+  const app = createApp({ role: 'edge', logger, metrics, health });
+  app.use(mediaPreflight);
+  if (config.player) {
+    app.use(createPlayerRouter({ logger, buildAtStartup: deps.buildPlayerAtStartup ?? false }));
+    app.use(createQoeRouter({ registry: metrics.registry, role: 'edge', logger }).router);
+  }
+  app.use(createAdminRouter({ invalidator, adminToken: config.adminToken }));
+  app.use(mediaMethodNotAllowed);
+  finishApp(app, logger);
+
+  const checks: ViewerCheck[] = [];
+  // Rate limits first (refused requests count too: a flood of bad signatures is still a flood), then CloudFront's
+  // order: protocol policy, then signatures.
+  if (config.rateLimit > 0) {
+    const limiter = new RateLimiter({
+      ratePerSecond: config.rateLimit,
+      burst: config.rateBurst,
+      redis: redis?.client,
+      prefix: config.redisPrefix,
+      redisTimeoutMs: config.redisTimeoutMs,
+      onRedisError: () => metrics.redisErrors.inc({ op: 'rate-limit' }),
+    });
+    checks.push(rateLimitCheck(limiter));
+  }
+  if (behaviors.list.some((b) => b.viewerProtocolPolicy !== 'allow-all')) checks.push(protocolCheck(config.tlsCert ? config.httpsPort : undefined));
+  if (config.signingKeys) checks.push(signatureCheck(config.signingKeys, Date.now));
+  checks.push(...(deps.viewerChecks ?? []));
+  const viewer = createViewerHandler({ edge, behaviors, edgeId: settings.edgeId, checks });
+  const metricsText = deps.metricsText;
+  const handler = (req: IncomingMessage, res: ServerResponse): void => {
+    if (isViewerRequest(req)) viewer(req, res);
+    else if (metricsText && req.method === 'GET' && req.url === '/metrics') serveText(res, metrics.registry.contentType, metricsText, logger);
+    else app(req, res);
+  };
+
+  // Load for the router: requests per second over the last heartbeat, for this whole edge (workers × this one's rate).
+  let announced: NodeJS.Timeout | undefined;
+  const startedAt = Date.now();
+  const announce = (url: string): void => {
+    const tier = redis;
+    if (!tier || announced) return;
+    const share = Math.max(1, deps.workerCount ?? 1);
+    let lastCount = metrics.totalRequests();
+    let lastAt = Date.now();
+    const beat = async (): Promise<void> => {
+      const now = Date.now();
+      const count = metrics.totalRequests();
+      const load = now > lastAt ? ((count - lastCount) * 1000 * share) / (now - lastAt) : 0;
+      lastCount = count;
+      lastAt = now;
+      await tier.attempt('registry', (r) =>
+        publishHeartbeat(r, config.redisPrefix, { id: settings.edgeId, url, region: config.region, load: Math.round(load), startedAt, ts: now }, Math.max(3 * config.heartbeatMs, 3_000)),
+      );
+    };
+    void beat();
+    announced = setInterval(() => void beat(), config.heartbeatMs);
+    announced.unref();
+  };
+
+  let closed = false;
+  const close = async (): Promise<void> => {
+    if (closed) return;
+    closed = true;
+    if (announced) {
+      clearInterval(announced);
+      const tier = redis;
+      if (tier) await tier.attempt('registry', (r) => removeEdge(r, config.redisPrefix, settings.edgeId));
+    }
+    await invalidator.stop();
+    // Let stores and refreshes finish (each is bounded by upstream and Redis timeouts), then release what remains.
+    const deadline = new Promise<void>((r) => setTimeout(r, 5_000).unref());
+    await Promise.race([Promise.allSettled([...background]), deadline]);
+    edge.fills.settleAll({ kind: 'retry' });
+    remote?.releaseAll();
+    await Promise.allSettled([redis?.close(), origin?.close()]);
+  };
+
+  return Object.assign(handler, { express: app, settings, metrics, memory, redis, keys, invalidator, edge, announce, close });
+}

@@ -1,0 +1,107 @@
+// One request on its way through the edge (the Exchange), and the Edge it walks through: shared by the steps.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { AppError } from '../core/errors.ts';
+import type { Logger } from '../core/log.ts';
+import type { CacheOutcome, CacheTier, EdgeMetrics } from '../core/metrics/edge.ts';
+import type { CacheBehavior } from './behaviors.ts';
+import type { CacheEntry } from './cache-entry.ts';
+import type { CacheKey } from './cache-key.ts';
+import type { Fill, LocalFills, RemoteFills } from './collapsing.ts';
+import type { MemoryTier } from './memory-tier.ts';
+import type { UpstreamResponse, Validators } from './origin-client.ts';
+import type { PurgeLog } from './purge-log.ts';
+import type { RangeRequest } from './range.ts';
+import type { RedisTier } from './redis-tier.ts';
+
+/** Where objects come from when the tiers miss: the shield and origins (origin-client.ts), or a fake in unit tests. */
+export interface UpstreamFetcher {
+  fetch(pathAndQuery: string, validators?: Validators): Promise<UpstreamResponse>;
+}
+
+/** Everything the steps use; built once per edge process by edge-app.ts. */
+export interface Edge {
+  readonly clock: () => number;
+  readonly memory: MemoryTier;
+  readonly redis: RedisTier | undefined;
+  readonly remote: RemoteFills | undefined;
+  readonly fills: LocalFills;
+  readonly purges: PurgeLog;
+  readonly upstream: UpstreamFetcher;
+  readonly metrics: EdgeMetrics;
+  readonly logger: Logger;
+  /** Via + CORS headers, precomputed. */
+  readonly common: readonly string[];
+  readonly maxObjectBytes: number;
+  readonly lockTtlMs: number;
+  readonly accessLog: boolean;
+  /** Background work (stale refreshes, Redis stores) to await on close. */
+  track(work: Promise<unknown>): void;
+}
+
+export interface ExchangeInit {
+  readonly req: IncomingMessage | undefined;
+  readonly res: ServerResponse | undefined;
+  readonly key: CacheKey;
+  readonly behavior: CacheBehavior;
+  readonly isHead: boolean;
+  readonly range: RangeRequest;
+  /** A plain GET: its bytes can stream from upstream while they are stored. */
+  readonly canStream: boolean;
+  readonly startedAt: number;
+}
+
+/**
+ * One request (or one background refresh, which has no viewer) on its way through the edge. A class with every
+ * field set in the constructor keeps one object shape on the hot path.
+ */
+export class Exchange implements ExchangeInit {
+  readonly req: IncomingMessage | undefined;
+  readonly res: ServerResponse | undefined;
+  readonly key: CacheKey;
+  readonly behavior: CacheBehavior;
+  readonly isHead: boolean;
+  readonly range: RangeRequest;
+  readonly canStream: boolean;
+  readonly startedAt: number;
+  entry: CacheEntry | undefined = undefined;
+  /** An expired copy: its validators drive revalidation; it answers if the upstream fails (stale-if-error). */
+  expired: CacheEntry | undefined = undefined;
+  expiredTier: CacheTier | undefined = undefined;
+  tier: CacheTier = 'none';
+  outcome: CacheOutcome = 'miss';
+  upstream: UpstreamResponse | undefined = undefined;
+  bodyIter: AsyncIterator<Buffer> | undefined = undefined;
+  /** The complete upstream body, once read. */
+  body: Buffer | undefined = undefined;
+  /** A response that may not be stored, kept only for this request. */
+  passthrough: { readonly status: number; readonly headers: UpstreamResponse['headers']; readonly body: Buffer } | undefined = undefined;
+  /** The fill this exchange leads, if any. */
+  fill: Fill | undefined = undefined;
+  lockHeld = false;
+  /** Purge position when the fetch began: a purge after it forbids storing what the fetch returns. */
+  fillEpoch = 0;
+  fillSeq = 0;
+  error: AppError | undefined = undefined;
+  status = 0;
+  bytes = 0;
+  delivered = false;
+
+  constructor(init: ExchangeInit) {
+    this.req = init.req;
+    this.res = init.res;
+    this.key = init.key;
+    this.behavior = init.behavior;
+    this.isHead = init.isHead;
+    this.range = init.range;
+    this.canStream = init.canStream;
+    this.startedAt = init.startedAt;
+  }
+}
+
+export type Step = 'lookup' | 'lookupShared' | 'hit' | 'stale' | 'revalidate' | 'miss' | 'bypass' | 'fetch' | 'collect' | 'deliver' | 'store' | 'fail';
+export type Next = Step | 'done';
+export type StepFn = (x: Exchange, edge: Edge) => Next | Promise<Next>;
+
+export function newExchange(init: ExchangeInit): Exchange {
+  return new Exchange(init);
+}

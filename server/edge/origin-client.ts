@@ -1,0 +1,163 @@
+// Fetches from upstream: the shield edge if configured, then the origins in order, with keep-alive and failover.
+import type { Readable } from 'node:stream';
+import { Agent } from 'undici';
+import { UpstreamError } from '../core/errors.ts';
+import type { Logger } from '../core/log.ts';
+import type { EdgeMetrics } from '../core/metrics/edge.ts';
+import type { RawHeaders, Upstream } from './cache-entry.ts';
+
+export interface UpstreamResponse {
+  readonly status: number;
+  readonly headers: RawHeaders;
+  readonly body: Readable;
+  readonly upstream: Upstream;
+  readonly baseUrl: string;
+}
+
+export interface Validators {
+  readonly etag?: string | undefined;
+  readonly lastModified?: string | undefined;
+}
+
+export interface OriginClientOptions {
+  readonly origins: readonly string[];
+  readonly shield?: string | undefined;
+  readonly connectTimeoutMs: number;
+  readonly headersTimeoutMs: number;
+  readonly bodyTimeoutMs: number;
+  /** A failed upstream is tried last for this long, so one dead origin does not slow every miss. */
+  readonly downMs: number;
+  /** `1.1 <edge-id> (edgeline)`: sent upstream so a shield (or a loop) can see who asked. */
+  readonly via: string;
+  readonly userAgent: string;
+  /** Extra headers per request, e.g. origin access control signatures. */
+  readonly signHeaders?: (method: string, pathAndQuery: string) => Record<string, string>;
+  readonly clock: () => number;
+  readonly logger: Logger;
+  readonly metrics: EdgeMetrics;
+}
+
+interface Target {
+  readonly base: URL;
+  readonly origin: string;
+  readonly basePath: string;
+  readonly upstream: Upstream;
+  downUntil: number;
+}
+
+type Failure = 'timeout' | 'unreachable' | 'error_status';
+
+const TIMEOUT_CODES = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'ETIMEDOUT']);
+
+/** Drop an upstream body we will not read; its "aborted" error is expected and must not go unhandled. */
+export function discardBody(body: Readable): void {
+  body.on('error', () => undefined);
+  body.destroy();
+}
+
+export class OriginClient {
+  private readonly agent: Agent;
+  private readonly targets: Target[];
+
+  constructor(private readonly opts: OriginClientOptions) {
+    this.agent = new Agent({
+      keepAliveTimeout: 30_000,
+      keepAliveMaxTimeout: 120_000,
+      connections: 256,
+      connect: { timeout: opts.connectTimeoutMs },
+    });
+    const target = (url: string, upstream: Upstream): Target => {
+      const base = new URL(url);
+      return { base, origin: base.origin, basePath: base.pathname.replace(/\/+$/, ''), upstream, downUntil: 0 };
+    };
+    this.targets = [...(opts.shield ? [target(opts.shield, 'shield')] : []), ...opts.origins.map((o) => target(o, 'origin'))];
+  }
+
+  /** Shield first, then origins in order; upstreams that failed recently go last. */
+  private order(): Target[] {
+    const now = this.opts.clock();
+    const up = this.targets.filter((t) => t.downUntil <= now);
+    const down = this.targets.filter((t) => t.downUntil > now);
+    return [...up, ...down];
+  }
+
+  /**
+   * GET one object. Connection errors, timeouts and 5xx move on to the next upstream; anything else (including
+   * 404 and 304) is the answer. Throws UpstreamError (502, or 504 when the last problem was a timeout).
+   */
+  async fetch(pathAndQuery: string, validators?: Validators): Promise<UpstreamResponse> {
+    let lastFailure: Failure = 'unreachable';
+    let lastDetail = '';
+    for (const t of this.order()) {
+      const path = `${t.basePath}${pathAndQuery}`;
+      const headers: Record<string, string> = { via: this.opts.via, 'user-agent': this.opts.userAgent };
+      if (validators?.etag) headers['if-none-match'] = validators.etag;
+      if (validators?.lastModified) headers['if-modified-since'] = validators.lastModified;
+      if (this.opts.signHeaders) Object.assign(headers, this.opts.signHeaders('GET', path));
+      try {
+        const res = await this.agent.request({
+          origin: t.origin,
+          path,
+          method: 'GET',
+          headers,
+          headersTimeout: this.opts.headersTimeoutMs,
+          bodyTimeout: this.opts.bodyTimeoutMs,
+        });
+        if (res.statusCode >= 500) {
+          discardBody(res.body);
+          lastFailure = 'error_status';
+          lastDetail = `answered ${res.statusCode}`;
+          this.failed(t, lastFailure, lastDetail);
+          continue;
+        }
+        t.downUntil = 0;
+        const result = res.statusCode === 304 ? 'not_modified' : res.statusCode === 404 || res.statusCode === 410 ? 'negative' : 'ok';
+        this.opts.metrics.originFetches.inc({ upstream: t.upstream, result });
+        return { status: res.statusCode, headers: res.headers, body: res.body, upstream: t.upstream, baseUrl: t.base.href };
+      } catch (err) {
+        const code = (err as { code?: unknown }).code;
+        lastFailure = typeof code === 'string' && TIMEOUT_CODES.has(code) ? 'timeout' : 'unreachable';
+        lastDetail = typeof code === 'string' ? code : (err as Error).message;
+        this.failed(t, lastFailure, lastDetail);
+      }
+    }
+    const where = this.targets.length === 1 ? 'the origin' : `all ${this.targets.length} upstreams`;
+    if (lastFailure === 'timeout') {
+      throw new UpstreamError('EDGE_ORIGIN_TIMEOUT', 504, `${where} timed out for ${pathAndQuery} (${lastDetail})`);
+    }
+    if (lastFailure === 'error_status') {
+      throw new UpstreamError('EDGE_ORIGIN_ERROR', 502, `${where} failed for ${pathAndQuery} (${lastDetail})`);
+    }
+    throw new UpstreamError('EDGE_ORIGIN_UNREACHABLE', 502, `${where} could not be reached for ${pathAndQuery} (${lastDetail})`);
+  }
+
+  private failed(t: Target, failure: Failure, detail: string): void {
+    this.opts.metrics.originFetches.inc({ upstream: t.upstream, result: failure });
+    t.downUntil = this.opts.clock() + this.opts.downMs;
+    this.opts.logger.warn({ upstream: t.upstream, url: t.base.href, failure, detail }, 'upstream failed; trying the next one');
+  }
+
+  /** GET /healthz on each origin (not the shield), for the edge's own /healthz. */
+  async probe(timeoutMs: number): Promise<Array<{ url: string; reachable: boolean; status?: number }>> {
+    return Promise.all(
+      this.targets
+        .filter((t) => t.upstream === 'origin')
+        .map(async (t) => {
+          try {
+            const path = `${t.basePath}/healthz`;
+            const headers: Record<string, string> = { via: this.opts.via, 'user-agent': this.opts.userAgent };
+            if (this.opts.signHeaders) Object.assign(headers, this.opts.signHeaders('GET', path));
+            const res = await this.agent.request({ origin: t.origin, path, method: 'GET', headers, headersTimeout: timeoutMs, bodyTimeout: timeoutMs });
+            await res.body.dump();
+            return { url: t.base.href, reachable: res.statusCode < 500, status: res.statusCode };
+          } catch {
+            return { url: t.base.href, reachable: false };
+          }
+        }),
+    );
+  }
+
+  async close(): Promise<void> {
+    await this.agent.close().catch(() => this.agent.destroy());
+  }
+}

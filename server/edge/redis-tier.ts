@@ -1,0 +1,252 @@
+// The shared Redis tier: binary objects with expiry, fill locks, pub/sub — bounded timeouts and a circuit breaker.
+import { createHash } from 'node:crypto';
+import { Redis } from 'ioredis';
+import type { Logger } from '../core/log.ts';
+import type { EdgeMetrics } from '../core/metrics/edge.ts';
+import { CacheEntry } from './cache-entry.ts';
+import type { CacheKey, RedisKeys } from './cache-key.ts';
+import { CircuitBreaker, type BreakerState } from './circuit-breaker.ts';
+
+export interface RedisTierOptions {
+  readonly url: string;
+  readonly keys: RedisKeys;
+  readonly commandTimeoutMs: number;
+  readonly maxObjectBytes: number;
+  readonly breakerThreshold: number;
+  readonly breakerCooldownMs: number;
+  readonly clock: () => number;
+  readonly logger: Logger;
+  readonly metrics: EdgeMetrics;
+  /** Every edge process has its own lock token, so only the holder releases a lock. */
+  readonly lockToken: string;
+}
+
+export type Attempt<T> = { readonly ok: true; readonly value: T } | { readonly ok: false };
+
+/**
+ * Store unless a purge newer than the fill's start matches the key: a fill that was in flight when the purge
+ * arrived must not put the old object back. Purge records are JSON {seq, id, at, paths}; a path ending in "*"
+ * is a prefix, any other matches the key exactly or with a query string. Same rule as purge-log.ts.
+ */
+const STORE_LUA = `
+local snap = tonumber(ARGV[3])
+local cur = tonumber(redis.call('GET', KEYS[3]) or '0')
+if cur > snap then
+  local key = ARGV[4]
+  for _, rec in ipairs(redis.call('ZRANGEBYSCORE', KEYS[2], '(' .. snap, '+inf')) do
+    local ok, r = pcall(cjson.decode, rec)
+    if ok and type(r) == 'table' and type(r['paths']) == 'table' then
+      for _, p in ipairs(r['paths']) do
+        if string.sub(p, -1) == '*' then
+          local pre = string.sub(p, 1, -2)
+          if string.sub(key, 1, #pre) == pre then return 0 end
+        elseif key == p or string.sub(key, 1, #p + 1) == p .. '?' then
+          return 0
+        end
+      end
+    end
+  end
+end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return 1`;
+
+const RELEASE_LUA = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;
+
+export interface Script {
+  readonly lua: string;
+  readonly sha: string;
+}
+
+export function script(lua: string): Script {
+  return { lua, sha: createHash('sha1').update(lua).digest('hex') };
+}
+
+const STORE = script(STORE_LUA);
+const RELEASE = script(RELEASE_LUA);
+
+export type FillNotice = 'stored' | 'failed';
+
+export class RedisTier {
+  readonly client: Redis;
+  private readonly sub: Redis;
+  readonly breaker: CircuitBreaker;
+  private readonly channelHandlers = new Map<string, (message: string) => void>();
+  private readonly downListeners = new Set<() => void>();
+  private readonly reads = new Map<CacheKey, Promise<CacheEntry | undefined>>();
+  private lastWarned: string | undefined;
+  private closed = false;
+
+  constructor(private readonly opts: RedisTierOptions) {
+    const retryStrategy = (times: number): number => Math.min(100 * times, 1_000);
+    // Commands fail at once while disconnected (no offline queue) and after commandTimeoutMs when Redis is slow:
+    // a viewer never waits on Redis for longer than that.
+    this.client = new Redis(opts.url, {
+      commandTimeout: opts.commandTimeoutMs,
+      connectTimeout: Math.max(1_000, opts.commandTimeoutMs * 4),
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 0,
+      retryStrategy,
+      lazyConnect: false,
+    });
+    // The subscriber may queue its SUBSCRIBE until connected; ioredis resubscribes after every reconnect.
+    this.sub = new Redis(opts.url, { connectTimeout: Math.max(1_000, opts.commandTimeoutMs * 4), maxRetriesPerRequest: null, retryStrategy });
+    this.breaker = new CircuitBreaker({
+      failureThreshold: opts.breakerThreshold,
+      cooldownMs: opts.breakerCooldownMs,
+      clock: opts.clock,
+      onChange: (s) => this.onBreaker(s),
+    });
+    this.client.on('error', (err: Error) => this.warn('redis connection error', err));
+    this.sub.on('error', (err: Error) => this.warn('redis subscriber error', err));
+    this.client.on('ready', () => {
+      this.lastWarned = undefined;
+      opts.logger.info({ url: redactUrl(opts.url) }, 'redis tier connected');
+    });
+    this.client.on('close', () => {
+      if (this.closed) return;
+      this.warn('redis tier disconnected; serving from memory and origin', undefined);
+      for (const l of this.downListeners) l();
+    });
+    this.sub.on('close', () => {
+      if (!this.closed) for (const l of this.downListeners) l();
+    });
+    this.sub.on('message', (channel: string, message: string) => this.channelHandlers.get(channel)?.(message));
+  }
+
+  /** Resolves when both connections are ready, or after `timeoutMs` (the edge then starts without Redis). */
+  async waitReady(timeoutMs: number): Promise<boolean> {
+    const ready = (r: Redis): Promise<void> =>
+      r.status === 'ready' ? Promise.resolve() : new Promise<void>((resolve) => r.once('ready', () => resolve()));
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<false>((resolve) => {
+      timer = setTimeout(() => resolve(false), timeoutMs);
+    });
+    try {
+      return await Promise.race([Promise.all([ready(this.client), ready(this.sub)]).then(() => true), timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Connected and the breaker lets calls through. */
+  get isAvailable(): boolean {
+    return this.client.status === 'ready' && this.breaker.state !== 'open';
+  }
+
+  get status(): { connected: boolean; subscriber: boolean; breaker: BreakerState } {
+    return { connected: this.client.status === 'ready', subscriber: this.sub.status === 'ready', breaker: this.breaker.state };
+  }
+
+  /** Called when a connection drops (collapsed waiters stop waiting for notices that cannot arrive). */
+  onDown(listener: () => void): () => void {
+    this.downListeners.add(listener);
+    return () => this.downListeners.delete(listener);
+  }
+
+  /**
+   * Runs one Redis operation under the breaker: a failure is logged once per state change, counted, and
+   * reported as `{ ok: false }` — a Redis problem is a miss, never a viewer error.
+   */
+  async attempt<T>(op: string, fn: (r: Redis) => Promise<T>): Promise<Attempt<T>> {
+    if (this.closed || this.client.status !== 'ready' || !this.breaker.allow()) return { ok: false };
+    try {
+      const value = await fn(this.client);
+      this.breaker.success();
+      return { ok: true, value };
+    } catch (err) {
+      this.breaker.failure();
+      this.opts.metrics.redisErrors.inc({ op });
+      this.warn(`redis ${op} failed`, err);
+      return { ok: false };
+    }
+  }
+
+  /** EVALSHA, loading the script on NOSCRIPT (after a Redis restart or on a fresh server). */
+  async evalScript(r: Redis, s: Script, keys: string[], args: Array<string | Buffer | number>): Promise<unknown> {
+    try {
+      return await r.evalsha(s.sha, keys.length, ...keys, ...args);
+    } catch (err) {
+      if (!(err instanceof Error) || !err.message.startsWith('NOSCRIPT')) throw err;
+      return r.eval(s.lua, keys.length, ...keys, ...args);
+    }
+  }
+
+  /**
+   * Concurrent reads of one key share one GET: a popular segment missing from memory (a cold worker, a memory tier
+   * too small) costs one Redis transfer per burst, not one per viewer — large values queue on the connection.
+   */
+  get(key: CacheKey): Promise<CacheEntry | undefined> {
+    let p = this.reads.get(key);
+    if (!p) {
+      p = this.read(key).finally(() => this.reads.delete(key));
+      this.reads.set(key, p);
+    }
+    return p;
+  }
+
+  private async read(key: CacheKey): Promise<CacheEntry | undefined> {
+    const got = await this.attempt('get', (r) => r.getBuffer(this.opts.keys.object(key)));
+    if (!got.ok || !got.value) return undefined;
+    return CacheEntry.decode(got.value, key);
+  }
+
+  /** 'stored', 'purged' (a newer purge matches: refused), 'skipped' (too large, or Redis unavailable). */
+  async put(entry: CacheEntry, retainMs: number): Promise<'stored' | 'purged' | 'skipped'> {
+    if (entry.body.length > this.opts.maxObjectBytes || retainMs <= 0) return 'skipped';
+    const k = this.opts.keys;
+    const value = entry.encode();
+    const res = await this.attempt('put', (r) =>
+      this.evalScript(r, STORE, [k.object(entry.key), k.purgeLog, k.purgeSeq], [value, Math.ceil(retainMs), entry.fillSeq, entry.key]),
+    );
+    if (!res.ok) return 'skipped';
+    return res.value === 1 ? 'stored' : 'purged';
+  }
+
+  /** The cross-edge fill lock (SET NX PX): 'acquired', 'held' by another process, or 'unavailable'. */
+  async acquireLock(key: CacheKey, ttlMs: number): Promise<'acquired' | 'held' | 'unavailable'> {
+    const res = await this.attempt('lock', (r) => r.set(this.opts.keys.lock(key), this.opts.lockToken, 'PX', ttlMs, 'NX'));
+    if (!res.ok) return 'unavailable';
+    return res.value === 'OK' ? 'acquired' : 'held';
+  }
+
+  async releaseLock(key: CacheKey): Promise<void> {
+    await this.attempt('unlock', (r) => this.evalScript(r, RELEASE, [this.opts.keys.lock(key)], [this.opts.lockToken]));
+  }
+
+  async publish(channel: string, message: string): Promise<boolean> {
+    const res = await this.attempt('publish', (r) => r.publish(channel, message));
+    return res.ok;
+  }
+
+  /** One handler per channel; SUBSCRIBE is queued until connected and repeated after reconnects. */
+  subscribe(channel: string, handler: (message: string) => void): void {
+    this.channelHandlers.set(channel, handler);
+    this.sub.subscribe(channel).catch((err: unknown) => this.warn(`redis subscribe ${channel} failed`, err));
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.downListeners.clear();
+    await Promise.allSettled([this.client.quit(), this.sub.quit()]);
+    this.client.disconnect();
+    this.sub.disconnect();
+  }
+
+  private onBreaker(s: BreakerState): void {
+    if (s === 'open') this.opts.logger.warn({ cooldownMs: this.opts.breakerCooldownMs }, 'redis circuit open: skipping the Redis tier');
+    else if (s === 'closed') this.opts.logger.info('redis circuit closed: using the Redis tier again');
+  }
+
+  /** Warn once per distinct problem until Redis is healthy again, so an outage is not one line per request. */
+  private warn(msg: string, err: unknown): void {
+    if (this.closed) return;
+    const text = `${msg}: ${err instanceof Error ? err.message : ''}`;
+    if (text === this.lastWarned) return;
+    this.lastWarned = text;
+    this.opts.logger.warn({ err: err instanceof Error ? err.message : undefined }, msg);
+  }
+}
+
+function redactUrl(url: string): string {
+  return url.replace(/\/\/[^@/]*@/, '//***@');
+}

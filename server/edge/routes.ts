@@ -1,0 +1,108 @@
+// GET/HEAD /vod/* and /live/* on raw node:http: guard → behavior → cache key → pipeline. No Express on this path.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Behaviors, CacheBehavior } from './behaviors.ts';
+import { cacheKeyOf } from './cache-key.ts';
+import { deliverError } from './deliver.ts';
+import { newExchange, runPipeline, type Edge } from './pipeline.ts';
+import { parseRangeHeader, type RangeRequest } from './range.ts';
+import { guardViewerRequest } from './request-guard.ts';
+
+export interface Denial {
+  readonly status: number;
+  readonly code: string;
+  readonly message: string;
+  /** Low-cardinality label for hls_edge_rejected_requests_total. */
+  readonly reason: string;
+  readonly headers?: readonly string[];
+  /** More fields for the JSON body. */
+  readonly body?: Readonly<Record<string, string>>;
+}
+
+/** A check before the cache (signed URLs, rate limits): undefined lets the request through. */
+export type ViewerCheck = (req: IncomingMessage, path: string, query: string | undefined, behavior: CacheBehavior) => Denial | undefined | Promise<Denial | undefined>;
+
+export interface ViewerRoutesOptions {
+  readonly edge: Edge;
+  readonly behaviors: Behaviors;
+  readonly edgeId: string;
+  readonly checks?: readonly ViewerCheck[];
+}
+
+/** True for the requests this handler owns; everything else goes to the Express app. */
+export function isViewerRequest(req: IncomingMessage): boolean {
+  const m = req.method;
+  const url = req.url ?? '';
+  return (m === 'GET' || m === 'HEAD') && (url.startsWith('/vod/') || url.startsWith('/live/'));
+}
+
+export function createViewerHandler(opts: ViewerRoutesOptions): (req: IncomingMessage, res: ServerResponse) => void {
+  const { edge, behaviors } = opts;
+  const checks = opts.checks ?? [];
+  const loopMarker = `${opts.edgeId} (edgeline)`;
+
+  const reject = (res: ServerResponse, startedAt: number, d: Denial): void => {
+    edge.metrics.rejected.inc({ reason: d.reason });
+    const bytes = deliverError(res, d, edge.common, d.headers, d.body);
+    edge.metrics.cell('rejected', 'none').count(bytes, (performance.now() - startedAt) / 1000);
+    if (edge.accessLog) edge.logger.info({ status: d.status, reason: d.reason, outcome: 'rejected' }, 'request');
+  };
+  const bad = (status: number, code: string, message: string, reason: string): Denial => ({ status, code, message, reason });
+
+  const proceed = (req: IncomingMessage, res: ServerResponse, startedAt: number, path: string, query: string | undefined, behavior: CacheBehavior, range: RangeRequest): void => {
+    const h = req.headers;
+    const isHead = req.method === 'HEAD';
+    const isConditional = h['if-none-match'] !== undefined || h['if-modified-since'] !== undefined || h['if-match'] !== undefined || h['if-unmodified-since'] !== undefined;
+    const x = newExchange({
+      req,
+      res,
+      key: cacheKeyOf(path, query, behavior.queryParams),
+      behavior,
+      isHead,
+      range,
+      canStream: !isHead && range.kind === 'none' && !isConditional,
+      startedAt,
+    });
+    void runPipeline(x, edge);
+  };
+
+  /** Runs the checks from `i`; goes asynchronous only when a check does (rate limits with Redis). */
+  const check = (i: number, req: IncomingMessage, res: ServerResponse, startedAt: number, path: string, query: string | undefined, behavior: CacheBehavior, range: RangeRequest): void => {
+    for (; i < checks.length; i++) {
+      const r = (checks[i] as ViewerCheck)(req, path, query, behavior);
+      if (r === undefined) continue;
+      if (r instanceof Promise) {
+        const next = i + 1;
+        r.then(
+          (d) => (d ? reject(res, startedAt, d) : check(next, req, res, startedAt, path, query, behavior, range)),
+          (err: unknown) => {
+            edge.logger.error({ err }, 'viewer check failed');
+            reject(res, startedAt, bad(500, 'EDGE_INTERNAL', 'internal error', 'check-failed'));
+          },
+        );
+        return;
+      }
+      reject(res, startedAt, r);
+      return;
+    }
+    proceed(req, res, startedAt, path, query, behavior, range);
+  };
+
+  return (req, res) => {
+    const startedAt = performance.now();
+    const g = guardViewerRequest(req.url ?? '', req.headers);
+    if (!g.ok) return reject(res, startedAt, bad(400, 'EDGE_BAD_REQUEST', g.message, g.reason));
+    // A request that already went through this edge is a shield loop: stop it (RFC 9110 §7.6.3, Via).
+    const via = req.headers.via;
+    if (via !== undefined && via.includes(loopMarker)) return reject(res, startedAt, bad(508, 'EDGE_LOOP', 'request loop: this edge is already in Via', 'loop'));
+    const range = parseRangeHeader(req.headers.range);
+    if (range.kind === 'malformed') {
+      return reject(res, startedAt, bad(416, 'EDGE_RANGE_INVALID', 'Range must be "bytes=first-last", "bytes=first-" or "bytes=-suffix"', 'bad-range'));
+    }
+    if (range.kind === 'multi') {
+      return reject(res, startedAt, bad(416, 'EDGE_RANGE_MULTI', 'one byte range per request is served; multipart/byteranges is not supported', 'multi-range'));
+    }
+    const behavior = behaviors.match(g.path);
+    if (checks.length === 0) proceed(req, res, startedAt, g.path, g.query, behavior, range);
+    else check(0, req, res, startedAt, g.path, g.query, behavior, range);
+  };
+}

@@ -1,0 +1,119 @@
+// A tiny node:http origin for edge tests: serves objects from memory, counts requests, answers conditionals, can hold.
+import http, { type IncomingHttpHeaders, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface OriginObject {
+  status?: number;
+  body: Buffer | string;
+  headers?: Record<string, string>;
+}
+
+export interface CountingOrigin {
+  readonly url: string;
+  readonly port: number;
+  /** Serve `obj` at `path` (replaces what was there). */
+  set(path: string, obj: OriginObject): void;
+  delete(path: string): void;
+  /** Requests seen for a path (query included when given), or all requests. */
+  count(path?: string): number;
+  /** Headers of the last request for a path. */
+  lastHeaders(path: string): IncomingHttpHeaders | undefined;
+  /** Hold every response until release() (requests are still counted on arrival). */
+  hold(): void;
+  release(): void;
+  /** Resolves once `n` requests have arrived in total. */
+  waitForRequests(n: number): Promise<void>;
+  stop(): Promise<void>;
+  /** Listen again on the same port after stop(). */
+  start(): Promise<void>;
+}
+
+export async function startCountingOrigin(opts: { port?: number } = {}): Promise<CountingOrigin> {
+  const objects = new Map<string, OriginObject>();
+  const counts = new Map<string, number>();
+  const headersSeen = new Map<string, IncomingHttpHeaders>();
+  let total = 0;
+  let gate: Promise<void> | undefined;
+  let open: (() => void) | undefined;
+  const arrivals: Array<{ n: number; resolve: () => void }> = [];
+
+  const handler: http.RequestListener = (req, res) => {
+    const url = req.url ?? '/';
+    const path = url.split('?')[0] ?? url;
+    total++;
+    counts.set(url, (counts.get(url) ?? 0) + 1);
+    if (url !== path) counts.set(path, (counts.get(path) ?? 0) + 1);
+    headersSeen.set(path, req.headers);
+    for (const a of [...arrivals]) {
+      if (total >= a.n) {
+        arrivals.splice(arrivals.indexOf(a), 1);
+        a.resolve();
+      }
+    }
+    const answer = (): void => {
+      if (path === '/healthz') {
+        res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
+        return;
+      }
+      const obj = objects.get(path);
+      if (!obj) {
+        res.writeHead(404, { 'content-type': 'application/json', 'cache-control': 'no-store' }).end(JSON.stringify({ error: 'NOT_FOUND' }));
+        return;
+      }
+      const body = typeof obj.body === 'string' ? Buffer.from(obj.body) : obj.body;
+      const headers: Record<string, string> = { 'content-type': 'application/octet-stream', ...(obj.headers ?? {}) };
+      const etag = headers['etag'] ?? headers['ETag'];
+      const inm = req.headers['if-none-match'];
+      const ims = req.headers['if-modified-since'];
+      const lm = headers['last-modified'];
+      const notModified = (etag !== undefined && inm === etag) || (inm === undefined && ims !== undefined && lm !== undefined && Date.parse(lm) <= Date.parse(ims));
+      if ((obj.status ?? 200) === 200 && notModified) {
+        res.writeHead(304, headers).end();
+        return;
+      }
+      res.writeHead(obj.status ?? 200, { ...headers, 'content-length': String(body.length) });
+      res.end(body);
+    };
+    if (gate) void gate.then(answer);
+    else answer();
+  };
+
+  let server: Server = http.createServer(handler);
+  const listenOn = (port: number): Promise<number> =>
+    new Promise((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, '127.0.0.1', () => resolve((server.address() as AddressInfo).port));
+    });
+  const port = await listenOn(opts.port ?? 0);
+
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    set: (path, obj) => void objects.set(path, obj),
+    delete: (path) => void objects.delete(path),
+    count: (path) => (path === undefined ? total : (counts.get(path) ?? 0)),
+    lastHeaders: (path) => headersSeen.get(path),
+    hold() {
+      gate ??= new Promise<void>((r) => {
+        open = r;
+      });
+    },
+    release() {
+      open?.();
+      gate = undefined;
+      open = undefined;
+    },
+    waitForRequests: (n) => (total >= n ? Promise.resolve() : new Promise<void>((resolve) => arrivals.push({ n, resolve }))),
+    stop: () =>
+      new Promise<void>((resolve) => {
+        open?.();
+        gate = undefined;
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+    async start() {
+      server = http.createServer(handler);
+      await listenOn(port);
+    },
+  };
+}

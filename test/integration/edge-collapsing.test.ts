@@ -1,0 +1,131 @@
+// Request collapsing: concurrent misses for one key make one origin fetch, in a process and across edges sharing Redis.
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import { request as undiciRequest } from 'undici';
+import { listen, type Listening } from '../../server/core/listen.ts';
+import { createEdgeApp, type EdgeApp } from '../../server/edge/edge-app.ts';
+import { testEdgeConfig } from '../../server/edge/edge-config.ts';
+import { startCountingOrigin, type CountingOrigin } from '../helpers/counting-origin.ts';
+import { SHARED_REDIS_URL, testPrefix } from '../helpers/redis.ts';
+
+const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
+
+async function waitFor(cond: () => boolean | Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await cond())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+async function counter(edge: EdgeApp, name: string, labels: string): Promise<number> {
+  const text = await edge.metrics.registry.metrics();
+  const m = new RegExp(`^${name}\\{${labels}[^}]*\\} (\\d+)`, 'm').exec(text);
+  return m ? Number(m[1]) : 0;
+}
+
+describe('edge request collapsing', () => {
+  let origin: CountingOrigin;
+  const prefix = testPrefix('edge-collapse');
+  const edges: EdgeApp[] = [];
+  const servers: Listening[] = [];
+
+  before(async () => {
+    origin = await startCountingOrigin();
+    for (const id of ['edge-a', 'edge-b']) {
+      const edge = await createEdgeApp(testEdgeConfig({ origin: [origin.url], redis: SHARED_REDIS_URL, redisPrefix: prefix.prefix, id }));
+      edges.push(edge);
+      servers.push(await listen(edge, { port: 0 }));
+    }
+  });
+
+  after(async () => {
+    await Promise.all(servers.map((s) => s.close()));
+    await Promise.all(edges.map((e) => e.close()));
+    await origin.stop();
+    await prefix.cleanup();
+  });
+
+  it('coalesces concurrent misses: 200 requests over two edges, one origin request, identical bytes', async () => {
+    const body = Buffer.alloc(512 * 1024);
+    for (let i = 0; i < body.length; i++) body[i] = (i * 31 + 7) & 0xff;
+    const path = '/vod/cold/720p/seg_00001.ts';
+    origin.set(path, { body, headers: { 'content-type': 'video/mp2t' } });
+    origin.hold();
+    const [a, b] = edges as [EdgeApp, EdgeApp];
+    const responses = Array.from({ length: 200 }, async (_, i) => {
+      const res = await undiciRequest(`${servers[i % 2]?.url}${path}`);
+      const bytes = Buffer.from(await res.body.arrayBuffer());
+      return { status: res.statusCode, bytes, xcache: res.headers['x-cache'] };
+    });
+    // Every request is parked: one leader at the origin, the other edge's leader waiting on Redis, the rest locally.
+    await waitFor(async () => {
+      const local = (a.edge.fills.get(path)?.waiters ?? 0) + (b.edge.fills.get(path)?.waiters ?? 0);
+      const remote = (await counter(a, 'hls_edge_collapsed_waiters_total', 'scope="remote"')) + (await counter(b, 'hls_edge_collapsed_waiters_total', 'scope="remote"'));
+      return local === 198 && remote === 1 && origin.count(path) === 1;
+    }, 'all 200 requests to be collapsed');
+    origin.release();
+    const results = await Promise.all(responses);
+    assert.equal(origin.count(path), 1, 'the origin saw exactly one request');
+    const want = sha(body);
+    for (const r of results) {
+      assert.equal(r.status, 200);
+      assert.equal(sha(r.bytes), want);
+    }
+    assert.equal(results.filter((r) => r.xcache === 'MISS').length, 200);
+  });
+
+  it('a waiter whose leader failed falls back to the origin instead of hanging', async () => {
+    const path = '/vod/cold/720p/seg_00002.ts';
+    origin.set(path, { status: 503, body: 'busy' });
+    const [a] = edges as [EdgeApp, EdgeApp];
+    const results = await Promise.all(Array.from({ length: 5 }, () => undiciRequest(`${servers[0]?.url}${path}`).then(async (r) => ({ status: r.statusCode, body: await r.body.json() }))));
+    for (const r of results) assert.equal(r.status, 502);
+    assert.ok(origin.count(path) >= 1);
+    assert.equal(a.edge.fills.size, 0, 'no fill left behind');
+  });
+});
+
+describe('streaming misses', () => {
+  it('streams the first viewer\'s bytes while the object is still arriving, then stores it', async () => {
+    let finish: (() => void) | undefined;
+    const half = Buffer.alloc(256 * 1024, 1);
+    const slow = http.createServer((req, res) => {
+      res.writeHead(200, { 'content-type': 'video/mp2t', 'content-length': String(half.length * 2) });
+      res.write(half);
+      finish = () => res.end(half);
+    });
+    await new Promise<void>((r) => slow.listen(0, '127.0.0.1', () => r()));
+    const originUrl = `http://127.0.0.1:${(slow.address() as AddressInfo).port}`;
+    const edge = await createEdgeApp(testEdgeConfig({ origin: [originUrl], redis: 'none' }));
+    const server = await listen(edge, { port: 0 });
+    try {
+      const res = await undiciRequest(`${server.url}/vod/s/720p/seg_1.ts`);
+      assert.equal(res.headers['x-cache'], 'MISS');
+      // The first half arrives before the origin has finished sending.
+      let received = 0;
+      const it = res.body[Symbol.asyncIterator]();
+      while (received < half.length) {
+        const r = await it.next();
+        assert.ok(!r.done, 'body ended early');
+        received += (r.value as Buffer).length;
+      }
+      assert.ok(finish, 'origin is still sending');
+      finish();
+      for (let r = await it.next(); !r.done; r = await it.next()) received += (r.value as Buffer).length;
+      assert.equal(received, half.length * 2);
+      await waitFor(() => edge.memory.get('/vod/s/720p/seg_1.ts') !== undefined, 'the object to be stored');
+      const hit = await undiciRequest(`${server.url}/vod/s/720p/seg_1.ts`);
+      assert.equal(hit.headers['x-cache'], 'HIT');
+      assert.equal(Buffer.from(await hit.body.arrayBuffer()).length, half.length * 2);
+    } finally {
+      await server.close();
+      await edge.close();
+      slow.closeAllConnections();
+      await new Promise<void>((r) => slow.close(() => r()));
+    }
+  });
+});
