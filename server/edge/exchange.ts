@@ -6,6 +6,7 @@ import type { CacheOutcome, CacheTier, EdgeMetrics } from '../core/metrics/edge.
 import type { CacheBehavior } from './behaviors.ts';
 import type { CacheEntry } from './cache-entry.ts';
 import type { CacheKey } from './cache-key.ts';
+import type { CmcdLogFields } from './cmcd-report.ts';
 import type { Fill, LocalFills, RemoteFills } from './collapsing.ts';
 import type { MemoryTier } from './memory-tier.ts';
 import type { UpstreamResponse, Validators } from './origin-client.ts';
@@ -85,6 +86,8 @@ export class Exchange implements ExchangeInit {
   status = 0;
   bytes = 0;
   delivered = false;
+  /** What the player reported with CMCD, for the access log line; undefined when the request carried none. */
+  cmcd: CmcdLogFields | undefined = undefined;
 
   constructor(init: ExchangeInit) {
     this.req = init.req;

@@ -1,7 +1,9 @@
 // GET/HEAD /vod/* and /live/* on raw node:http: guard → behavior → cache key → pipeline. No Express on this path.
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { viewerKindOf } from '../core/metrics/edge.ts';
 import type { Behaviors, CacheBehavior } from './behaviors.ts';
 import { cacheKeyOf } from './cache-key.ts';
+import { cmcdReport, countCmcd } from './cmcd-report.ts';
 import { deliverError } from './deliver.ts';
 import { newExchange, runPipeline, type Edge } from './pipeline.ts';
 import { parseRangeHeader, type RangeRequest } from './range.ts';
@@ -18,8 +20,11 @@ export interface Denial {
   readonly body?: Readonly<Record<string, string>>;
 }
 
-/** A check before the cache (signed URLs, rate limits): undefined lets the request through. */
-export type ViewerCheck = (req: IncomingMessage, path: string, query: string | undefined, behavior: CacheBehavior) => Denial | undefined | Promise<Denial | undefined>;
+/**
+ * A check before the cache (signed URLs, rate limits): undefined lets the request through. It may set headers on
+ * `res` for a request it lets through (e.g. Set-Cookie); the response's own headers are written later.
+ */
+export type ViewerCheck = (req: IncomingMessage, path: string, query: string | undefined, behavior: CacheBehavior, res: ServerResponse) => Denial | undefined | Promise<Denial | undefined>;
 
 export interface ViewerRoutesOptions {
   readonly edge: Edge;
@@ -62,13 +67,19 @@ export function createViewerHandler(opts: ViewerRoutesOptions): (req: IncomingMe
       canStream: !isHead && range.kind === 'none' && !isConditional,
       startedAt,
     });
+    // CMCD is read only when the request carries it; the cache key and the upstream request never include it.
+    const cmcd = cmcdReport(query, h);
+    if (cmcd) {
+      countCmcd(cmcd, edge.metrics.cmcd);
+      x.cmcd = cmcd.log;
+    }
     void runPipeline(x, edge);
   };
 
   /** Runs the checks from `i`; goes asynchronous only when a check does (rate limits with Redis). */
   const check = (i: number, req: IncomingMessage, res: ServerResponse, startedAt: number, path: string, query: string | undefined, behavior: CacheBehavior, range: RangeRequest): void => {
     for (; i < checks.length; i++) {
-      const r = (checks[i] as ViewerCheck)(req, path, query, behavior);
+      const r = (checks[i] as ViewerCheck)(req, path, query, behavior, res);
       if (r === undefined) continue;
       if (r instanceof Promise) {
         const next = i + 1;
@@ -89,6 +100,7 @@ export function createViewerHandler(opts: ViewerRoutesOptions): (req: IncomingMe
 
   return (req, res) => {
     const startedAt = performance.now();
+    edge.metrics.countViewerRequest(viewerKindOf(req.url ?? ''));
     const g = guardViewerRequest(req.url ?? '', req.headers);
     if (!g.ok) return reject(res, startedAt, bad(400, 'EDGE_BAD_REQUEST', g.message, g.reason));
     // A request that already went through this edge is a shield loop: stop it (RFC 9110 §7.6.3, Via).

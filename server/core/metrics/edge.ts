@@ -1,11 +1,26 @@
 // The edge's metric set: cache outcomes by tier, bytes, origin fetches, collapsing, tiers and purges (hls_edge_*).
-import { Counter, Gauge, type Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { createHttpMetrics, type HttpMetrics } from '../metrics.ts';
 
 export const CACHE_OUTCOMES = ['hit', 'stale', 'miss', 'revalidated', 'bypass', 'error', 'rejected'] as const;
 export const CACHE_TIERS = ['memory', 'redis', 'shield', 'origin', 'none'] as const;
 export type CacheOutcome = (typeof CACHE_OUTCOMES)[number];
 export type CacheTier = (typeof CACHE_TIERS)[number];
+
+/** What a viewer request asks for, as the origin's `kind` label names it (hls_origin_http_requests_total). */
+export const VIEWER_KINDS = ['master', 'media', 'segment', 'init'] as const;
+export type ViewerKind = (typeof VIEWER_KINDS)[number];
+
+/**
+ * The kind of a viewer request target (path, with or without its query) from its extension, without allocating:
+ * playlists end in .m3u8 (master.m3u8 is the master playlist), init segments are init.mp4, anything else is a segment.
+ */
+export function viewerKindOf(url: string): ViewerKind {
+  const q = url.indexOf('?');
+  const end = q < 0 ? url.length : q;
+  if (url.endsWith('.m3u8', end)) return url.endsWith('/master.m3u8', end) ? 'master' : 'media';
+  return url.endsWith('/init.mp4', end) ? 'init' : 'segment';
+}
 
 const LATENCY_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
@@ -77,6 +92,59 @@ export interface MemoryTierStats {
   readonly maxBytes: number;
 }
 
+/** What players report with CMCD (CTA-5004), counted only for requests that carry it (see server/edge/cmcd-report.ts). */
+export interface CmcdMetrics {
+  /** object_type: the CMCD `ot` token or "none"; buffer_starvation: "true" when `bs` was sent. */
+  readonly requests: Counter<'object_type' | 'buffer_starvation'>;
+  readonly starvations: Counter;
+  readonly startups: Counter<'object_type'>;
+  readonly bufferLength: Histogram;
+  readonly throughput: Histogram;
+  readonly invalid: Counter;
+}
+
+const CMCD_BUFFER_BUCKETS = [0, 0.5, 1, 2, 4, 6, 8, 10, 15, 20, 30, 60];
+const CMCD_THROUGHPUT_BUCKETS = [250, 500, 1_000, 2_000, 4_000, 8_000, 16_000, 32_000, 64_000, 128_000, 512_000];
+
+function createCmcdMetrics(registry: Registry): CmcdMetrics {
+  return {
+    requests: new Counter({
+      name: 'hls_edge_cmcd_requests_total',
+      help: 'Viewer requests carrying CMCD, by object type (CMCD ot; none when absent) and whether the player reported buffer starvation (bs)',
+      labelNames: ['object_type', 'buffer_starvation'] as const,
+      registers: [registry],
+    }),
+    starvations: new Counter({
+      name: 'hls_edge_cmcd_buffer_starvation_total',
+      help: 'CMCD reports of buffer starvation (bs): the player\'s buffer ran dry since its previous request',
+      registers: [registry],
+    }),
+    startups: new Counter({
+      name: 'hls_edge_cmcd_startup_requests_total',
+      help: 'Requests flagged urgent with CMCD su (startup, seek or recovery after starvation), by object type',
+      labelNames: ['object_type'] as const,
+      registers: [registry],
+    }),
+    bufferLength: new Histogram({
+      name: 'hls_edge_cmcd_buffer_length_seconds',
+      help: 'Buffer length players reported with CMCD bl when they made the request',
+      buckets: CMCD_BUFFER_BUCKETS,
+      registers: [registry],
+    }),
+    throughput: new Histogram({
+      name: 'hls_edge_cmcd_measured_throughput_kbps',
+      help: 'Throughput players reported measuring with CMCD mtp, in kbit/s',
+      buckets: CMCD_THROUGHPUT_BUCKETS,
+      registers: [registry],
+    }),
+    invalid: new Counter({
+      name: 'hls_edge_cmcd_invalid_total',
+      help: 'Requests whose CMCD had entries that were dropped (unknown shape, wrong type, too long)',
+      registers: [registry],
+    }),
+  };
+}
+
 export interface EdgeMetrics extends HttpMetrics {
   /** The cell for one outcome and tier; look it up once, then `count()` per request. */
   cell(outcome: CacheOutcome, tier: CacheTier): RequestCell;
@@ -87,6 +155,9 @@ export interface EdgeMetrics extends HttpMetrics {
   readonly purges: Counter<'source'>;
   readonly purgedObjects: Counter<'tier'>;
   readonly rejected: Counter<'reason'>;
+  readonly cmcd: CmcdMetrics;
+  /** One viewer request of this kind arrived (every one, rejected ones included): a plain addition. */
+  countViewerRequest(kind: ViewerKind): void;
   /** Viewer requests answered so far (every outcome), for the request rate the edge reports as its load. */
   totalRequests(): number;
   /** Gauges read at scrape time from the running edge. */
@@ -127,6 +198,18 @@ export function createEdgeMetrics(opts: { processMetrics?: boolean } = {}): Edge
   registry.registerMetric(
     new LatencyHistogram('hls_edge_request_duration_seconds', 'Time the edge spent on a viewer request until the response was handed to the socket, by outcome', latency) as never,
   );
+
+  const byKind = new Map<ViewerKind, number>(VIEWER_KINDS.map((k) => [k, 0]));
+  new Counter({
+    name: 'hls_edge_viewer_requests_total',
+    help: 'Viewer requests on /vod and /live by kind (master, media playlist, segment, init segment), rejected ones included',
+    labelNames: ['kind'] as const,
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [kind, n] of byKind) if (n > 0) this.inc({ kind }, n);
+    },
+  });
 
   let sources: { memory?: () => MemoryTierStats; redisUp?: () => boolean; breakerOpen?: () => boolean } = {};
   new Gauge({
@@ -216,6 +299,10 @@ export function createEdgeMetrics(opts: { processMetrics?: boolean } = {}): Edge
       labelNames: ['reason'] as const,
       registers: [registry],
     }),
+    cmcd: createCmcdMetrics(registry),
+    countViewerRequest(kind) {
+      byKind.set(kind, (byKind.get(kind) ?? 0) + 1);
+    },
     totalRequests() {
       let n = 0;
       for (const c of cells.values()) n += c.requests;
