@@ -8,9 +8,6 @@ import { purgeAsset, warmUp, type WarmUpResult } from './edge-cache.ts';
 import { readOriginRequests } from './origin-requests.ts';
 import type { SessionResult } from './session-result.ts';
 
-/** hls.js buffers up to 30 s ahead by default: a viewer of the first N seconds may fetch up to N + 30 s of media. */
-export const HLS_MAX_BUFFER_S = 30;
-
 /** Split `sessions` into waves of at most `concurrent` that start together; returns the sizes. */
 export function waveSizes(sessions: number, concurrent: number): number[] {
   const out: number[] = [];
@@ -55,7 +52,8 @@ export async function runArms(p: ArmsPlan, browser: CompareBrowser, progress: Pr
     const serverUrl = arm === 'direct' ? p.originUrl : p.edgeUrl;
     if (arm === 'edge-warm' && p.warmUp) {
       show('warming the edge');
-      warm = await warmUp(p.edgeUrl, p.srcPath, p.seconds + HLS_MAX_BUFFER_S, 4, signal);
+      // hls.js buffers far ahead on a fast link, so a warm cache means the whole VOD asset, as an operator would pre-warm it.
+      warm = await warmUp(p.edgeUrl, p.srcPath, Number.POSITIVE_INFINITY, 4, signal);
     }
     const before = await readOriginRequests(p.originUrl).catch((err: unknown) => {
       notes.push(`origin request counts unavailable for ${arm}: ${(err as Error).message}`);

@@ -19,7 +19,7 @@ export const compareFields = {
   redis: fields.string('redis', 'redis://127.0.0.1:6379', { env: 'REDIS_URL', help: 'Redis for the edge it starts (a private key prefix, removed afterwards); "none" = memory tier only' }),
   edgeWorkers: fields.int('edge-workers', 1, { env: 'COMPARE_EDGE_WORKERS', min: 1, max: 64, help: 'worker processes of the edge it starts' }),
   adminToken: fields.optionalString('admin-token', { env: 'EDGE_ADMIN_TOKEN', help: 'the edge\'s admin token, to purge the asset before the cold arm (--edge only)' }),
-  warmUp: fields.bool('warm-up', true, { env: 'COMPARE_WARM_UP', help: 'before the warm arm, fetch every rendition\'s playlist and first segments through the edge' }),
+  warmUp: fields.bool('warm-up', true, { env: 'COMPARE_WARM_UP', help: 'before the warm arm, fetch every rendition\'s playlist and segments through the edge' }),
   chromium: fields.string('chromium', '/usr/bin/chromium', { env: 'CHROMIUM_PATH', help: 'Chromium executable (driven by playwright-core; nothing is downloaded)' }),
   startTimeoutMs: fields.durationMs('start-timeout', 90_000, { env: 'COMPARE_START_TIMEOUT', help: 'longest wait for the origin and edge it starts to answer /healthz' }),
 };

@@ -8,7 +8,7 @@ import { resolveFfmpegPaths } from '../../core/ffmpeg-paths.ts';
 import { createProgress, type ProgressReporter } from '../progress.ts';
 import { ensureSample, SAMPLE_ID } from '../sample.ts';
 import { describeAsset, type AssetDescription } from './asset-playlists.ts';
-import { HLS_MAX_BUFFER_S, runArms } from './arm-runner.ts';
+import { runArms } from './arm-runner.ts';
 import { CompareBrowser } from './compare-browser.ts';
 import type { CompareSettings } from './compare-options.ts';
 import { buildCompareReport, type CompareReport, type Conditions } from './compare-report.ts';
@@ -174,7 +174,7 @@ export async function runCompare(s: CompareSettings, deps: CompareDeps): Promise
         edgeWorkers: s.target.kind === 'own' ? s.target.edgeWorkers : null,
         coldCache: plan.adminToken !== undefined ? `the asset (${purgePathOf(s.srcPath)}) purged through POST /_edge/invalidations before each wave of the cold arm` : 'not purged (no admin token)',
         warmUp: warm
-          ? `after the cold arm, every playlist and the first ${s.seconds + HLS_MAX_BUFFER_S} s of segments of every rendition fetched once through the edge (${warm.urls} requests, X-Cache ${Object.entries(warm.xCache).map(([k, v]) => `${k} ${v}`).join(', ')})`
+          ? `after the cold arm, every playlist and segment of every rendition fetched once through the edge (${warm.urls} requests, X-Cache ${Object.entries(warm.xCache).map(([k, v]) => `${k} ${v}`).join(', ')})`
           : 'only what the cold arm fetched (--no-warm-up)',
       },
       machine: machine(b.version, loadAtStart),
