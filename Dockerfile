@@ -6,8 +6,9 @@ FROM node:20-bookworm-slim AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
 # Production dependencies only (tsx runs the TypeScript sources; ffmpeg/ffprobe ship inside their npm packages).
+# The binaries come from the platform's own package (linux-x64 or linux-arm64), so find them rather than name one.
 RUN npm ci --omit=dev --no-audit --no-fund \
- && chmod 0755 node_modules/@ffmpeg-installer/linux-x64/ffmpeg node_modules/@ffprobe-installer/linux-x64/ffprobe
+ && find node_modules/@ffmpeg-installer node_modules/@ffprobe-installer -type f \( -name ffmpeg -o -name ffprobe \) -exec chmod 0755 {} +
 
 FROM node:20-bookworm-slim AS runtime
 # fonts for the burned-in timecode of the sample and the live test channel

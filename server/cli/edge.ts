@@ -6,8 +6,9 @@ import { availableParallelism } from 'node:os';
 import { AggregatorRegistry } from 'prom-client';
 import { loadConfig } from '../core/config.ts';
 import { ConfigError } from '../core/errors.ts';
-import { listen, listenServer, onShutdown, type Listening } from '../core/listen.ts';
+import { applyServerLimits, listen, listenServer, onShutdown, SERVER_LIMITS, type Listening } from '../core/listen.ts';
 import { rootLogger } from '../core/log.ts';
+import { describeRedisTarget } from '../core/redis-client.ts';
 import { createEdgeApp } from '../edge/edge-app.ts';
 import { edgeFields, resolveEdgeSettings, type EdgeConfig } from '../edge/edge-config.ts';
 import { wantsHelp } from './help.ts';
@@ -80,17 +81,15 @@ async function runWorker(config: EdgeConfig, workerCount: number): Promise<numbe
     } catch (err) {
       throw new ConfigError([`EDGE_TLS_CERT / EDGE_TLS_KEY: cannot read the certificate or key: ${(err as Error).message}`]);
     }
-    const httpsServer = https.createServer({ ...tls, maxHeaderSize: 16 * 1024 }, edge);
-    httpsServer.headersTimeout = 20_000;
-    httpsServer.requestTimeout = 120_000;
-    httpsServer.keepAliveTimeout = 5_000;
+    const httpsServer = https.createServer({ ...tls, maxHeaderSize: SERVER_LIMITS.maxHeaderSize }, edge);
+    applyServerLimits(httpsServer);
     secure = await listenServer(httpsServer, config.httpsPort, config.host);
   }
   edge.announce(config.publicUrl ?? server.url);
   const logger = rootLogger.child({ role: 'edge', edgeId: edge.settings.edgeId });
   if (!inCluster || cluster.worker?.id === 1) {
     logger.info(
-      { url: server.url, https: secure?.url.replace('http:', 'https:'), origins: config.origin, shield: config.shield, redis: edge.settings.redisUrl ?? 'none', workers: workerCount, memoryMbPerWorker: Math.round(edge.settings.memoryMaxBytes / 1048576) },
+      { url: server.url, https: secure?.url.replace('http:', 'https:'), origins: config.origin, shield: config.shield, redis: edge.settings.redisTarget ? describeRedisTarget(edge.settings.redisTarget) : 'none', workers: workerCount, memoryMbPerWorker: Math.round(edge.settings.memoryMaxBytes / 1048576) },
       'edge listening',
     );
   }

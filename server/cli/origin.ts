@@ -4,7 +4,6 @@ import { resolveFfmpegPaths } from '../core/ffmpeg-paths.ts';
 import { listen, onShutdown } from '../core/listen.ts';
 import { rootLogger } from '../core/log.ts';
 import { createOriginMetrics } from '../core/metrics/origin.ts';
-import { originAuthMiddleware } from '../core/origin-auth.ts';
 import { createPlayerRouter } from '../core/player-routes.ts';
 import { createQoeRouter } from '../core/qoe/qoe-routes.ts';
 import { WanShaper } from '../core/wan-shaper.ts';
@@ -33,7 +32,7 @@ export async function run(argv: string[]): Promise<number> {
     metrics,
     // The player page and its QoE beacons, so "direct from the origin" can be measured like "through an edge".
     extraRouters: [createPlayerRouter({ logger, buildAtStartup: true }), createQoeRouter({ registry: metrics.registry, role: 'origin', logger }).router],
-    ...(config.originSecret.length > 0 ? { mediaGuard: originAuthMiddleware({ secret: config.originSecret, onReject: (reason, req) => logger.warn({ reason, path: req.path }, 'unsigned origin request refused') }) } : {}),
+    // ORIGIN_SECRET (origin access control) is applied by createOriginApp itself, so no embedding can forget it.
     healthDetails: () => ({ wan: wanInfo, originAccessControl: config.originSecret.length > 0 }),
   });
   if (wanInfo.enabled) logger.warn({ wan: wanInfo }, wanInfo.label);

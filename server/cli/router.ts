@@ -2,21 +2,23 @@
 import { loadConfig } from '../core/config.ts';
 import { listen, onShutdown } from '../core/listen.ts';
 import { rootLogger } from '../core/log.ts';
+import { describeRedisTarget } from '../core/redis-client.ts';
 import { createRouterApp } from '../router/router-app.ts';
-import { checkRouterConfig, routerFields } from '../router/router-config.ts';
+import { checkRouterConfig, registryTarget, routerFields } from '../router/router-config.ts';
 import { wantsHelp } from './help.ts';
 
 export async function run(argv: string[]): Promise<number> {
   if (wantsHelp(argv, 'edgeline router [--port 8000] [--edge URL[#region] ...] [--redis URL] [options]', routerFields)) return 0;
   const config = checkRouterConfig(loadConfig(routerFields, process.env, argv).values);
-  if (config.edges.length === 0 && !config.redis) {
-    process.stderr.write('edgeline router: no edges: pass --edge URL[#region] (or ROUTER_EDGES) and/or --redis URL where edges register\n');
+  const registry = registryTarget(config);
+  if (config.edges.length === 0 && !registry) {
+    process.stderr.write('edgeline router: no edges: pass --edge URL[#region] (or ROUTER_EDGES) and/or --redis URL (or --redis-cluster) where edges register\n');
     return 1;
   }
   const router = createRouterApp(config);
   const listening = await listen(router.app, { port: config.port, host: config.host });
-  rootLogger.info({ url: listening.url, edges: config.edges.length, registry: config.redis ? 'redis' : 'off' }, 'router listening');
-  process.stdout.write(`router listening on ${listening.url} (${config.edges.length} configured edge(s)${config.redis ? ', registry in Redis' : ''}); ${listening.url}/routing?asset=sample explains decisions\n`);
+  rootLogger.info({ url: listening.url, edges: config.edges.length, registry: registry ? describeRedisTarget(registry) : 'off' }, 'router listening');
+  process.stdout.write(`router listening on ${listening.url} (${config.edges.length} configured edge(s)${registry ? `, registry in Redis (${describeRedisTarget(registry)})` : ''}); ${listening.url}/routing?asset=sample explains decisions\n`);
   await new Promise<void>((resolve) => {
     onShutdown(async () => {
       await listening.close();

@@ -1,11 +1,12 @@
 // `edgeline up`: the whole CDN on one machine — sample packaged on first run, origin (+ live channel), edges sharing Redis, router.
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { Redis } from 'ioredis';
 import { fields, loadConfig } from '../core/config.ts';
 import { resolveFfmpegPaths } from '../core/ffmpeg-paths.ts';
 import { wantsHelp } from './help.ts';
 import { createProgress } from './progress.ts';
 import { ensureSample } from './sample.ts';
+import { ensureSelfSignedCertificate } from './self-signed.ts';
 import { Supervisor, type ChildSpec } from './supervisor.ts';
 
 const spec = {
@@ -20,28 +21,44 @@ const spec = {
   routerPort: fields.int('router-port', 8000, { env: 'ROUTER_PORT', min: 1, max: 65535, help: 'router port' }),
   edgeWorkers: fields.int('edge-workers', 1, { env: 'EDGE_WORKERS', min: 1, max: 64, help: 'workers per edge' }),
   verbose: fields.bool('verbose', false, { help: 'show every request log line of every role' }),
+  tls: fields.bool('tls', false, { env: 'EDGELINE_TLS', help: 'edges also serve HTTPS with a self-signed certificate (made once, kept in MEDIA/tls/)' }),
+  httpsPort: fields.int('https-port', 8443, { env: 'EDGE_HTTPS_PORT', min: 1, max: 65535, help: 'first edge HTTPS port with --tls (others follow)' }),
 };
 
 export interface UpPlan {
   readonly children: ChildSpec[];
   readonly originUrl: string;
   readonly edgeUrls: string[];
+  /** With TLS: each edge's HTTPS URL, in the order of edgeUrls. */
+  readonly edgeHttpsUrls: string[];
   readonly routerUrl: string | undefined;
 }
 
+/** Certificate and key files the edges serve HTTPS with, and the first edge's HTTPS port. */
+export interface UpTls {
+  readonly certPath: string;
+  readonly keyPath: string;
+  readonly httpsPort: number;
+}
+
 /** What `up` will start, as a pure function of its settings (tested without starting anything). */
-export function planUp(c: { edges: number; regions: readonly string[]; live: boolean; router: boolean; media: string; redisUrl: string | undefined; originPort: number; edgePort: number; routerPort: number; edgeWorkers: number }): UpPlan {
+export function planUp(c: { edges: number; regions: readonly string[]; live: boolean; router: boolean; media: string; redisUrl: string | undefined; originPort: number; edgePort: number; routerPort: number; edgeWorkers: number; tls?: UpTls | undefined }): UpPlan {
   const originUrl = `http://127.0.0.1:${c.originPort}`;
   const children: ChildSpec[] = [];
   const originArgs = ['origin', '--port', String(c.originPort), '--media', c.media];
   if (c.live) originArgs.push('--live', 'live=sample');
   children.push({ name: 'origin', args: originArgs });
   const edgeUrls: string[] = [];
+  const edgeHttpsUrls: string[] = [];
   for (let i = 0; i < c.edges; i++) {
     const port = c.edgePort + i;
     const region = c.regions[i % c.regions.length] ?? 'local';
     const args = ['edge', '--port', String(port), '--origin', originUrl, '--id', `edge-${i + 1}`, '--region', region, '--workers', String(c.edgeWorkers)];
     if (c.redisUrl) args.push('--redis', c.redisUrl);
+    if (c.tls) {
+      args.push('--tls-cert', c.tls.certPath, '--tls-key', c.tls.keyPath, '--https-port', String(c.tls.httpsPort + i));
+      edgeHttpsUrls.push(`https://127.0.0.1:${c.tls.httpsPort + i}`);
+    }
     children.push({ name: `edge-${i + 1}`, args });
     edgeUrls.push(`http://127.0.0.1:${port}`);
   }
@@ -53,7 +70,7 @@ export function planUp(c: { edges: number; regions: readonly string[]; live: boo
     children.push({ name: 'router', args });
     routerUrl = `http://127.0.0.1:${c.routerPort}`;
   }
-  return { children, originUrl, edgeUrls, routerUrl };
+  return { children, originUrl, edgeUrls, edgeHttpsUrls, routerUrl };
 }
 
 async function redisAnswers(url: string): Promise<boolean> {
@@ -95,10 +112,20 @@ export async function run(argv: string[]): Promise<number> {
   progress.stop();
   if (sample.packaged) out(`packaged the sample asset in ${(sample.elapsedMs / 1000).toFixed(1)} s`);
 
-  const hasRedis = await redisAnswers(c.redis);
-  if (!hasRedis) out(`Redis does not answer at ${c.redis}: edges run on their memory tier alone (no shared tier, no cross-edge collapsing or purge fan-out).`);
+  // REDIS_CLUSTER_NODES reaches every child through the environment and wins over REDIS_URL there.
+  const clusterNodes = process.env['REDIS_CLUSTER_NODES']?.trim();
+  const hasRedis = clusterNodes ? false : await redisAnswers(c.redis);
+  if (clusterNodes) out(`Redis Cluster from REDIS_CLUSTER_NODES (${clusterNodes}): the edges' shared tier and the router's edge registry.`);
+  else if (!hasRedis) out(`Redis does not answer at ${c.redis}: edges run on their memory tier alone (no shared tier, no cross-edge collapsing or purge fan-out).`);
 
-  const plan = planUp({ ...c, redisUrl: hasRedis ? c.redis : undefined });
+  let tls: UpTls | undefined;
+  if (c.tls) {
+    const pair = await ensureSelfSignedCertificate(join(mediaDir, 'tls'));
+    tls = { certPath: pair.certPath, keyPath: pair.keyPath, httpsPort: c.httpsPort };
+    out(`${pair.created ? 'made' : 'using'} a self-signed certificate for localhost/127.0.0.1 (${pair.certPath}, valid until ${pair.validTo.toISOString().slice(0, 10)}; SHA-256 ${pair.fingerprint})`);
+  }
+
+  const plan = planUp({ ...c, redisUrl: hasRedis ? c.redis : undefined, tls });
   const env: Record<string, string | undefined> = { ...process.env, LOG_LEVEL: process.env['LOG_LEVEL'] ?? (c.verbose ? 'info' : 'warn') };
   const supervisor = new Supervisor({ env });
   let stopping = false;
@@ -138,8 +165,10 @@ export async function run(argv: string[]): Promise<number> {
   out(`  player direct (origin)   ${player(plan.originUrl, '/vod/sample/master.m3u8')}`);
   if (plan.routerUrl) out(`  player through router    ${plan.routerUrl}/player/?src=${encodeURIComponent(`${plan.routerUrl}/vod/sample/master.m3u8`)}`);
   if (c.live) out(`  live channel via edge    ${player(edge, '/live/live/master.m3u8')}`);
+  const secureEdge = plan.edgeHttpsUrls[0];
+  if (secureEdge) out(`  player over HTTPS        ${player(secureEdge, '/vod/sample/master.m3u8')}   (self-signed: accept the browser's warning once)`);
   out(`  origin                   ${plan.originUrl}   (/healthz, /metrics, POST /api/assets)`);
-  plan.edgeUrls.forEach((u, i) => out(`  edge-${i + 1}                   ${u}   (/metrics)`));
+  plan.edgeUrls.forEach((u, i) => out(`  edge-${i + 1}                   ${u}${plan.edgeHttpsUrls[i] ? `  ${plan.edgeHttpsUrls[i]}` : ''}   (/metrics)`));
   if (plan.routerUrl) out(`  router                   ${plan.routerUrl}   (/routing?asset=sample)`);
   out(`  try: ffmpeg -i ${edge}/vod/sample/master.m3u8 -f null -`);
   out('Ctrl-C stops everything.');

@@ -9,6 +9,11 @@ import { z } from 'zod';
 export const EdgeRecordSchema = z.object({
   id: z.string().regex(/^[A-Za-z0-9._:-]{1,128}$/, 'id must be 1-128 of A-Z a-z 0-9 . _ : -'),
   url: z.url({ protocol: /^https?$/ }).max(2048),
+  /**
+   * Where routers reach the edge for health checks and master playlists when viewers use another address (`url`),
+   * e.g. a container name behind a published port. Absent: `url` serves both.
+   */
+  internalUrl: z.url({ protocol: /^https?$/ }).max(2048).optional(),
   region: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'region must be 1-64 of A-Z a-z 0-9 _ -'),
   load: z.number().finite().nonnegative(),
   startedAt: z.number().int().nonnegative(),

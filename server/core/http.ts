@@ -25,6 +25,8 @@ declare module 'express-serve-static-core' {
 }
 
 const REQ_ID = /^[A-Za-z0-9._-]{1,64}$/;
+/** Request targets longer than this are answered 414 by every role. */
+export const MAX_URL_CHARS = 8192;
 
 export function createApp(opts: AppShellOptions): Express {
   const app = express();
@@ -49,6 +51,13 @@ export function createApp(opts: AppShellOptions): Express {
       opts.logger.info({ reqId, method: req.method, path: req.path, status: res.statusCode, bytes, ms: Math.round(ms * 10) / 10 }, 'request');
     });
     next();
+  });
+
+  // Longer targets are refused before any route parses them (CloudFront's own limit is 8,192 bytes); the header
+  // limit of listen() bounds the whole request head regardless.
+  app.use((req: Request, res: Response, next: NextFunction) => {
+    if (req.url.length <= MAX_URL_CHARS) return next();
+    res.status(414).set('Cache-Control', 'no-store').json({ error: 'URI_TOO_LONG', message: `request target must be at most ${MAX_URL_CHARS} characters (RFC 9110 §15.5.15)` });
   });
 
   app.get('/healthz', async (_req, res, next) => {

@@ -17,13 +17,25 @@ export interface ListenOptions {
   readonly requestTimeoutMs?: number;
   readonly keepAliveTimeoutMs?: number;
   readonly maxHeaderSize?: number;
+  /** A socket with no bytes moving either way for this long is closed (a client that stopped reading its response). */
+  readonly idleTimeoutMs?: number;
+}
+
+/** What every role's HTTP and HTTPS servers use unless told otherwise. */
+export const SERVER_LIMITS = { headersTimeoutMs: 20_000, requestTimeoutMs: 120_000, keepAliveTimeoutMs: 5_000, maxHeaderSize: 16 * 1024, idleTimeoutMs: 60_000 } as const;
+
+/** Applies the time limits to any node:http(s) server, so slow or idle clients cannot hold its sockets. */
+export function applyServerLimits(server: Server, opts: Omit<ListenOptions, 'port' | 'host' | 'maxHeaderSize'> = {}): void {
+  server.headersTimeout = opts.headersTimeoutMs ?? SERVER_LIMITS.headersTimeoutMs;
+  server.requestTimeout = opts.requestTimeoutMs ?? SERVER_LIMITS.requestTimeoutMs;
+  server.keepAliveTimeout = opts.keepAliveTimeoutMs ?? SERVER_LIMITS.keepAliveTimeoutMs;
+  // Without a 'timeout' listener Node destroys the socket when this fires.
+  server.timeout = opts.idleTimeoutMs ?? SERVER_LIMITS.idleTimeoutMs;
 }
 
 export async function listen(handler: RequestListener, opts: ListenOptions): Promise<Listening> {
-  const server = http.createServer({ maxHeaderSize: opts.maxHeaderSize ?? 16 * 1024 }, handler);
-  server.headersTimeout = opts.headersTimeoutMs ?? 20_000;
-  server.requestTimeout = opts.requestTimeoutMs ?? 120_000;
-  server.keepAliveTimeout = opts.keepAliveTimeoutMs ?? 5_000;
+  const server = http.createServer({ maxHeaderSize: opts.maxHeaderSize ?? SERVER_LIMITS.maxHeaderSize }, handler);
+  applyServerLimits(server, opts);
   return listenServer(server, opts.port, opts.host ?? '127.0.0.1');
 }
 

@@ -14,7 +14,11 @@ export const rootLogger: Logger = pino({
   base: { pid: process.pid },
   // Never log credentials even when a whole request is logged by mistake.
   redact: {
-    paths: ['req.headers.authorization', 'req.headers.cookie', 'headers.authorization', 'headers.cookie', 'token'],
+    paths: [
+      'req.headers.authorization', 'req.headers.cookie', 'headers.authorization', 'headers.cookie', 'token',
+      // Settings objects logged whole (config dumps, errors carrying options) must not spill secrets either.
+      'adminToken', 'originSecret', '*.adminToken', '*.originSecret', '*.token', 'passphrase', '*.passphrase',
+    ],
     censor: '[redacted]',
   },
 });

@@ -2,6 +2,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import express, { Router, type NextFunction, type Request, type Response } from 'express';
 import { AppError, ForbiddenError, NotFoundError } from '../core/errors.ts';
+import { corsHeadersFor } from './cors.ts';
 import { validateInvalidationPaths, type Invalidator } from './invalidation.ts';
 
 export interface AdminRoutesOptions {
@@ -71,19 +72,33 @@ export function createAdminRouter(opts: AdminRoutesOptions): Router {
 const ALLOWED_METHODS = 'GET, HEAD, OPTIONS';
 const HEADER_LIST = /^[A-Za-z0-9!#$%&'*+.^_`|~-]+(?:\s*,\s*[A-Za-z0-9!#$%&'*+.^_`|~-]+)*$/;
 
-/** CORS preflight for /vod and /live (Fetch standard): players send Range and CMCD-* headers. */
-export function mediaPreflight(req: Request, res: Response, next: NextFunction): void {
-  if (req.method !== 'OPTIONS' || !/^\/(vod|live)\//.test(req.path)) {
-    next();
-    return;
-  }
-  res.setHeader('Access-Control-Allow-Origin', '*');
+/**
+ * CORS preflight for /vod and /live (Fetch standard): players send Range and CMCD-* headers. `corsOrigins` as the
+ * edge's --cors-origin list (see cors.ts); empty: any page, without credentials.
+ */
+export function mediaPreflightFor(corsOrigins: readonly string[]): (req: Request, res: Response, next: NextFunction) => void {
+  const allowed = corsOrigins.length > 0 ? new Set(corsOrigins) : undefined;
+  return (req, res, next) => {
+    if (req.method !== 'OPTIONS' || !/^\/(vod|live)\//.test(req.path)) {
+      next();
+      return;
+    }
+    const cors = corsHeadersFor(allowed, req.headers.origin);
+    for (let i = 0; i < cors.length; i += 2) res.setHeader(cors[i] as string, cors[i + 1] as string);
+    answerPreflight(req, res);
+  };
+}
+
+/** CORS preflight for any page, without credentials. */
+export const mediaPreflight = mediaPreflightFor([]);
+
+function answerPreflight(req: Request, res: Response): void {
   res.setHeader('Allow', ALLOWED_METHODS);
   const asked = req.headers['access-control-request-headers'];
   res.setHeader('Access-Control-Allow-Methods', ALLOWED_METHODS);
   res.setHeader('Access-Control-Allow-Headers', typeof asked === 'string' && HEADER_LIST.test(asked.trim()) ? asked.trim() : 'Range, If-None-Match, If-Modified-Since, If-Range');
   res.setHeader('Access-Control-Max-Age', '86400');
-  res.setHeader('Vary', 'Access-Control-Request-Headers');
+  res.append('Vary', 'Access-Control-Request-Headers');
   res.status(204).end();
 }
 
@@ -91,6 +106,12 @@ export function mediaPreflight(req: Request, res: Response, next: NextFunction):
 export function mediaMethodNotAllowed(req: Request, res: Response, next: NextFunction): void {
   if (!/^\/(vod|live)\//.test(req.path)) {
     next();
+    return;
+  }
+  if (req.method === 'GET' || req.method === 'HEAD') {
+    // Only an absolute-form target ("GET http://host/vod/…", RFC 9112 §3.2.2) gets here: the viewer handler takes
+    // origin-form ones. An edge is not a forward proxy, so the host in it is never trusted.
+    res.status(400).set('Cache-Control', 'no-store').json({ error: 'EDGE_BAD_REQUEST', message: 'media requests must use an origin-form target (/vod/… or /live/…)' });
     return;
   }
   res.setHeader('Allow', ALLOWED_METHODS);

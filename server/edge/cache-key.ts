@@ -42,7 +42,13 @@ export function globEscape(s: string): string {
   return s.replace(/[*?[\]\\]/g, '\\$&');
 }
 
-/** Redis key and channel names under one prefix, so several deployments (or tests) share a Redis safely. */
+/**
+ * Redis key and channel names under one prefix, so several deployments (or tests) share a Redis safely.
+ * Redis Cluster: a multi-key command or script must keep its keys in one hash slot. An object and its metadata are one
+ * value (cache-entry.ts encodes both), so objects spread freely over the slots; every key the purge scripts and the
+ * invalidation status touch together shares the `{purge}` hash tag. (A prefix carrying its own `{tag}` puts every key
+ * in one slot, which is also correct.)
+ */
 export class RedisKeys {
   readonly purgeSeq: string;
   readonly purgeLog: string;
@@ -50,8 +56,8 @@ export class RedisKeys {
   readonly fillChannel: string;
 
   constructor(readonly prefix: string) {
-    this.purgeSeq = `${prefix}purge:seq`;
-    this.purgeLog = `${prefix}purge:log`;
+    this.purgeSeq = `${prefix}{purge}:seq`;
+    this.purgeLog = `${prefix}{purge}:log`;
     this.purgeChannel = `${prefix}ch:purge`;
     this.fillChannel = `${prefix}ch:fill`;
   }
@@ -75,15 +81,15 @@ export class RedisKeys {
   }
 
   invalidation(id: string): string {
-    return `${this.prefix}inv:${id}`;
+    return `${this.prefix}{purge}:inv:${id}`;
   }
 
   /** Heartbeat of one edge process: which purges it has applied. */
   edgeProcess(edgeId: string, instance: string): string {
-    return `${this.prefix}edgeproc:${edgeId}:${instance}`;
+    return `${this.prefix}{purge}:edgeproc:${edgeId}:${instance}`;
   }
 
   edgeProcesses(): string {
-    return `${globEscape(`${this.prefix}edgeproc:`)}*`;
+    return `${globEscape(`${this.prefix}{purge}:edgeproc:`)}*`;
   }
 }

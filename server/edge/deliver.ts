@@ -15,9 +15,14 @@ export const EXPOSED_HEADERS = [
   'Age', 'Date', 'Via', 'X-Cache', 'X-Cache-Tier',
 ].join(', ');
 
-/** Headers on every edge response, built once per edge: Via (RFC 9110 §7.6.3) and CORS for players on any page. */
-export function commonHeaders(edgeId: string): string[] {
-  return ['Via', viaOf(edgeId), 'Access-Control-Allow-Origin', '*', 'Access-Control-Expose-Headers', EXPOSED_HEADERS];
+/**
+ * Headers on every edge response, built once per edge: Via (RFC 9110 §7.6.3) and CORS for players on any page.
+ * With `perRequestCors` (a list of page origins allowed credentials) Access-Control-Allow-Origin is left out here:
+ * routes.ts sets it per request, for listed origins only.
+ */
+export function commonHeaders(edgeId: string, opts: { perRequestCors?: boolean } = {}): string[] {
+  const allowAny = opts.perRequestCors ? [] : ['Access-Control-Allow-Origin', '*'];
+  return ['Via', viaOf(edgeId), ...allowAny, 'Access-Control-Expose-Headers', EXPOSED_HEADERS];
 }
 
 export function viaOf(edgeId: string): string {

@@ -9,7 +9,8 @@ import { createEdgeMetrics, type EdgeMetrics } from '../core/metrics/edge.ts';
 import { signOriginRequest } from '../core/origin-auth.ts';
 import { createPlayerRouter } from '../core/player-routes.ts';
 import { createQoeRouter } from '../core/qoe/qoe-routes.ts';
-import { createAdminRouter, mediaMethodNotAllowed, mediaPreflight } from './admin-routes.ts';
+import { describeRedisTarget } from '../core/redis-client.ts';
+import { createAdminRouter, mediaMethodNotAllowed, mediaPreflightFor } from './admin-routes.ts';
 import { Behaviors, type CacheBehavior } from './behaviors.ts';
 import { RedisKeys } from './cache-key.ts';
 import { LocalFills, RemoteFills } from './collapsing.ts';
@@ -98,9 +99,9 @@ export async function createEdgeApp(config: EdgeConfig, deps: EdgeDeps = {}): Pr
 
   let redis: RedisTier | undefined;
   let remote: RemoteFills | undefined;
-  if (settings.redisUrl) {
+  if (settings.redisTarget) {
     redis = new RedisTier({
-      url: settings.redisUrl,
+      target: settings.redisTarget,
       keys,
       commandTimeoutMs: config.redisTimeoutMs,
       maxObjectBytes: settings.maxObjectBytes,
@@ -113,7 +114,7 @@ export async function createEdgeApp(config: EdgeConfig, deps: EdgeDeps = {}): Pr
     });
     remote = new RemoteFills(redis, keys.fillChannel, config.collapseWaitMs);
     const ready = await redis.waitReady(deps.redisWaitMs ?? 2_000);
-    if (!ready) logger.warn({ redis: settings.redisUrl.replace(/\/\/[^@/]*@/, '//***@') }, 'Redis not reachable yet: serving from memory and origin; will keep retrying');
+    if (!ready) logger.warn({ redis: describeRedisTarget(settings.redisTarget) }, 'Redis not reachable yet: serving from memory and origin; will keep retrying');
   } else {
     logger.info('no Redis configured: memory tier only (no cross-edge collapsing or purge fan-out)');
   }
@@ -147,7 +148,7 @@ export async function createEdgeApp(config: EdgeConfig, deps: EdgeDeps = {}): Pr
     upstream: deps.upstream ?? (origin as OriginClient),
     metrics,
     logger,
-    common: commonHeaders(settings.edgeId),
+    common: commonHeaders(settings.edgeId, { perRequestCors: config.corsOrigins.length > 0 }),
     maxObjectBytes: settings.maxObjectBytes,
     lockTtlMs: config.lockTtlMs,
     accessLog: config.accessLog && logger.isLevelEnabled('info'),
@@ -187,7 +188,7 @@ export async function createEdgeApp(config: EdgeConfig, deps: EdgeDeps = {}): Pr
   };
 
   const app = createApp({ role: 'edge', logger, metrics, health });
-  app.use(mediaPreflight);
+  app.use(mediaPreflightFor(config.corsOrigins));
   if (config.player) {
     app.use(createPlayerRouter({ logger, buildAtStartup: deps.buildPlayerAtStartup ?? false }));
     app.use(createQoeRouter({ registry: metrics.registry, role: 'edge', logger }).router);
@@ -211,9 +212,9 @@ export async function createEdgeApp(config: EdgeConfig, deps: EdgeDeps = {}): Pr
     checks.push(rateLimitCheck(limiter));
   }
   if (behaviors.list.some((b) => b.viewerProtocolPolicy !== 'allow-all')) checks.push(protocolCheck(config.tlsCert ? config.httpsPort : undefined));
-  if (config.signingKeys) checks.push(signatureCheck(config.signingKeys, Date.now));
+  if (config.signingKeys) checks.push(signatureCheck(config.signingKeys, Date.now, { urlCookies: config.signedUrlCookies }));
   checks.push(...(deps.viewerChecks ?? []));
-  const viewer = createViewerHandler({ edge, behaviors, edgeId: settings.edgeId, checks });
+  const viewer = createViewerHandler({ edge, behaviors, edgeId: settings.edgeId, checks, corsOrigins: config.corsOrigins });
   const metricsText = deps.metricsText;
   const handler = (req: IncomingMessage, res: ServerResponse): void => {
     if (isViewerRequest(req)) viewer(req, res);
@@ -237,7 +238,12 @@ export async function createEdgeApp(config: EdgeConfig, deps: EdgeDeps = {}): Pr
       lastCount = count;
       lastAt = now;
       await tier.attempt('registry', (r) =>
-        publishHeartbeat(r, config.redisPrefix, { id: settings.edgeId, url, region: config.region, load: Math.round(load), startedAt, ts: now }, Math.max(3 * config.heartbeatMs, 3_000)),
+        publishHeartbeat(
+          r,
+          config.redisPrefix,
+          { id: settings.edgeId, url, ...(config.internalUrl ? { internalUrl: config.internalUrl } : {}), region: config.region, load: Math.round(load), startedAt, ts: now },
+          Math.max(3 * config.heartbeatMs, 3_000),
+        ),
       );
     };
     void beat();

@@ -3,6 +3,7 @@ import { hostname } from 'node:os';
 import { defaultsOf, fields, parseUrl, type ValuesOf } from '../core/config.ts';
 import { ConfigError } from '../core/errors.ts';
 import { originSecretProblem } from '../core/origin-auth.ts';
+import { parseClusterNodes, type RedisTarget } from '../core/redis-client.ts';
 import { DEFAULT_BEHAVIORS, type CacheBehavior } from './behaviors.ts';
 import { loadBehaviorsFile } from './behaviors-file.ts';
 import { keyGroupField } from './cloudfront/key-group.ts';
@@ -12,10 +13,12 @@ export const edgeFields = {
   host: fields.string('host', '127.0.0.1', { env: 'HOST', help: 'address to listen on (0.0.0.0 for every interface)' }),
   origin: fields.list('origin', [], { env: 'ORIGIN_URL', item: parseUrl, help: 'origin URL; repeat for failover, tried in order' }),
   redis: fields.string('redis', 'redis://127.0.0.1:6379', { env: 'REDIS_URL', help: 'Redis URL for the shared tier; "none" runs on the memory tier alone' }),
+  redisClusterNodes: fields.optionalString('redis-cluster', { env: 'REDIS_CLUSTER_NODES', help: 'Redis Cluster for the shared tier, host:port,host:port… (a few nodes suffice); used instead of --redis when set' }),
   redisPrefix: fields.string('redis-prefix', 'edgeline:', { env: 'REDIS_PREFIX', help: 'prefix of every Redis key and channel (shared with the router)' }),
   id: fields.string('id', '', { env: 'EDGE_ID', help: 'edge name in Via, heartbeats and logs (default: host name and port)' }),
   region: fields.string('region', 'local', { env: 'EDGE_REGION', help: 'region this edge serves' }),
   publicUrl: fields.optionalUrl('public-url', { env: 'EDGE_PUBLIC_URL', help: 'URL viewers reach this edge at (default http://127.0.0.1:<port>)' }),
+  internalUrl: fields.optionalUrl('internal-url', { env: 'EDGE_INTERNAL_URL', help: 'URL routers reach this edge at, when it differs from --public-url (e.g. a container name)' }),
   memoryMb: fields.int('memory-mb', 256, { env: 'EDGE_MEMORY_MB', min: 0, help: 'memory tier size in MiB, shared by the workers; 0 disables it' }),
   maxObjectMb: fields.number('max-object-mb', 32, { env: 'EDGE_MAX_OBJECT_MB', min: 0.001, help: 'largest object stored in a cache tier, in MiB' }),
   adminToken: fields.optionalString('admin-token', { env: 'EDGE_ADMIN_TOKEN', help: 'bearer token for /_edge/ admin endpoints (unset: they are disabled)' }),
@@ -35,6 +38,8 @@ export const edgeFields = {
   accessLog: fields.bool('access-log', true, { env: 'EDGE_ACCESS_LOG', help: 'one info log line per viewer request' }),
   originSecret: fields.optionalString('origin-secret', { env: 'ORIGIN_SECRET', help: 'sign origin requests with this shared secret (origin access control)' }),
   signingKeys: keyGroupField('signing-key', 'EDGE_SIGNING_KEYS'),
+  corsOrigins: fields.list('cors-origin', [], { env: 'EDGE_CORS_ORIGINS', item: parseCorsOrigin, help: 'page origin (https://www.example.com) allowed to read media with credentials (signed cookies); repeatable. Unset: any page, without credentials' }),
+  signedUrlCookies: fields.bool('signed-url-cookies', true, { env: 'EDGE_SIGNED_URL_COOKIES', help: 'answer a playlist fetched with a wildcard custom-policy signed URL with the same policy as signed cookies, so its segments play' }),
   rateLimit: fields.number('rate-limit', 0, { env: 'EDGE_RATE_LIMIT', min: 0, help: 'requests per second per client on media paths; 0 turns limiting off' }),
   rateBurst: fields.int('rate-burst', 200, { env: 'EDGE_RATE_BURST', min: 1, help: 'requests a client may send at once before the rate applies' }),
   tlsCert: fields.optionalString('tls-cert', { env: 'EDGE_TLS_CERT', help: 'certificate chain (PEM file) to serve HTTPS' }),
@@ -45,10 +50,19 @@ export const edgeFields = {
 
 export type EdgeConfig = ValuesOf<typeof edgeFields>;
 
+/** A Web origin as browsers send it in the Origin header: scheme://host[:port], nothing after (RFC 6454 §6.1). */
+function parseCorsOrigin(v: string): string {
+  const m = /^(https?):\/\/([A-Za-z0-9.-]{1,253}|\[[0-9A-Fa-f:.]{2,45}\])(:\d{1,5})?\/?$/i.exec(v.trim());
+  if (!m) throw new Error(`expected a page origin such as https://www.example.com (no path), got "${v}"`);
+  return `${(m[1] ?? '').toLowerCase()}://${(m[2] ?? '').toLowerCase()}${m[3] ?? ''}`;
+}
+
 /** What the edge runs with after defaults are resolved. */
 export interface ResolvedEdgeSettings {
   readonly edgeId: string;
   readonly redisUrl: string | undefined;
+  /** The shared tier: one Redis (`redisUrl`) or a Redis Cluster; undefined runs on the memory tier alone. */
+  readonly redisTarget: RedisTarget | undefined;
   readonly memoryMaxBytes: number;
   readonly maxObjectBytes: number;
   readonly workers: number;
@@ -85,6 +99,15 @@ export function resolveEdgeSettings(
   let redisUrl: string | undefined = config.redis.trim();
   if (redisUrl === '' || redisUrl === 'none') redisUrl = undefined;
   else if (!/^rediss?:\/\//.test(redisUrl)) problems.push(`REDIS_URL (--redis): expected redis://host:port or "none", got "${config.redis}"`);
+  let redisTarget: RedisTarget | undefined = redisUrl ? { kind: 'single', url: redisUrl } : undefined;
+  if (config.redisClusterNodes !== undefined && config.redisClusterNodes.trim() !== '') {
+    try {
+      redisTarget = parseClusterNodes(config.redisClusterNodes);
+      redisUrl = undefined;
+    } catch (err) {
+      problems.push(`REDIS_CLUSTER_NODES (--redis-cluster): ${(err as Error).message}`);
+    }
+  }
   if ((config.tlsCert === undefined) !== (config.tlsKey === undefined)) problems.push('EDGE_TLS_CERT / EDGE_TLS_KEY (--tls-cert, --tls-key): give both or neither');
   if (problems.length > 0) throw new ConfigError(problems);
   const workers = config.workers === 0 ? Math.max(1, env.cores) : config.workers;
@@ -92,6 +115,7 @@ export function resolveEdgeSettings(
   return {
     edgeId,
     redisUrl,
+    redisTarget,
     memoryMaxBytes: Math.floor((config.memoryMb * 1024 * 1024) / share),
     maxObjectBytes: Math.floor(config.maxObjectMb * 1024 * 1024),
     workers,

@@ -2,6 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import { BadRequestError } from '../core/errors.ts';
 import type { Logger } from '../core/log.ts';
+import { keyNodes, unlinkEach } from '../core/redis-client.ts';
 import type { EdgeMetrics } from '../core/metrics/edge.ts';
 import type { RedisKeys } from './cache-key.ts';
 import type { MemoryTier } from './memory-tier.ts';
@@ -151,17 +152,20 @@ export class Invalidator {
         if (del.ok) removed += del.value;
       }
       const pattern = k.objectsStartingWith(p.endsWith('*') ? p.slice(0, -1) : `${p}?`);
-      let cursor = '0';
-      do {
-        const page = await redis.attempt('purge-scan', (r) => r.scan(cursor, 'MATCH', pattern, 'COUNT', 1000));
-        if (!page.ok) break;
-        cursor = page.value[0];
-        const keys = page.value[1];
-        if (keys.length > 0) {
-          const del = await redis.attempt('purge-del', (r) => r.unlink(...keys));
-          if (del.ok) removed += del.value;
-        }
-      } while (cursor !== '0');
+      // SCAN sees one node: in a cluster, every master is scanned, and keys are unlinked one by one (other slots).
+      for (const node of keyNodes(redis.client)) {
+        let cursor = '0';
+        do {
+          const page = await redis.attempt('purge-scan', () => node.scan(cursor, 'MATCH', pattern, 'COUNT', 1000));
+          if (!page.ok) break;
+          cursor = page.value[0];
+          const keys = page.value[1];
+          if (keys.length > 0) {
+            const del = await redis.attempt('purge-del', () => unlinkEach(node, keys));
+            if (del.ok) removed += del.value;
+          }
+        } while (cursor !== '0');
+      }
     }
     if (removed > 0) this.opts.metrics.purgedObjects.inc({ tier: 'redis' }, removed);
   }
@@ -207,26 +211,29 @@ export class Invalidator {
     const rec = got.ok && got.value ? parsePurgeRecord(got.value) : undefined;
     if (!rec) return undefined;
     const edges: Array<{ edge: string; instance: string; applied: boolean }> = [];
-    let cursor = '0';
-    do {
-      const page = await redis.attempt('invalidation-status', (r) => r.scan(cursor, 'MATCH', this.opts.keys.edgeProcesses(), 'COUNT', 1000));
-      if (!page.ok) return undefined;
-      cursor = page.value[0];
-      if (page.value[1].length === 0) continue;
-      const values = await redis.attempt('invalidation-status', (r) => r.mget(...page.value[1]));
-      if (!values.ok) return undefined;
-      for (const v of values.value) {
-        if (!v) continue;
-        try {
-          const hb = JSON.parse(v) as { edge?: unknown; instance?: unknown; appliedSeq?: unknown };
-          if (typeof hb.edge === 'string' && typeof hb.instance === 'string' && typeof hb.appliedSeq === 'number') {
-            edges.push({ edge: hb.edge, instance: hb.instance, applied: hb.appliedSeq >= rec.seq });
+    // The heartbeat keys share the {purge} hash tag, so in a cluster they sit on one node and one MGET reads a page.
+    for (const node of keyNodes(redis.client)) {
+      let cursor = '0';
+      do {
+        const page = await redis.attempt('invalidation-status', () => node.scan(cursor, 'MATCH', this.opts.keys.edgeProcesses(), 'COUNT', 1000));
+        if (!page.ok) return undefined;
+        cursor = page.value[0];
+        if (page.value[1].length === 0) continue;
+        const values = await redis.attempt('invalidation-status', () => node.mget(...page.value[1]));
+        if (!values.ok) return undefined;
+        for (const v of values.value) {
+          if (!v) continue;
+          try {
+            const hb = JSON.parse(v) as { edge?: unknown; instance?: unknown; appliedSeq?: unknown };
+            if (typeof hb.edge === 'string' && typeof hb.instance === 'string' && typeof hb.appliedSeq === 'number') {
+              edges.push({ edge: hb.edge, instance: hb.instance, applied: hb.appliedSeq >= rec.seq });
+            }
+          } catch {
+            // not ours
           }
-        } catch {
-          // not ours
         }
-      }
-    } while (cursor !== '0');
+      } while (cursor !== '0');
+    }
     edges.sort((a, b) => (a.edge + a.instance).localeCompare(b.edge + b.instance));
     return {
       id: rec.id,

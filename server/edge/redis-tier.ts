@@ -1,14 +1,17 @@
 // The shared Redis tier: binary objects with expiry, fill locks, pub/sub — bounded timeouts and a circuit breaker.
 import { createHash } from 'node:crypto';
-import { Redis } from 'ioredis';
+import { Cluster } from 'ioredis';
 import type { Logger } from '../core/log.ts';
+import { createRedisClient, describeRedisTarget, type RedisClient, type RedisTarget } from '../core/redis-client.ts';
 import type { EdgeMetrics } from '../core/metrics/edge.ts';
 import { CacheEntry } from './cache-entry.ts';
 import type { CacheKey, RedisKeys } from './cache-key.ts';
 import { CircuitBreaker, type BreakerState } from './circuit-breaker.ts';
+import { recordMatches } from './purge-log.ts';
 
 export interface RedisTierOptions {
-  readonly url: string;
+  /** One Redis (REDIS_URL) or a Redis Cluster (REDIS_CLUSTER_NODES). */
+  readonly target: RedisTarget;
   readonly keys: RedisKeys;
   readonly commandTimeoutMs: number;
   readonly maxObjectBytes: number;
@@ -67,8 +70,8 @@ const RELEASE = script(RELEASE_LUA);
 export type FillNotice = 'stored' | 'failed';
 
 export class RedisTier {
-  readonly client: Redis;
-  private readonly sub: Redis;
+  readonly client: RedisClient;
+  private readonly sub: RedisClient;
   readonly breaker: CircuitBreaker;
   private readonly channelHandlers = new Map<string, (message: string) => void>();
   private readonly downListeners = new Set<() => void>();
@@ -80,7 +83,7 @@ export class RedisTier {
     const retryStrategy = (times: number): number => Math.min(100 * times, 1_000);
     // Commands fail at once while disconnected (no offline queue) and after commandTimeoutMs when Redis is slow:
     // a viewer never waits on Redis for longer than that.
-    this.client = new Redis(opts.url, {
+    this.client = createRedisClient(opts.target, {
       commandTimeout: opts.commandTimeoutMs,
       connectTimeout: Math.max(1_000, opts.commandTimeoutMs * 4),
       enableOfflineQueue: false,
@@ -88,8 +91,9 @@ export class RedisTier {
       retryStrategy,
       lazyConnect: false,
     });
-    // The subscriber may queue its SUBSCRIBE until connected; ioredis resubscribes after every reconnect.
-    this.sub = new Redis(opts.url, { connectTimeout: Math.max(1_000, opts.commandTimeoutMs * 4), maxRetriesPerRequest: null, retryStrategy });
+    // The subscriber may queue its SUBSCRIBE until connected; ioredis resubscribes after every reconnect. In a cluster,
+    // classic PUBLISH reaches subscribers on every node (the cluster bus forwards it), so one subscription suffices.
+    this.sub = createRedisClient(opts.target, { connectTimeout: Math.max(1_000, opts.commandTimeoutMs * 4), maxRetriesPerRequest: null, retryStrategy });
     this.breaker = new CircuitBreaker({
       failureThreshold: opts.breakerThreshold,
       cooldownMs: opts.breakerCooldownMs,
@@ -100,7 +104,7 @@ export class RedisTier {
     this.sub.on('error', (err: Error) => this.warn('redis subscriber error', err));
     this.client.on('ready', () => {
       this.lastWarned = undefined;
-      opts.logger.info({ url: redactUrl(opts.url) }, 'redis tier connected');
+      opts.logger.info({ redis: describeRedisTarget(opts.target) }, 'redis tier connected');
     });
     this.client.on('close', () => {
       if (this.closed) return;
@@ -115,7 +119,7 @@ export class RedisTier {
 
   /** Resolves when both connections are ready, or after `timeoutMs` (the edge then starts without Redis). */
   async waitReady(timeoutMs: number): Promise<boolean> {
-    const ready = (r: Redis): Promise<void> =>
+    const ready = (r: RedisClient): Promise<void> =>
       r.status === 'ready' ? Promise.resolve() : new Promise<void>((resolve) => r.once('ready', () => resolve()));
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<false>((resolve) => {
@@ -147,7 +151,7 @@ export class RedisTier {
    * Runs one Redis operation under the breaker: a failure is logged once per state change, counted, and
    * reported as `{ ok: false }` — a Redis problem is a miss, never a viewer error.
    */
-  async attempt<T>(op: string, fn: (r: Redis) => Promise<T>): Promise<Attempt<T>> {
+  async attempt<T>(op: string, fn: (r: RedisClient) => Promise<T>): Promise<Attempt<T>> {
     if (this.closed || this.client.status !== 'ready' || !this.breaker.allow()) return { ok: false };
     try {
       const value = await fn(this.client);
@@ -162,7 +166,7 @@ export class RedisTier {
   }
 
   /** EVALSHA, loading the script on NOSCRIPT (after a Redis restart or on a fresh server). */
-  async evalScript(r: Redis, s: Script, keys: string[], args: Array<string | Buffer | number>): Promise<unknown> {
+  async evalScript(r: RedisClient, s: Script, keys: string[], args: Array<string | Buffer | number>): Promise<unknown> {
     try {
       return await r.evalsha(s.sha, keys.length, ...keys, ...args);
     } catch (err) {
@@ -195,11 +199,44 @@ export class RedisTier {
     if (entry.body.length > this.opts.maxObjectBytes || retainMs <= 0) return 'skipped';
     const k = this.opts.keys;
     const value = entry.encode();
+    if (this.isCluster) return this.putInCluster(entry, value, retainMs);
     const res = await this.attempt('put', (r) =>
       this.evalScript(r, STORE, [k.object(entry.key), k.purgeLog, k.purgeSeq], [value, Math.ceil(retainMs), entry.fillSeq, entry.key]),
     );
     if (!res.ok) return 'skipped';
     return res.value === 1 ? 'stored' : 'purged';
+  }
+
+  /** Keys spread over the slots of several nodes: multi-key scripts must stay within one slot. */
+  get isCluster(): boolean {
+    return this.client instanceof Cluster;
+  }
+
+  /**
+   * STORE_LUA's rule in two steps: the object and the purge log hash to different slots, so one script cannot touch
+   * both. A purge landing between the check and the SET can leave an old copy in Redis; readers still refuse it
+   * (fill.ts compares its fill sequence with the purges they applied), and the next fill replaces it.
+   */
+  private async putInCluster(entry: CacheEntry, value: Buffer, retainMs: number): Promise<'stored' | 'purged' | 'skipped'> {
+    const k = this.opts.keys;
+    const seq = await this.attempt('put', (r) => r.get(k.purgeSeq));
+    if (!seq.ok) return 'skipped';
+    if (Number(seq.value ?? '0') > entry.fillSeq) {
+      const newer = await this.attempt('put', (r) => r.zrangebyscore(k.purgeLog, `(${entry.fillSeq}`, '+inf'));
+      if (!newer.ok) return 'skipped';
+      for (const text of newer.value) {
+        let rec: unknown;
+        try {
+          rec = JSON.parse(text);
+        } catch {
+          continue;
+        }
+        const paths = typeof rec === 'object' && rec !== null ? (rec as { paths?: unknown }).paths : undefined;
+        if (Array.isArray(paths) && recordMatches({ paths: paths.filter((p): p is string => typeof p === 'string') }, entry.key)) return 'purged';
+      }
+    }
+    const res = await this.attempt('put', (r) => r.set(k.object(entry.key), value, 'PX', Math.ceil(retainMs)));
+    return res.ok ? 'stored' : 'skipped';
   }
 
   /** The cross-edge fill lock (SET NX PX): 'acquired', 'held' by another process, or 'unavailable'. */
@@ -245,8 +282,4 @@ export class RedisTier {
     this.lastWarned = text;
     this.opts.logger.warn({ err: err instanceof Error ? err.message : undefined }, msg);
   }
-}
-
-function redactUrl(url: string): string {
-  return url.replace(/\/\/[^@/]*@/, '//***@');
 }

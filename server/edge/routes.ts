@@ -3,6 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { viewerKindOf } from '../core/metrics/edge.ts';
 import type { Behaviors, CacheBehavior } from './behaviors.ts';
 import { cacheKeyOf } from './cache-key.ts';
+import { corsHeadersFor } from './cors.ts';
 import { cmcdReport, countCmcd } from './cmcd-report.ts';
 import { deliverError } from './deliver.ts';
 import { newExchange, runPipeline, type Edge } from './pipeline.ts';
@@ -31,6 +32,8 @@ export interface ViewerRoutesOptions {
   readonly behaviors: Behaviors;
   readonly edgeId: string;
   readonly checks?: readonly ViewerCheck[];
+  /** Page origins allowed to read with credentials (cors.ts); then `edge.common` carries no Allow-Origin. */
+  readonly corsOrigins?: readonly string[];
 }
 
 /** True for the requests this handler owns; everything else goes to the Express app. */
@@ -44,6 +47,7 @@ export function createViewerHandler(opts: ViewerRoutesOptions): (req: IncomingMe
   const { edge, behaviors } = opts;
   const checks = opts.checks ?? [];
   const loopMarker = `${opts.edgeId} (edgeline)`;
+  const corsAllowed = opts.corsOrigins && opts.corsOrigins.length > 0 ? new Set(opts.corsOrigins) : undefined;
 
   const reject = (res: ServerResponse, startedAt: number, d: Denial): void => {
     edge.metrics.rejected.inc({ reason: d.reason });
@@ -100,6 +104,11 @@ export function createViewerHandler(opts: ViewerRoutesOptions): (req: IncomingMe
 
   return (req, res) => {
     const startedAt = performance.now();
+    if (corsAllowed) {
+      // Not part of the stored heads (edge.common leaves it out): one answer per requesting page.
+      const cors = corsHeadersFor(corsAllowed, req.headers.origin);
+      for (let i = 0; i < cors.length; i += 2) res.setHeader(cors[i] as string, cors[i + 1] as string);
+    }
     edge.metrics.countViewerRequest(viewerKindOf(req.url ?? ''));
     const g = guardViewerRequest(req.url ?? '', req.headers);
     if (!g.ok) return reject(res, startedAt, bad(400, 'EDGE_BAD_REQUEST', g.message, g.reason));

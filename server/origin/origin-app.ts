@@ -7,6 +7,7 @@ import { resolveFfmpegPaths, type FfmpegPaths } from '../core/ffmpeg-paths.ts';
 import { createApp, finishApp, type HealthReport } from '../core/http.ts';
 import { rootLogger, type Logger } from '../core/log.ts';
 import { createOriginMetrics, type OriginMetrics } from '../core/metrics/origin.ts';
+import { originAuthMiddleware } from '../core/origin-auth.ts';
 import { mediaCors } from './cors.ts';
 import { FileResponder } from './file-responder.ts';
 import { JobQueue, type Packager } from './job-queue.ts';
@@ -30,8 +31,8 @@ export interface OriginDeps {
   /** Extra live manager options (renditions, frame rate, …): tests keep channels tiny with these. */
   readonly liveOptions?: Partial<Omit<LiveManagerOptions, 'channels' | 'mediaDir' | 'logger' | 'registry'>>;
   /**
-   * The one slot in front of /vod/ and /live/ (after CORS, so preflights pass and refusals stay readable):
-   * origin access control verifies edge signatures here.
+   * The one slot in front of /vod/ and /live/ (after CORS, so preflights pass and refusals stay readable). Default:
+   * origin access control from config.originSecret (edges' signatures verified, refusals counted), when it is set.
    */
   readonly mediaGuard?: RequestHandler;
   /** More routes mounted before the media routes: the player page, QoE beacons, … */
@@ -60,6 +61,22 @@ async function loadLiveManagerFactory(): Promise<LiveManagerFactory> {
   // Loaded only when channels are configured: a VOD-only origin never pulls in the live code.
   const { createLiveManager } = await import('./live-manager.ts');
   return createLiveManager;
+}
+
+/** ORIGIN_SECRET in force: unsigned, tampered or stale media requests get 403, counted by reason; logged at most once a minute. */
+function originAccessControl(secret: readonly string[], metrics: OriginMetrics, logger: Logger): RequestHandler {
+  let lastWarnAt = 0;
+  return originAuthMiddleware({
+    secret,
+    onReject: (reason, req) => {
+      metrics.authRejected.inc({ reason });
+      // A flood of unsigned requests must not become a flood of log lines; the counter has the numbers.
+      const now = Date.now();
+      if (now - lastWarnAt < 60_000) return;
+      lastWarnAt = now;
+      logger.warn({ reason, path: req.path.slice(0, 200) }, 'origin request without a valid edge signature refused (more are counted in hls_origin_auth_rejected_total)');
+    },
+  });
 }
 
 export function createOriginApp(config: OriginConfig, deps: OriginDeps = {}): OriginApp {
@@ -103,7 +120,8 @@ export function createOriginApp(config: OriginConfig, deps: OriginDeps = {}): Or
   for (const router of deps.extraRouters ?? []) app.use(router);
   app.use(createUploadRouter({ mediaDir, store: jobs, queue, maxBytes: Math.floor(config.uploadMaxMb * 1024 * 1024), metrics, logger }));
   app.use(['/vod', '/live'], mediaCors);
-  if (deps.mediaGuard) app.use(['/vod', '/live'], deps.mediaGuard);
+  const mediaGuard = deps.mediaGuard ?? (config.originSecret.length > 0 ? originAccessControl(config.originSecret, metrics, logger) : undefined);
+  if (mediaGuard) app.use(['/vod', '/live'], mediaGuard);
   const files = new FileResponder({ compress: config.compressPlaylists });
   const cacheControl = { playlist: config.vodPlaylistCacheControl, segment: config.segmentCacheControl, notFound: config.notFoundCacheControl };
   app.use('/vod', createVodRouter({ mediaDir, files, metrics, cacheControl }));

@@ -11,7 +11,10 @@ export type EdgeStatus = 'up' | 'down' | 'unknown';
 export interface EdgeView {
   readonly key: string;
   readonly id: string;
+  /** Where viewers are sent. */
   readonly url: string;
+  /** Where the router itself reaches the edge (health checks, master playlists): the heartbeat's internalUrl, else `url`. */
+  readonly probeUrl: string;
   readonly region: string;
   readonly sources: ReadonlyArray<'config' | 'registry'>;
   readonly status: EdgeStatus;
@@ -32,6 +35,8 @@ interface EdgeEntry {
   fromConfig: boolean;
   configRegion: string | undefined;
   record: EdgeRecord | undefined;
+  /** The id from the last heartbeat: a configured edge keeps its name (and its steering pathway id) while its record is gone. */
+  lastId: string | undefined;
   recordSeenAt: number;
   probeLoad: { load: number; at: number } | undefined;
   lastOkAt: number | undefined;
@@ -206,6 +211,7 @@ export class EdgeDirectory {
       }
       if (entry.record?.ts !== record.ts) entry.recordSeenAt = now;
       entry.record = record;
+      entry.lastId = record.id;
     }
     for (const [key, entry] of this.entries) {
       if (seen.has(key) || !entry.record) continue;
@@ -225,7 +231,7 @@ export class EdgeDirectory {
     const p = (async (): Promise<boolean> => {
       let result: HealthResult;
       try {
-        result = await this.opts.probe(e.url, this.opts.healthTimeoutMs, this.abort.signal);
+        result = await this.opts.probe(e.record?.internalUrl ?? e.url, this.opts.healthTimeoutMs, this.abort.signal);
       } catch (err) {
         result = { ok: false, failure: 'error', message: (err as Error).message };
       }
@@ -276,6 +282,7 @@ export class EdgeDirectory {
       key: e.key,
       id: idOf(e),
       url: e.url,
+      probeUrl: e.record?.internalUrl ?? e.url,
       region: e.configRegion ?? e.record?.region.toLowerCase() ?? UNASSIGNED_REGION,
       sources,
       status,
@@ -296,6 +303,7 @@ function newEntry(key: string, url: string, fromConfig: boolean, configRegion: s
     fromConfig,
     configRegion,
     record: undefined,
+    lastId: undefined,
     recordSeenAt: 0,
     probeLoad: undefined,
     lastOkAt: undefined,
@@ -309,7 +317,7 @@ function newEntry(key: string, url: string, fromConfig: boolean, configRegion: s
 }
 
 function idOf(e: EdgeEntry): string {
-  return e.record?.id ?? new URL(e.url).host;
+  return e.record?.id ?? e.lastId ?? new URL(e.url).host;
 }
 
 /** The newer of the heartbeat's load and the /healthz body's load (both optional). */

@@ -1,19 +1,20 @@
 // createRouterApp(): the router role — edge directory, health checking, region detection and redirect routes on the shared shell.
 import type { Express, RequestHandler } from 'express';
-import { Redis } from 'ioredis';
 import { readEdges, type RegistryRedis } from '../core/edge-registry.ts';
 import { createApp, finishApp } from '../core/http.ts';
 import { createPlayerRouter } from '../core/player-routes.ts';
 import { createQoeRouter } from '../core/qoe/qoe-routes.ts';
 import { rootLogger, type Logger } from '../core/log.ts';
 import { createHttpMetrics, type HttpMetrics } from '../core/metrics.ts';
+import { createRedisClient } from '../core/redis-client.ts';
 import { createRouterMetrics, type RouterMetrics } from '../core/metrics/router.ts';
 import { EdgeDirectory } from './edge-directory.ts';
 import { probeHealth, type HealthProbe } from './health-probe.ts';
 import { RegionResolver } from './region.ts';
 import { RingSet } from './route-decision.ts';
-import { checkRouterConfig, effectiveHealthTimeoutMs, type RouterConfig } from './router-config.ts';
+import { checkRouterConfig, effectiveHealthTimeoutMs, registryTarget, type RouterConfig } from './router-config.ts';
 import { createRouterRoutes } from './routes.ts';
+import { createSteeringRoutes } from './steering-routes.ts';
 
 export interface RouterDeps {
   /** A Redis or Redis Cluster client for the edge registry; the router makes its own from `config.redis` otherwise (and closes only that one). */
@@ -48,11 +49,12 @@ export function createRouterApp(config: RouterConfig, deps: RouterDeps = {}): Ro
   const metrics = createRouterMetrics(httpMetrics.registry, () => directory.snapshot());
 
   const timeoutMs = effectiveHealthTimeoutMs(config);
-  const ownsRedis = !deps.redis && config.redis !== undefined;
+  const target = registryTarget(config);
+  const ownsRedis = !deps.redis && target !== undefined;
   const redis: RegistryRedis | undefined =
     deps.redis ??
-    (config.redis
-      ? new Redis(config.redis, {
+    (target
+      ? createRedisClient(target, {
           maxRetriesPerRequest: 1,
           // A registry read must never outlast a health round.
           commandTimeout: timeoutMs,
@@ -94,7 +96,11 @@ export function createRouterApp(config: RouterConfig, deps: RouterDeps = {}): Ro
   }
   // Extra routers (e.g. content steering, later) go before the redirect routes.
   for (const extra of deps.extraRouters ?? []) app.use(extra);
-  app.use(createRouterRoutes({ config, directory, rings: new RingSet(config.vnodes), regions: regionResolver(config), metrics }));
+  const rings = new RingSet(config.vnodes);
+  const regions = regionResolver(config);
+  // Master playlists with one pathway per edge, so players move to another edge when theirs dies (before the 302 routes).
+  if (config.steering) app.use(createSteeringRoutes({ config, directory, rings, regions, metrics, logger }));
+  app.use(createRouterRoutes({ config, directory, rings, regions, metrics }));
   finishApp(app, logger);
 
   const ready = directory.start();

@@ -1,6 +1,7 @@
 // The router's settings: edges, Redis registry, region detection, health checking and overload spill-over.
 import { ConfigError } from '../core/errors.ts';
 import { fields, parseUrl, type Field, type ValuesOf } from '../core/config.ts';
+import { parseClusterNodes, type RedisTarget } from '../core/redis-client.ts';
 import { normalizeRegion, parseCidrMap, type CidrRule } from './region.ts';
 
 /** An edge named on the command line: `URL#region` (the region may also come from the edge's heartbeat). */
@@ -56,6 +57,7 @@ export const routerFields = {
   host: fields.string('host', '127.0.0.1', { env: 'HOST', help: 'address to listen on (0.0.0.0 for all)' }),
   edges: edgeList('edge', { env: 'ROUTER_EDGES', help: 'an edge, URL[#region] (repeatable; env comma-separated)' }),
   redis: redisUrl('redis', { env: 'REDIS_URL', help: 'Redis where edges publish heartbeats (optional)' }),
+  redisClusterNodes: fields.optionalString('redis-cluster', { env: 'REDIS_CLUSTER_NODES', help: 'Redis Cluster where edges publish heartbeats, host:port,host:port… (used instead of --redis when set)' }),
   redisPrefix: fields.string('redis-prefix', 'edgeline:', { env: 'REDIS_PREFIX', help: 'key prefix shared with the edges' }),
   regionHeader: fields.string('region-header', 'X-Viewer-Region', { env: 'ROUTER_REGION_HEADER', help: 'trusted header naming the viewer region ("" to ignore)' }),
   regionParam: fields.string('region-param', 'region', { env: 'ROUTER_REGION_PARAM', help: 'query parameter naming the viewer region ("" to ignore)' }),
@@ -68,9 +70,19 @@ export const routerFields = {
   routeSegments: fields.bool('route-segments', true, { env: 'ROUTER_ROUTE_SEGMENTS', help: 'redirect segment requests too, not only playlists' }),
   vnodes: fields.int('vnodes', 160, { env: 'ROUTER_VNODES', min: 1, max: 4096, help: 'virtual nodes per edge on the hash ring' }),
   trustProxy: fields.bool('trust-proxy', false, { env: 'TRUST_PROXY', help: 'take the client address from X-Forwarded-For (behind a proxy)' }),
+  steering: fields.bool('steering', true, { env: 'ROUTER_STEERING', help: 'serve master playlists with one content-steering pathway per edge (--no-steering: 302 them like other paths)' }),
+  steeringTtlMs: fields.durationMs('steering-ttl', 5_000, { env: 'ROUTER_STEERING_TTL', help: 'TTL of steering manifests: how soon players learn that an edge went down (whole seconds, at least 1 s)' }),
+  steeringPathways: fields.int('steering-pathways', 4, { env: 'ROUTER_STEERING_PATHWAYS', min: 1, max: 32, help: 'edges (pathways) listed in each master playlist, best first' }),
+  masterTimeoutMs: fields.durationMs('master-timeout', 3_000, { env: 'ROUTER_MASTER_TIMEOUT', help: 'timeout of fetching a master playlist from one edge before trying the next' }),
 };
 
 export type RouterConfig = ValuesOf<typeof routerFields>;
+
+/** Where the edge registry lives: the cluster when REDIS_CLUSTER_NODES is set, else REDIS_URL, else nowhere. */
+export function registryTarget(c: Pick<RouterConfig, 'redis' | 'redisClusterNodes'>): RedisTarget | undefined {
+  if (c.redisClusterNodes !== undefined && c.redisClusterNodes.trim() !== '') return parseClusterNodes(c.redisClusterNodes);
+  return c.redis ? { kind: 'single', url: c.redis } : undefined;
+}
 
 /** A check never outlives the interval, so rounds cannot pile up. */
 export function effectiveHealthTimeoutMs(c: Pick<RouterConfig, 'healthIntervalMs' | 'healthTimeoutMs'>): number {
@@ -92,6 +104,15 @@ export function checkRouterConfig(c: RouterConfig): RouterConfig {
   if (c.regionHeader !== '' && !/^[A-Za-z0-9-]{1,64}$/.test(c.regionHeader)) {
     problems.push(`ROUTER_REGION_HEADER (--region-header): must be a header name, got "${c.regionHeader}"`);
   }
+  if (c.redisClusterNodes !== undefined && c.redisClusterNodes.trim() !== '') {
+    try {
+      parseClusterNodes(c.redisClusterNodes);
+    } catch (err) {
+      problems.push(`REDIS_CLUSTER_NODES (--redis-cluster): ${(err as Error).message}`);
+    }
+  }
+  if (c.steeringTtlMs < 1_000) problems.push(`ROUTER_STEERING_TTL (--steering-ttl): expected at least 1s (steering manifests count TTL in whole seconds), got ${c.steeringTtlMs}ms`);
+  if (c.masterTimeoutMs < 10) problems.push(`ROUTER_MASTER_TIMEOUT (--master-timeout): expected at least 10ms, got ${c.masterTimeoutMs}ms`);
   if (problems.length > 0) throw new ConfigError(problems);
   return c;
 }

@@ -6,6 +6,7 @@ import type { EdgeDirectory, EdgeView } from './edge-directory.ts';
 import type { RegionResolver, ViewerRegion } from './region.ts';
 import { decideRoute, type RingSet, type RouteDecision } from './route-decision.ts';
 import type { RouterConfig } from './router-config.ts';
+import { pathwayOrder, pathwaysOf } from './steering.ts';
 
 export interface RouterRoutesContext {
   readonly config: RouterConfig;
@@ -21,11 +22,11 @@ const PLAYLIST = /\.m3u8$/;
 const ASSET_ID = /^[^/\\\p{Cc}]{1,200}$/u;
 
 /** Player pages on another origin fetch through the router; the redirect itself must pass their CORS check (Fetch §4.4). */
-function allowCors(res: Response): void {
+export function allowCors(res: Response): void {
   res.setHeader('Access-Control-Allow-Origin', '*');
 }
 
-function checkAssetId(raw: string, what: string): string {
+export function checkAssetId(raw: string, what: string): string {
   let id: string;
   try {
     id = decodeURIComponent(raw);
@@ -108,6 +109,20 @@ export function createRouterRoutes(ctx: RouterRoutesContext): express.Router {
         crossRegion: d.isCrossRegion,
       },
       candidates: d.candidates.map((c) => ({ ...c, load: c.load ?? null, verdict: c.verdict ?? null })),
+      // What a player of this asset is steered across (content steering): pathways best first, as the steering manifest lists them.
+      steering: config.steering
+        ? {
+            ttlS: Math.max(1, Math.round(config.steeringTtlMs / 1000)),
+            pathwaysInMaster: config.steeringPathways,
+            pathways: pathwaysOf(pathwayOrder({ asset, viewerRegion: region.region, edges: directory.snapshot(), rings, chosen: d.edge, overloadThreshold: config.overloadThreshold })).map((p) => ({
+              id: p.id,
+              edge: p.edge.id,
+              url: p.edge.url,
+              region: p.edge.region,
+              healthy: p.edge.healthy,
+            })),
+          }
+        : null,
       edges: directory.snapshot().map(edgeJson),
       settings: {
         healthIntervalMs: config.healthIntervalMs,

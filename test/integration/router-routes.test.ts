@@ -44,6 +44,8 @@ describe('router routes', () => {
       healthTimeoutMs: 150,
       downAfterMs: 600,
       overloadThreshold: 50,
+      // The 302 contract for every path; master playlists with content steering are tested in router-steering.test.ts.
+      steering: false,
     });
     router = createRouterApp(config, { processMetrics: false });
     server = await listen(router.app, { port: 0 });

@@ -14,6 +14,8 @@ export interface OriginMetrics extends HttpMetrics {
   readonly jobDuration: Histogram<'result'>;
   readonly uploads: Counter<'result'>;
   readonly uploadBytes: Counter;
+  /** Media requests refused by origin access control (ORIGIN_SECRET), by reason. */
+  readonly authRejected: Counter<'reason'>;
   /** Current jobs by state and live channels by state are read when scraped, from these sources. */
   observeJobs(source: () => Readonly<Record<JobState, number>>): void;
   observeLive(source: () => readonly { readonly state: string }[]): void;
@@ -78,6 +80,12 @@ export function createOriginMetrics(opts: { processMetrics?: boolean } = {}): Or
     uploadBytes: new Counter({
       name: 'hls_origin_upload_bytes_total',
       help: 'Bytes of accepted uploads written to disk',
+      registers,
+    }),
+    authRejected: new Counter({
+      name: 'hls_origin_auth_rejected_total',
+      help: 'Media requests refused by origin access control, by reason (missing, malformed, bad-signature, stale, future)',
+      labelNames: ['reason'] as const,
       registers,
     }),
     observeJobs(source) {

@@ -10,6 +10,8 @@ export interface RouterMetrics {
   readonly healthTransitions: Counter<'to'>;
   readonly failureReports: Counter<'outcome'>;
   readonly registryErrors: Counter;
+  readonly masterPlaylists: Counter<'result'>;
+  readonly steeringManifests: Counter<'result'>;
 }
 
 export interface EdgeCensus {
@@ -67,6 +69,18 @@ export function createRouterMetrics(registry: Registry, census: () => readonly E
     registryErrors: new Counter({
       name: 'hls_router_registry_errors_total',
       help: 'Failed reads of the Redis edge registry (the last known edges are kept)',
+      registers: [registry],
+    }),
+    masterPlaylists: new Counter({
+      name: 'hls_router_master_playlists_total',
+      help: 'Master playlists served with content steering, by result (steered, passed_through, redirected, failed)',
+      labelNames: ['result'] as const,
+      registers: [registry],
+    }),
+    steeringManifests: new Counter({
+      name: 'hls_router_steering_manifests_total',
+      help: "Steering manifests served, by whether the player's current pathway stays first (stay), is demoted (move) or was not named (new)",
+      labelNames: ['result'] as const,
       registers: [registry],
     }),
   };

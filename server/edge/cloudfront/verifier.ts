@@ -72,7 +72,29 @@ export function verifyViewerRequest(req: ViewerRequest, keyGroup: KeyGroup): Ver
       hash: c['CloudFront-Hash-Algorithm'],
     };
   }
-  return verifyCredentials(creds, resourceCandidates(url.origin, url.path, split.rest), req, keyGroup);
+  return verifyCredentials(creds, candidatesOf(url.origin, url.path, split.rest), req, keyGroup);
+}
+
+/**
+ * The URLs a signature may cover. Players append CMCD (CTA-5004) to every request, including a signed playlist URL,
+ * which would break a canned policy; CMCD never enters a cache key nor reaches the origin, so the URL without it
+ * is also a candidate. Every other parameter stays covered.
+ */
+function candidatesOf(origin: string, path: string, rest: string): string[] {
+  const all = resourceCandidates(origin, path, rest);
+  const pairs = rest.split('&');
+  const kept = pairs.filter((pair) => decodeName(pair) !== 'CMCD');
+  return kept.length === pairs.length ? all : [...all, ...resourceCandidates(origin, path, kept.join('&'))];
+}
+
+function decodeName(pair: string): string {
+  const eq = pair.indexOf('=');
+  const name = eq < 0 ? pair : pair.slice(0, eq);
+  try {
+    return decodeURIComponent(name);
+  } catch {
+    return name;
+  }
 }
 
 function verifyCredentials(c: Credentials, resources: readonly string[], req: ViewerRequest, keyGroup: KeyGroup): VerifyResult {

@@ -141,6 +141,29 @@ describe('EdgeDirectory', () => {
     assert.equal(s.dir.snapshot().find((e) => e.url === B)?.region, 'default');
   });
 
+  test('a configured edge keeps its heartbeat name once the heartbeat expires (steering pathway ids stay stable)', async () => {
+    let records: EdgeRecord[] = [{ id: 'edge-a', url: A, region: 'eu', load: 0, startedAt: 1, ts: 2 }];
+    const s = setup({ registry: () => records });
+    await s.dir.runRound();
+    assert.equal(s.dir.snapshot().find((e) => e.url === A)?.id, 'edge-a');
+    records = [];
+    await s.dir.runRound();
+    assert.equal(s.dir.snapshot().find((e) => e.url === A)?.id, 'edge-a');
+    assert.equal(s.dir.snapshot().find((e) => e.url === B)?.id, '127.0.0.1:9002', 'never named: host and port');
+  });
+
+  test('an edge announcing an internal URL is checked there and still routed to at its public URL', async () => {
+    const PUBLIC = 'http://localhost:8081';
+    const INTERNAL = 'http://edge-eu:8081';
+    const s = setup({ registry: () => [{ id: 'edge-eu', url: PUBLIC, internalUrl: INTERNAL, region: 'eu', load: 0, startedAt: 1, ts: 2 }] });
+    await s.dir.runRound();
+    const e = s.dir.snapshot().find((v) => v.id === 'edge-eu');
+    assert.equal(e?.url, PUBLIC);
+    assert.equal(e?.probeUrl, INTERNAL);
+    assert.equal(e?.status, 'up');
+    assert.ok(s.probed.includes(INTERNAL) && !s.probed.includes(PUBLIC));
+  });
+
   test('a load figure in the /healthz body counts when newer than the heartbeat', async () => {
     const s = setup();
     s.answers.set(A, { ok: true, load: 42 });

@@ -8,7 +8,7 @@ import { RingSet, decideRoute } from '../../../server/router/route-decision.ts';
 function edge(n: number, region: string, opts: { healthy?: boolean; load?: number } = {}): EdgeView {
   const url = `http://127.0.0.1:${8080 + n}`;
   const healthy = opts.healthy ?? true;
-  return { key: url, id: `edge-${n}`, url, region, sources: ['config'], status: healthy ? 'up' : 'down', healthy, load: opts.load, lastOkAt: 0, lastCheckAt: 0, consecutiveFailures: 0, lastError: undefined };
+  return { key: url, probeUrl: url, id: `edge-${n}`, url, region, sources: ['config'], status: healthy ? 'up' : 'down', healthy, load: opts.load, lastOkAt: 0, lastCheckAt: 0, consecutiveFailures: 0, lastError: undefined };
 }
 
 const EU = [edge(1, 'eu'), edge(2, 'eu'), edge(3, 'eu')];
