@@ -9,7 +9,6 @@ import { ConfigError } from '../core/errors.ts';
 import { applyServerLimits, listen, listenServer, onShutdown, SERVER_LIMITS, type Listening } from '../core/listen.ts';
 import { rootLogger } from '../core/log.ts';
 import { describeRedisTarget } from '../core/redis-client.ts';
-import { createEdgeApp } from '../edge/edge-app.ts';
 import { edgeFields, resolveEdgeSettings, type EdgeConfig } from '../edge/edge-config.ts';
 import { wantsHelp } from './help.ts';
 
@@ -66,6 +65,8 @@ async function runWorker(config: EdgeConfig, workerCount: number): Promise<numbe
         }, 5_000).unref();
       });
   }
+  // Imported here, not at the top: the cluster primary serves nothing and should not carry the edge's code.
+  const { createEdgeApp } = await import('../edge/edge-app.ts');
   const edge = await createEdgeApp(config, { workerCount, metricsText, buildPlayerAtStartup: !inCluster || cluster.worker?.id === 1 });
   if (inCluster) {
     // Constructing one installs prom-client's worker-side listener that answers the primary's collection requests.

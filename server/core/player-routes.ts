@@ -60,7 +60,8 @@ function asset(body: Buffer | string, type: string): Asset {
 /** Bundle the player with esbuild and read the static files; the same result for every router in the process. */
 export async function buildPlayerAssets(playerDir = DEFAULT_DIR): Promise<PlayerAssets> {
   const esbuild = await import('esbuild');
-  const result = await esbuild.build({
+  const result = await esbuild
+    .build({
     entryPoints: [`${playerDir}/player.ts`],
     bundle: true,
     write: false,
@@ -73,7 +74,9 @@ export async function buildPlayerAssets(playerDir = DEFAULT_DIR): Promise<Player
     legalComments: 'eof',
     logLevel: 'silent',
     define: { 'process.env.NODE_ENV': '"production"' },
-  });
+    })
+    // The bundle is built once per process; esbuild's service would otherwise keep ~85 MB resident for good.
+    .finally(() => esbuild.stop());
   const out = new Map<string, Asset>();
   for (const f of result.outputFiles) {
     const name = f.path.slice(f.path.lastIndexOf('/') + 1);

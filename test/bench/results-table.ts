@@ -1,0 +1,279 @@
+// The benchmark's results: one JSON shape, and the Markdown tables printed and written to bench/results/.
+import type { ToolName, ToolRun } from './load-tools.ts';
+
+export type Body = 'segment' | 'playlist';
+export type Server = 'edge' | 'edge-redis' | 'node' | 'nginx';
+
+export const SERVER_LABELS: Readonly<Record<Server, string>> = {
+  edge: 'edge (memory tier)',
+  'edge-redis': 'edge (Redis tier)',
+  node: 'node:http from memory',
+  nginx: 'nginx proxy_cache',
+};
+
+export interface ThroughputCell {
+  readonly body: Body;
+  readonly bodyBytes: number;
+  readonly server: Server;
+  readonly tool: ToolName;
+  readonly url: string;
+  readonly runs: ToolRun[];
+  medianRps: number;
+  /** Body bytes only: median req/s × body size. */
+  gbitPerS: number;
+  errors: number;
+}
+
+export interface Check {
+  readonly section: string;
+  readonly figure: string;
+  readonly value: string;
+  readonly baseline: string;
+  /** The figure as a ratio of the baseline, or an absolute figure for targets in ms or MB. */
+  readonly ratio: string;
+  readonly target: string;
+  /** null: shown for information, no target. */
+  readonly pass: boolean | null;
+}
+
+export interface MissPath {
+  readonly ttfbP50Ms: number;
+  readonly ttfbP90Ms: number;
+  /** Request start to the last byte: a TTFB well below it shows the edge streams the miss instead of storing first. */
+  readonly totalP50Ms: number;
+  /** X-Cache of the answers (all MISS through an edge when the files were really cold). */
+  readonly xcache: Record<string, number>;
+  readonly ttfbMs: number[];
+}
+
+export interface MissResult {
+  readonly count: number;
+  readonly segmentBytes: number;
+  readonly edge: MissPath;
+  readonly origin: MissPath;
+  /** The same misses through an edge with --redis none: how much of the overhead is the Redis lookup and fill lock. */
+  readonly edgeWithoutRedis: MissPath | null;
+  readonly addedP50Ms: number;
+  readonly addedP90Ms: number;
+}
+
+export interface MemoryResult {
+  readonly server: Server;
+  readonly memoryTierMb: number;
+  /** Summed VmRSS just after start. */
+  readonly idleMb: number;
+  readonly peakMb: number;
+  /** Summed Pss at the peak (shared pages split between processes). */
+  readonly peakPssMb: number;
+  readonly peakProcesses: readonly { readonly name: string; readonly rssMb: number }[];
+  readonly samples: number;
+  readonly budgetMb: number;
+}
+
+export interface ViewerResult {
+  readonly server: Server;
+  readonly target: string;
+  readonly viewers: number;
+  readonly durationS: number;
+  readonly requests: number;
+  readonly requestsPerS: number;
+  readonly gbitPerS: number;
+  readonly errors: number;
+  readonly requestHitRatio: number | null;
+  readonly byteHitRatio: number | null;
+  readonly originRequests: number | null;
+  readonly originOffload: number | null;
+  readonly startupP50Ms: number;
+  readonly segmentP50Ms: number;
+  readonly segmentP99Ms: number;
+  readonly playlistP50Ms: number;
+  readonly stalls: number;
+  readonly rebufferingRatio: number | null;
+  readonly neverStarted: number;
+}
+
+export interface Conditions {
+  readonly startedAt: string;
+  readonly finishedAt: string;
+  readonly wallS: number;
+  readonly cpu: string;
+  readonly cores: number;
+  readonly memGiB: number;
+  readonly kernel: string;
+  readonly node: string;
+  readonly git: string | null;
+  readonly loadBefore: readonly number[];
+  readonly loadAfter: readonly number[];
+  readonly nginx: string | null;
+  readonly wrk: string | null;
+  readonly autocannon: string | null;
+  readonly redis: string | null;
+  readonly runS: number;
+  readonly reps: number;
+  readonly connections: number;
+  readonly edgeWorkers: number;
+  readonly edgeMemoryMb: number;
+  readonly accessLogs: boolean;
+  readonly quick: boolean;
+  readonly sections: readonly string[];
+  readonly viewerAsset: string | null;
+  readonly headlineTool: ToolName;
+}
+
+export interface BenchResults {
+  readonly benchVersion: 1;
+  conditions: Conditions;
+  readonly verification: string[];
+  readonly throughput: ThroughputCell[];
+  miss: MissResult | null;
+  readonly memory: MemoryResult[];
+  readonly viewers: ViewerResult[];
+  readonly checks: Check[];
+  readonly notes: string[];
+}
+
+export function fmtInt(n: number): string {
+  return Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : '—';
+}
+
+export function fmtNum(n: number | null, digits = 2): string {
+  return n !== null && Number.isFinite(n) ? n.toFixed(digits) : '—';
+}
+
+export function fmtRatio(n: number | null): string {
+  return n !== null && Number.isFinite(n) ? `${n.toFixed(2)}×` : '—';
+}
+
+function fmtPct(n: number | null): string {
+  return n !== null && Number.isFinite(n) ? `${(n * 100).toFixed(1)} %` : '—';
+}
+
+function verdict(pass: boolean | null): string {
+  return pass === null ? 'info' : pass ? '**pass**' : '**FAIL**';
+}
+
+function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
+  const line = (cells: readonly string[]): string => `| ${cells.map((c) => c.replace(/\|/g, '\\|')).join(' | ')} |`;
+  return [line(header), line(header.map(() => '---')), ...rows.map(line)].join('\n');
+}
+
+function load(l: readonly number[]): string {
+  return l.map((n) => n.toFixed(2)).join(' / ');
+}
+
+export function renderMarkdown(r: BenchResults): string {
+  const c = r.conditions;
+  const out: string[] = [];
+  out.push(`# Edgeline benchmark, ${c.startedAt.replace('T', ' ').slice(0, 19)} UTC${c.quick ? ' (--quick)' : ''}`, '');
+  out.push(
+    table(
+      ['condition', 'value'],
+      [
+        ['machine', `${c.cpu}, ${c.cores} cores, ${c.memGiB.toFixed(0)} GiB, Linux ${c.kernel}`],
+        ['software', `Node ${c.node}; nginx ${c.nginx ?? 'not installed (baseline skipped)'}; wrk ${c.wrk ?? 'not installed'}; autocannon ${c.autocannon ?? 'missing'}; Redis ${c.redis ?? 'unreachable'}`],
+        ['commit', c.git ?? 'unknown'],
+        ['load average 1/5/15 min', `before ${load(c.loadBefore)}, after ${load(c.loadAfter)}`],
+        ['throughput runs', `median of ${c.reps} × ${c.runS} s per figure, ${c.connections} connections, load tool on the same machine; headline ratios from ${c.headlineTool}`],
+        ['edge', `${c.edgeWorkers} workers (default: one per core), memory tier ${c.edgeMemoryMb} MiB, access log ${c.accessLogs ? 'on' : 'off'}`],
+        ['sections', c.sections.join(', ')],
+        ['wall time', `${Math.round(c.wallS)} s`],
+      ],
+    ),
+    '',
+  );
+
+  if (r.checks.length > 0) {
+    out.push('## Targets', '');
+    out.push(table(['section', 'figure', 'measured', 'baseline', 'ratio', 'target', 'result'], r.checks.map((k) => [k.section, k.figure, k.value, k.baseline, k.ratio, k.target, verdict(k.pass)])), '');
+  }
+
+  if (r.throughput.length > 0) {
+    out.push('## Throughput of cache hits', '');
+    out.push(`Median requests/s of ${c.reps} runs (each run in brackets); Gbit/s counts body bytes (median req/s × body size).`, '');
+    const rows = r.throughput.map((t) => [
+      `${t.body} (${fmtInt(t.bodyBytes)} B)`,
+      SERVER_LABELS[t.server],
+      t.tool,
+      fmtInt(t.medianRps),
+      fmtNum(t.gbitPerS),
+      t.runs.map((x) => fmtInt(x.requestsPerS)).join(', '),
+      String(t.errors),
+    ]);
+    out.push(table(['body', 'server', 'tool', 'req/s', 'Gbit/s', 'runs', 'errors'], rows), '');
+  }
+
+  if (r.miss) {
+    const m = r.miss;
+    const x = (p: MissPath): string => Object.entries(p.xcache).map(([k, n]) => `${k} ${n}`).join(', ');
+    const row = (label: string, p: MissPath): string[] => [label, fmtNum(p.ttfbP50Ms), fmtNum(p.ttfbP90Ms), fmtNum(p.totalP50Ms)];
+    out.push(`## Misses: time to first byte of cold ${fmtInt(m.segmentBytes)} B segments (${m.count} per path, one at a time, rotating paths)`, '');
+    out.push(
+      table(
+        ['path', 'TTFB p50 ms', 'TTFB p90 ms', 'last byte p50 ms'],
+        [
+          row('origin, direct', m.origin),
+          row(`through the edge (${x(m.edge)})`, m.edge),
+          ...(m.edgeWithoutRedis ? [row(`through an edge with --redis none, for comparison (${x(m.edgeWithoutRedis)})`, m.edgeWithoutRedis)] : []),
+          ['added by the edge', fmtNum(m.addedP50Ms), fmtNum(m.addedP90Ms), fmtNum(m.edge.totalP50Ms - m.origin.totalP50Ms)],
+        ],
+      ),
+      '',
+    );
+  }
+
+  if (r.memory.length > 0) {
+    out.push('## Memory: resident size of each edge (the primary and every descendant, VmRSS summed, sampled every 250 ms)', '');
+    out.push(
+      table(
+        ['edge', 'memory tier', 'after start', 'peak', 'Pss at peak', 'processes at peak', 'budget (tier + 150 MiB)'],
+        r.memory.map((m) => [
+          SERVER_LABELS[m.server],
+          `${m.memoryTierMb} MiB`,
+          `${fmtNum(m.idleMb, 1)} MiB`,
+          `${fmtNum(m.peakMb, 1)} MiB`,
+          `${fmtNum(m.peakPssMb, 1)} MiB`,
+          m.peakProcesses.map((p) => `${p.name} ${fmtNum(p.rssMb, 0)}`).join(', '),
+          `${m.budgetMb} MiB`,
+        ]),
+      ),
+      '',
+    );
+  }
+
+  if (r.viewers.length > 0) {
+    const [edge, node] = [r.viewers.find((v) => v.server === 'edge'), r.viewers.find((v) => v.server === 'node')];
+    const first = edge ?? node;
+    if (first) {
+      out.push(`## Realistic viewers: ${first.viewers} viewers × ${Math.round(first.durationS)} s (edgeline loadtest, ABR) on ${first.target.replace(/^http:\/\/[^/]+/, '')}`, '');
+      const row = (label: string, f: (v: ViewerResult) => number | null, fmt: (n: number | null) => string, ratio = true): string[] => {
+        const a = edge ? f(edge) : null;
+        const b = node ? f(node) : null;
+        return [label, fmt(a), fmt(b), ratio && a !== null && b !== null && b !== 0 ? fmtRatio(a / b) : '—'];
+      };
+      out.push(
+        table(
+          ['figure', 'edge', 'node:http from memory', 'edge ÷ node'],
+          [
+            row('requests/s', (v) => v.requestsPerS, (n) => fmtNum(n, 1)),
+            row('Gbit/s', (v) => v.gbitPerS, (n) => fmtNum(n, 3)),
+            row('errors', (v) => v.errors, (n) => (n === null ? '—' : String(n)), false),
+            row('startup p50 ms', (v) => v.startupP50Ms, (n) => fmtNum(n, 1)),
+            row('segment latency p50 ms', (v) => v.segmentP50Ms, (n) => fmtNum(n, 2)),
+            row('segment latency p99 ms', (v) => v.segmentP99Ms, (n) => fmtNum(n, 2)),
+            row('playlist latency p50 ms', (v) => v.playlistP50Ms, (n) => fmtNum(n, 2)),
+            row('stalls', (v) => v.stalls, (n) => (n === null ? '—' : String(n)), false),
+            row('rebuffering ratio', (v) => v.rebufferingRatio, fmtPct, false),
+            row('viewers that never started', (v) => v.neverStarted, (n) => (n === null ? '—' : String(n)), false),
+            [ 'cache hit ratio (requests / bytes)', edge ? `${fmtPct(edge.requestHitRatio)} / ${fmtPct(edge.byteHitRatio)}` : '—', 'n/a (always answers from memory)', '—' ],
+            [ 'origin requests, offload', edge && edge.originRequests !== null ? `${edge.originRequests}, ${fmtPct(edge.originOffload)}` : '—', 'n/a', '—' ],
+          ],
+        ),
+        '',
+      );
+    }
+  }
+
+  if (r.verification.length > 0) out.push('## Checked before measuring', '', ...r.verification.map((v) => `- ${v}`), '');
+  if (r.notes.length > 0) out.push('## Notes', '', ...r.notes.map((n) => `- ${n}`), '');
+  return out.join('\n');
+}

@@ -1,0 +1,97 @@
+// The project's own servers for the benchmark, started through the real CLI (bin/edgeline.js) as child processes.
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import { startChild, waitReady, type Child } from './processes.ts';
+
+export interface Started {
+  readonly child: Child;
+  readonly url: string;
+}
+
+function cliEnv(): NodeJS.ProcessEnv {
+  // The roles log at info by default; warnings are what a benchmark log needs.
+  return { ...process.env, LOG_LEVEL: process.env['LOG_LEVEL'] ?? 'warn' };
+}
+
+export async function startOrigin(o: { repoRoot: string; port: number; mediaDir: string; logDir: string }): Promise<Started> {
+  const child = startChild({
+    name: 'origin',
+    command: process.execPath,
+    args: [join(o.repoRoot, 'bin', 'edgeline.js'), 'origin', '--port', String(o.port), '--media', o.mediaDir],
+    logFile: join(o.logDir, 'origin.log'),
+    env: cliEnv(),
+    cwd: o.repoRoot,
+  });
+  const url = `http://127.0.0.1:${o.port}`;
+  await waitReady(child, `${url}/healthz`);
+  return { child, url };
+}
+
+export interface EdgeStart {
+  readonly repoRoot: string;
+  readonly name: string;
+  readonly port: number;
+  readonly originUrl: string;
+  /** undefined: memory tier alone (--redis none). */
+  readonly redisUrl: string | undefined;
+  readonly redisPrefix: string;
+  readonly memoryMb: number;
+  /** undefined: the edge's default (one worker per core). */
+  readonly workers: number | undefined;
+  readonly accessLog: boolean;
+  readonly logDir: string;
+}
+
+export async function startEdge(o: EdgeStart): Promise<Started> {
+  const args = [
+    join(o.repoRoot, 'bin', 'edgeline.js'), 'edge',
+    '--port', String(o.port),
+    '--origin', o.originUrl,
+    '--redis', o.redisUrl ?? 'none',
+    '--redis-prefix', o.redisPrefix,
+    '--id', o.name,
+    '--memory-mb', String(o.memoryMb),
+    o.accessLog ? '--access-log' : '--no-access-log',
+  ];
+  if (o.workers !== undefined) args.push('--workers', String(o.workers));
+  const env = cliEnv();
+  // With the access log on, the per-request line must reach the log file, so info stays on.
+  if (o.accessLog) env['LOG_LEVEL'] = 'info';
+  const child = startChild({ name: o.name, command: process.execPath, args, logFile: join(o.logDir, `${o.name}.log`), env, cwd: o.repoRoot });
+  const url = `http://127.0.0.1:${o.port}`;
+  await waitReady(child, `${url}/healthz`);
+  return { child, url };
+}
+
+/** The version of the Redis at `url`, or undefined when none answers within a second. */
+export async function redisVersion(url: string): Promise<string | undefined> {
+  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 1_000 });
+  redis.on('error', () => undefined); // a refused connection is the answer "none", reported by the return value
+  try {
+    await redis.connect();
+    const info = await redis.info('server');
+    return /^redis_version:(\S+)/m.exec(info)?.[1] ?? 'unknown';
+  } catch {
+    return undefined;
+  } finally {
+    redis.disconnect();
+  }
+}
+
+/** Deletes every key under the benchmark's private prefix; returns how many. */
+export async function deletePrefix(url: string, prefix: string): Promise<number> {
+  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  let deleted = 0;
+  try {
+    await redis.connect();
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500);
+      cursor = next;
+      if (keys.length > 0) deleted += await redis.del(...keys);
+    } while (cursor !== '0');
+  } finally {
+    redis.disconnect();
+  }
+  return deleted;
+}
