@@ -72,7 +72,7 @@ export function buildChecks(r: BenchResults): Check[] {
       value: `${fmtNum(m.peakMb, 1)} MiB (Pss ${fmtNum(m.peakPssMb, 1)} MiB)`,
       baseline: `${fmtNum(m.idleMb, 1)} MiB just after start`,
       ratio: '—',
-      target: `≤ ${fmtNum(m.budgetMb, 0)} MiB (each process: its tier of ${m.memoryTierMb} + 150)`,
+      target: `≤ ${fmtNum(m.budgetMb, 0)} MiB (tier ${m.memoryTierMb} + 150, all processes)`,
       pass: m.peakMb <= m.budgetMb,
     });
   }

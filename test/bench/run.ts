@@ -181,9 +181,8 @@ export async function main(argv: string[]): Promise<number> {
           peakPssMb: mb(peak.peakPssBytes),
           peakProcesses: peak.peakProcesses.map((p) => ({ name: p.name, rssMb: mb(p.rssBytes) })),
           samples: peak.samples,
-          // Each worker is a cache process with its own memory tier; the primary holds none. So the budget is
-          // "every process: its tier + 150 MiB", summed (with one worker it is the tier + 150 MiB).
-          budgetMb: peak.peakProcesses.reduce((n, p) => n + 150 + (p.name === 'worker' ? memoryMb : 0), 0) || memoryMb + 150,
+          // --memory-mb bounds the whole edge (the workers split it), so the budget is for all its processes together.
+          budgetMb: memoryMb + 150,
         } satisfies MemoryResult);
       }
     }
