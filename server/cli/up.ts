@@ -1,9 +1,9 @@
 // `edgeline up`: the whole CDN on one machine — sample packaged on first run, origin (+ live channel), edges sharing Redis, router.
 import { join, resolve } from 'node:path';
-import { Redis } from 'ioredis';
 import { fields, loadConfig } from '../core/config.ts';
 import { resolveFfmpegPaths } from '../core/ffmpeg-paths.ts';
 import { wantsHelp } from './help.ts';
+import { redisAnswers, waitHealthy } from './local-probes.ts';
 import { createProgress } from './progress.ts';
 import { ensureSample } from './sample.ts';
 import { ensureSelfSignedCertificate } from './self-signed.ts';
@@ -71,34 +71,6 @@ export function planUp(c: { edges: number; regions: readonly string[]; live: boo
     routerUrl = `http://127.0.0.1:${c.routerPort}`;
   }
   return { children, originUrl, edgeUrls, edgeHttpsUrls, routerUrl };
-}
-
-async function redisAnswers(url: string): Promise<boolean> {
-  const redis = new Redis(url, { lazyConnect: true, connectTimeout: 1_000, maxRetriesPerRequest: 0, retryStrategy: () => null });
-  redis.on('error', () => undefined);
-  try {
-    await redis.connect();
-    return (await redis.ping()) === 'PONG';
-  } catch {
-    return false;
-  } finally {
-    redis.disconnect();
-  }
-}
-
-async function waitHealthy(url: string, timeoutMs: number): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    try {
-      const res = await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(1_000) });
-      await res.body?.cancel();
-      if (res.status < 500 || res.status === 503) return true;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  return false;
 }
 
 export async function run(argv: string[]): Promise<number> {

@@ -2,11 +2,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createWriteStream, readFileSync, type WriteStream } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { AppError } from '../../core/errors.ts';
+import { freePort, redisAnswers } from '../local-probes.ts';
 
 const BIN = fileURLToPath(new URL('../../../bin/edgeline.js', import.meta.url));
 
@@ -59,31 +59,6 @@ export function planStack(o: { mediaDir: string; wan: OwnStackOptions['wan']; or
     '--redis', o.redisUrl ?? 'none', '--redis-prefix', o.redisPrefix,
   ];
   return { origin, edge };
-}
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-export async function redisAnswers(url: string): Promise<boolean> {
-  const redis = new Redis(url, { lazyConnect: true, connectTimeout: 1_000, maxRetriesPerRequest: 0, retryStrategy: () => null });
-  redis.on('error', () => undefined); // a refused connection is the answer, not a crash
-  try {
-    await redis.connect();
-    return (await redis.ping()) === 'PONG';
-  } catch {
-    return false;
-  } finally {
-    redis.disconnect();
-  }
 }
 
 async function deleteKeys(url: string, prefix: string): Promise<void> {
