@@ -55,7 +55,7 @@ export function planStack(o: { mediaDir: string; wan: OwnStackOptions['wan']; or
   }
   const edge = [
     'edge', '--port', String(o.edgePort), '--host', '127.0.0.1', '--origin', originUrl, '--id', 'compare-edge',
-    '--workers', String(o.edgeWorkers), '--admin-token', o.adminToken,
+    '--workers', String(o.edgeWorkers), `--admin-token=${o.adminToken}`, // one argument: a token may start with '-'
     '--redis', o.redisUrl ?? 'none', '--redis-prefix', o.redisPrefix,
   ];
   return { origin, edge };
@@ -141,7 +141,7 @@ async function waitReady(c: Child, url: string, timeoutMs: number, signal: Abort
 
 export async function startOwnStack(o: OwnStackOptions): Promise<OwnStack> {
   const [originPort, edgePort] = [await freePort(), await freePort()];
-  const adminToken = randomBytes(18).toString('base64url');
+  const adminToken = randomBytes(18).toString('hex');
   const redisUrl = o.redisUrl !== undefined && (await redisAnswers(o.redisUrl)) ? o.redisUrl : undefined;
   // A private prefix: the comparison's cache entries and purges never touch another Edgeline on the same Redis.
   const redisPrefix = `edgeline-compare-${randomBytes(4).toString('hex')}:`;

@@ -4,6 +4,8 @@ import { describe, it } from 'node:test';
 import { parseAttributes, parseMasterPlaylist, parseMediaPlaylist } from '../../../../server/cli/compare/asset-playlists.ts';
 import { purgePathOf } from '../../../../server/cli/compare/edge-cache.ts';
 import { childEnv, planStack } from '../../../../server/cli/compare/own-stack.ts';
+import { loadConfig } from '../../../../server/core/config.ts';
+import { edgeFields } from '../../../../server/edge/edge-config.ts';
 
 const MASTER = `#EXTM3U
 #EXT-X-VERSION:7
@@ -61,7 +63,13 @@ describe('own stack plan', () => {
   it('puts the WAN emulation on the origin and points the edge at it with a private prefix and an admin token', () => {
     const p = planStack({ ...base, wan: { rttMs: 150, bandwidthMbps: 20, jitterMs: 5 }, redisUrl: 'redis://r:6379' });
     assert.deepEqual(p.origin, ['origin', '--port', '9001', '--host', '127.0.0.1', '--media', '/m', '--wan-rtt-ms', '150', '--wan-bandwidth-mbps', '20', '--wan-jitter-ms', '5']);
-    assert.deepEqual(p.edge, ['edge', '--port', '9002', '--host', '127.0.0.1', '--origin', 'http://127.0.0.1:9001', '--id', 'compare-edge', '--workers', '1', '--admin-token', 'tok', '--redis', 'redis://r:6379', '--redis-prefix', 'p:']);
+    assert.deepEqual(p.edge, ['edge', '--port', '9002', '--host', '127.0.0.1', '--origin', 'http://127.0.0.1:9001', '--id', 'compare-edge', '--workers', '1', '--admin-token=tok', '--redis', 'redis://r:6379', '--redis-prefix', 'p:']);
+  });
+
+  it('hands the edge a token that starts with a dash as its admin token (one argument, not an ambiguous flag)', () => {
+    const p = planStack({ ...base, adminToken: '-Xy_z', wan: { rttMs: 0, bandwidthMbps: 0, jitterMs: 0 }, redisUrl: undefined });
+    const { values } = loadConfig(edgeFields, {}, p.edge.slice(1));
+    assert.equal(values.adminToken, '-Xy_z');
   });
 
   it('leaves the WAN flags out when the emulation is off, and runs the edge without Redis when there is none', () => {
