@@ -1,4 +1,4 @@
-// Small questions the CLI tools ask of this machine before starting servers: a free port, is Redis there, is a role up.
+// Small local chores of the CLI tools (and tests, bench): a free port, is Redis there, is a role up, clear a key prefix.
 import { createServer } from 'node:net';
 import { Redis } from 'ioredis';
 
@@ -43,4 +43,23 @@ export async function waitHealthy(url: string, timeoutMs: number): Promise<boole
     await new Promise((r) => setTimeout(r, 200));
   }
   return false;
+}
+
+/** Deletes every key under `prefix` (SCAN + DEL, never KEYS) and returns how many went. Throws if Redis fails. */
+export async function deleteKeysWithPrefix(url: string, prefix: string): Promise<number> {
+  const redis = new Redis(url, { lazyConnect: true, connectTimeout: 1_000, maxRetriesPerRequest: 1 });
+  redis.on('error', () => undefined); // surfaced by the awaited commands below
+  let deleted = 0;
+  try {
+    await redis.connect();
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500);
+      cursor = next;
+      if (keys.length > 0) deleted += await redis.del(...keys);
+    } while (cursor !== '0');
+  } finally {
+    redis.disconnect();
+  }
+  return deleted;
 }

@@ -3,6 +3,9 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { startChild, waitReady, type Child } from './processes.ts';
 
+// The bench deletes its Redis keys at the end with the CLI tools' own SCAN + DEL.
+export { deleteKeysWithPrefix as deletePrefix } from '../../server/cli/local-probes.ts';
+
 export interface Started {
   readonly child: Child;
   readonly url: string;
@@ -79,19 +82,3 @@ export async function redisVersion(url: string): Promise<string | undefined> {
 }
 
 /** Deletes every key under the benchmark's private prefix; returns how many. */
-export async function deletePrefix(url: string, prefix: string): Promise<number> {
-  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1 });
-  let deleted = 0;
-  try {
-    await redis.connect();
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500);
-      cursor = next;
-      if (keys.length > 0) deleted += await redis.del(...keys);
-    } while (cursor !== '0');
-  } finally {
-    redis.disconnect();
-  }
-  return deleted;
-}

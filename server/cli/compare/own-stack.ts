@@ -4,9 +4,8 @@ import { randomBytes } from 'node:crypto';
 import { createWriteStream, readFileSync, type WriteStream } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Redis } from 'ioredis';
 import { AppError } from '../../core/errors.ts';
-import { freePort, redisAnswers } from '../local-probes.ts';
+import { deleteKeysWithPrefix, freePort, redisAnswers } from '../local-probes.ts';
 
 const BIN = fileURLToPath(new URL('../../../bin/edgeline.js', import.meta.url));
 
@@ -59,24 +58,6 @@ export function planStack(o: { mediaDir: string; wan: OwnStackOptions['wan']; or
     '--redis', o.redisUrl ?? 'none', '--redis-prefix', o.redisPrefix,
   ];
   return { origin, edge };
-}
-
-async function deleteKeys(url: string, prefix: string): Promise<void> {
-  const redis = new Redis(url, { lazyConnect: true, connectTimeout: 1_000, maxRetriesPerRequest: 1 });
-  redis.on('error', () => undefined);
-  try {
-    await redis.connect();
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500);
-      cursor = next;
-      if (keys.length > 0) await redis.del(...keys);
-    } while (cursor !== '0');
-  } catch {
-    // Best effort: the keys expire with their TTLs anyway.
-  } finally {
-    redis.disconnect();
-  }
 }
 
 interface Child {
@@ -160,7 +141,8 @@ export async function startOwnStack(o: OwnStackOptions): Promise<OwnStack> {
     // The edge first: it would otherwise log the origin going away.
     for (const c of [...children].reverse()) await stopChild(c);
     process.off('exit', onExit);
-    if (redisUrl) await deleteKeys(redisUrl, redisPrefix);
+    // Best effort: the keys expire with their TTLs anyway.
+    if (redisUrl) await deleteKeysWithPrefix(redisUrl, redisPrefix).catch(() => undefined);
   };
   try {
     const origin = startChild('origin', plan.origin, env, o.logDir);
