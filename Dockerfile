@@ -1,27 +1,33 @@
 # Edgeline: one image, every role. `docker run edgeline` starts the origin; pass another command for other roles:
 #   docker run -p 8081:8081 edgeline edge --origin http://origin:8080 --redis redis://redis:6379
-# Multi-stage: dependencies are installed in a full image, the runtime image gets only what runs.
+# Two stages: the build stage compiles TypeScript and bundles the player; the runtime stage holds the compiled
+# product (dist/server, dist/player) and its production dependencies only. The instruments (tools/: load test,
+# compare, bench, WAN proxy) and their libraries (playwright-core, chart.js, …) are not in the image.
 
-FROM node:20-bookworm-slim AS deps
+FROM node:20-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
-# Production dependencies only (tsx runs the TypeScript sources; ffmpeg/ffprobe ship inside their npm packages).
-# The binaries come from the platform's own package (linux-x64 or linux-arm64), so find them rather than name one.
-RUN npm ci --omit=dev --no-audit --no-fund \
- && find node_modules/@ffmpeg-installer node_modules/@ffprobe-installer -type f \( -name ffmpeg -o -name ffprobe \) -exec chmod 0755 {} +
+RUN npm ci --no-audit --no-fund --ignore-scripts
+COPY tsconfig.json tsconfig.build.json ./
+COPY scripts ./scripts
+COPY server ./server
+COPY tools ./tools
+COPY player ./player
+RUN npm run build
 
 FROM node:20-bookworm-slim AS runtime
-# fonts for the burned-in timecode of the sample and the live test channel
+# Debian's maintained ffmpeg parses uploads (the npm-shipped static build is only a fallback for bare machines);
+# fonts for the burned-in timecode of the sample and the live test channel; tini reaps children.
 RUN apt-get update \
- && apt-get install -y --no-install-recommends fonts-dejavu-core tini \
+ && apt-get install -y --no-install-recommends ffmpeg fonts-dejavu-core tini \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
-ENV NODE_ENV=production HOST=0.0.0.0 MEDIA_DIR=/data/media
-COPY --from=deps /app/node_modules ./node_modules
-COPY package.json tsconfig.json ./
+ENV NODE_ENV=production HOST=0.0.0.0 MEDIA_DIR=/data/media FFMPEG_PATH=/usr/bin/ffmpeg FFPROBE_PATH=/usr/bin/ffprobe
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force
 COPY bin ./bin
-COPY server ./server
-COPY player ./player
+COPY --from=build /app/dist/server ./dist/server
+COPY --from=build /app/dist/player ./dist/player
 RUN mkdir -p /data/media && chown -R node:node /data
 USER node
 VOLUME ["/data/media"]

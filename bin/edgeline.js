@@ -1,7 +1,14 @@
 #!/usr/bin/env node
-// The `edgeline` command: runs the TypeScript sources through tsx, so there is no build step to forget.
-import { register } from 'tsx/esm/api';
+// The `edgeline` command: runs the compiled product (dist/server) and, where installed, the instruments (dist/tools).
+import { existsSync } from 'node:fs';
 
-register();
-const { main } = await import('../server/main.ts');
-process.exitCode = await main(process.argv.slice(2));
+const dist = new URL('../dist/', import.meta.url);
+const serverMain = new URL('server/main.js', dist);
+if (!existsSync(serverMain)) {
+  process.stderr.write('edgeline is not built: run `npm run build` (npm ci and npm start do it for you)\n');
+  process.exit(1);
+}
+const toolsMain = new URL('tools/main.js', dist);
+const { main } = await import(serverMain.href);
+// The product never imports the tools; it is handed a way to find them, absent from a production install.
+process.exitCode = await main(process.argv.slice(2), existsSync(toolsMain) ? () => import(toolsMain.href) : undefined);

@@ -67,7 +67,7 @@ async function runWorker(config: EdgeConfig, workerCount: number): Promise<numbe
   }
   // Imported here, not at the top: the cluster primary serves nothing and should not carry the edge's code.
   const { createEdgeApp } = await import('../edge/edge-app.ts');
-  const edge = await createEdgeApp(config, { workerCount, metricsText, buildPlayerAtStartup: !inCluster || cluster.worker?.id === 1 });
+  const edge = await createEdgeApp(config, { workerCount, metricsText, loadPlayerAtStartup: !inCluster || cluster.worker?.id === 1 });
   if (inCluster) {
     // Constructing one installs prom-client's worker-side listener that answers the primary's collection requests.
     new AggregatorRegistry();

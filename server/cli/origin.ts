@@ -1,12 +1,11 @@
 // `edgeline origin`: parse the origin's settings, start it, and stop it cleanly on SIGINT/SIGTERM.
 import { loadConfig } from '../core/config.ts';
-import { resolveFfmpegPaths } from '../core/ffmpeg-paths.ts';
+import { resolveFfmpegPaths } from '../origin/ffmpeg/paths.ts';
 import { listen, onShutdown } from '../core/listen.ts';
 import { rootLogger } from '../core/log.ts';
-import { createOriginMetrics } from '../core/metrics/origin.ts';
+import { createOriginMetrics } from '../origin/origin-metrics.ts';
 import { createPlayerRouter } from '../core/player-routes.ts';
 import { createQoeRouter } from '../core/qoe/qoe-routes.ts';
-import { WanShaper } from '../core/wan-shaper.ts';
 import { createOriginApp } from '../origin/origin-app.ts';
 import { originFields } from '../origin/origin-config.ts';
 import { wantsHelp } from './help.ts';
@@ -24,25 +23,22 @@ export async function run(argv: string[]): Promise<number> {
     ...(config.ffprobePath ? { FFPROBE_PATH: config.ffprobePath } : {}),
   });
   const metrics = createOriginMetrics();
-  const wan = new WanShaper({ wanRttMs: config.wanRttMs, wanBandwidthMbps: config.wanBandwidthMbps, wanJitterMs: config.wanJitterMs });
-  const wanInfo = wan.describe();
   const origin = createOriginApp(config, {
     logger,
     ffmpeg,
     metrics,
     // The player page and its QoE beacons, so "direct from the origin" can be measured like "through an edge".
-    extraRouters: [createPlayerRouter({ logger, buildAtStartup: true }), createQoeRouter({ registry: metrics.registry, role: 'origin', logger }).router],
+    extraRouters: [createPlayerRouter({ logger, loadAtStartup: true }), createQoeRouter({ registry: metrics.registry, role: 'origin', logger }).router],
     // ORIGIN_SECRET (origin access control) is applied by createOriginApp itself, so no embedding can forget it.
-    healthDetails: () => ({ wan: wanInfo, originAccessControl: config.originSecret.length > 0 }),
+    healthDetails: () => ({ originAccessControl: config.originSecret.length > 0 }),
   });
-  if (wanInfo.enabled) logger.warn({ wan: wanInfo }, wanInfo.label);
   await origin.start();
-  const server = await listen(wan.wrap(origin.app), { port: config.port, host: config.host }).catch(async (err: unknown) => {
+  const server = await listen(origin.app, { port: config.port, host: config.host }).catch(async (err: unknown) => {
     await origin.close();
     throw err;
   });
   logger.info({ url: server.url, mediaDir: origin.mediaDir }, 'origin listening');
-  process.stdout.write(`edgeline origin listening on ${server.url} (media: ${origin.mediaDir})${wanInfo.enabled ? ` — ${wanInfo.label}` : ''}\n`);
+  process.stdout.write(`edgeline origin listening on ${server.url} (media: ${origin.mediaDir})\n`);
   // Stop taking requests first, then stop ffmpeg children and running jobs (re-queued for the next start).
   onShutdown(async () => {
     logger.info('origin shutting down');

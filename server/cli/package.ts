@@ -2,11 +2,11 @@
 import { basename, extname, isAbsolute, join, relative, resolve } from 'node:path';
 import { fields, loadConfig } from '../core/config.ts';
 import { PackagingError } from '../core/errors.ts';
-import { resolveFfmpegPaths } from '../core/ffmpeg-paths.ts';
-import { DEFAULT_LADDER, LADDER } from '../origin/ladder.ts';
-import { X264_PRESETS } from '../origin/packager-args.ts';
-import { DEFAULT_SEGMENT_SECONDS, packageAsset } from '../origin/packager.ts';
-import { ASSET_ID, type PackagedAsset } from '../origin/packager-types.ts';
+import { resolveFfmpegPaths } from '../origin/ffmpeg/paths.ts';
+import { DEFAULT_LADDER, LADDER } from '../origin/packaging/ladder.ts';
+import { X264_PRESETS } from '../origin/packaging/ffmpeg-args.ts';
+import { DEFAULT_SEGMENT_SECONDS, packageAsset } from '../origin/packaging/packager.ts';
+import { ASSET_ID, type PackagedAsset } from '../origin/packaging/types.ts';
 import { wantsHelp } from './help.ts';
 import { createProgress } from './progress.ts';
 

@@ -1,9 +1,8 @@
 // Runs the roles of `edgeline up` as child processes: prefixes their output, restarts one that dies, stops all cleanly.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
+import { BIN_PATH } from '../core/package-root.ts';
 
-const BIN = fileURLToPath(new URL('../../bin/edgeline.js', import.meta.url));
 
 export interface ChildSpec {
   readonly name: string;
@@ -46,7 +45,7 @@ export class Supervisor {
   }
 
   private spawn(r: Running): void {
-    const child = spawn(process.execPath, [BIN, ...r.spec.args], {
+    const child = spawn(process.execPath, [BIN_PATH, ...r.spec.args], {
       env: { ...this.opts.env, ...r.spec.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

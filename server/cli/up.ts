@@ -1,7 +1,7 @@
 // `edgeline up`: the whole CDN on one machine — sample packaged on first run, origin (+ live channel), edges sharing Redis, router.
 import { join, resolve } from 'node:path';
 import { fields, loadConfig } from '../core/config.ts';
-import { resolveFfmpegPaths } from '../core/ffmpeg-paths.ts';
+import { resolveFfmpegPaths } from '../origin/ffmpeg/paths.ts';
 import { wantsHelp } from './help.ts';
 import { redisAnswers, waitHealthy } from './local-probes.ts';
 import { createProgress } from './progress.ts';

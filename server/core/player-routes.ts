@@ -1,18 +1,18 @@
-// Serves the player page at /player/: index.html, the esbuild bundle of player/player.ts (built once, kept in memory), CSS, hls.js's worker.
+// Serves the player page at /player/: the files `npm run build` put in dist/player/ (bundle, HTML, CSS, hls.js's worker), read once and kept in memory.
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { Router, type NextFunction, type Request, type Response } from 'express';
 import { AppError } from './errors.ts';
 import { rootLogger, type Logger } from './log.ts';
+import { PLAYER_BUILD_DIR } from './package-root.ts';
 
 export interface PlayerRouterOptions {
   readonly logger?: Logger;
-  /** Folder holding index.html, player.ts and player.css; the repository's player/ by default. */
+  /** Folder holding the built page (index.html, player.js, player.css, hls.worker.js); dist/player/ by default. */
   readonly playerDir?: string;
-  /** Start the build now instead of on the first request (roles do this at startup). */
-  readonly buildAtStartup?: boolean;
+  /** Read the files now instead of on the first request. */
+  readonly loadAtStartup?: boolean;
 }
 
 interface Asset {
@@ -23,8 +23,6 @@ interface Asset {
 
 export type PlayerAssets = ReadonlyMap<string, Asset>;
 
-const DEFAULT_DIR = fileURLToPath(new URL('../../player/', import.meta.url));
-const require = createRequire(import.meta.url);
 
 /**
  * The page loads only its own script and styles; media and playlists may come from any http(s) origin because
@@ -57,61 +55,37 @@ function asset(body: Buffer | string, type: string): Asset {
   return { body: buf, type, etag: `"${createHash('sha256').update(buf).digest('base64url').slice(0, 27)}"` };
 }
 
-/** Bundle the player with esbuild and read the static files; the same result for every router in the process. */
-export async function buildPlayerAssets(playerDir = DEFAULT_DIR): Promise<PlayerAssets> {
-  const esbuild = await import('esbuild');
-  const result = await esbuild
-    .build({
-    entryPoints: [`${playerDir}/player.ts`],
-    bundle: true,
-    write: false,
-    format: 'iife',
-    platform: 'browser',
-    target: ['es2020'],
-    minify: true,
-    sourcemap: 'linked',
-    outfile: `${playerDir}/player.js`,
-    legalComments: 'eof',
-    logLevel: 'silent',
-    define: { 'process.env.NODE_ENV': '"production"' },
-    })
-    // The bundle is built once per process; esbuild's service would otherwise keep ~85 MB resident for good.
-    .finally(() => esbuild.stop());
-  const out = new Map<string, Asset>();
-  for (const f of result.outputFiles) {
-    const name = f.path.slice(f.path.lastIndexOf('/') + 1);
-    const type = name.endsWith('.js') ? 'text/javascript; charset=utf-8' : name.endsWith('.map') ? 'application/json; charset=utf-8' : 'text/plain; charset=utf-8';
-    out.set(name, asset(Buffer.from(f.contents), type));
-  }
-  const [html, css, worker] = await Promise.all([
-    readFile(`${playerDir}/index.html`),
-    readFile(`${playerDir}/player.css`),
-    readFile(require.resolve('hls.js/dist/hls.worker.js')),
-  ]);
-  out.set('', asset(html, 'text/html; charset=utf-8'));
-  out.set('player.css', asset(css, 'text/css; charset=utf-8'));
-  out.set('hls.worker.js', asset(worker, 'text/javascript; charset=utf-8'));
-  return out;
+const FILES: ReadonlyArray<readonly [name: string, file: string, type: string]> = [
+  ['', 'index.html', 'text/html; charset=utf-8'],
+  ['player.js', 'player.js', 'text/javascript; charset=utf-8'],
+  ['player.js.map', 'player.js.map', 'application/json; charset=utf-8'],
+  ['player.css', 'player.css', 'text/css; charset=utf-8'],
+  ['hls.worker.js', 'hls.worker.js', 'text/javascript; charset=utf-8'],
+];
+
+/** The built player files, read from `playerDir`; the same result for every router in the process. */
+export async function loadPlayerAssets(playerDir = PLAYER_BUILD_DIR): Promise<PlayerAssets> {
+  const bodies = await Promise.all(FILES.map(([, file]) => readFile(join(playerDir, file))));
+  return new Map(FILES.map(([name, , type], i) => [name, asset(bodies[i] ?? Buffer.alloc(0), type)]));
 }
 
-const builds = new Map<string, Promise<PlayerAssets>>();
+const loads = new Map<string, Promise<PlayerAssets>>();
 
 function assetsFor(playerDir: string, logger: Logger): Promise<PlayerAssets> {
-  let p = builds.get(playerDir);
+  let p = loads.get(playerDir);
   if (!p) {
-    const started = performance.now();
-    p = buildPlayerAssets(playerDir).then(
+    p = loadPlayerAssets(playerDir).then(
       (assets) => {
-        logger.info({ ms: Math.round(performance.now() - started), bytes: assets.get('player.js')?.body.length }, 'player bundle built');
+        logger.debug({ bytes: assets.get('player.js')?.body.length }, 'player files loaded');
         return assets;
       },
       (err: unknown) => {
-        // Let the next request try again (e.g. after a fix to player.ts in development).
-        builds.delete(playerDir);
-        throw new AppError('PLAYER_BUILD_FAILED', 500, `building the player from ${playerDir} failed`, { cause: err });
+        // Let the next request try again (e.g. once `npm run build` has run).
+        loads.delete(playerDir);
+        throw new AppError('PLAYER_NOT_BUILT', 500, `the player page is not built in ${playerDir}: run npm run build`, { cause: err });
       },
     );
-    builds.set(playerDir, p);
+    loads.set(playerDir, p);
   }
   return p;
 }
@@ -119,8 +93,8 @@ function assetsFor(playerDir: string, logger: Logger): Promise<PlayerAssets> {
 /** GET /player/ and its files. Mount at the root: `app.use(createPlayerRouter())`. */
 export function createPlayerRouter(opts: PlayerRouterOptions = {}): Router {
   const logger = (opts.logger ?? rootLogger).child({ component: 'player' });
-  const playerDir = (opts.playerDir ?? DEFAULT_DIR).replace(/\/+$/, '');
-  if (opts.buildAtStartup) assetsFor(playerDir, logger).catch((err: unknown) => logger.error({ err }, 'player build failed'));
+  const playerDir = (opts.playerDir ?? PLAYER_BUILD_DIR).replace(/\/+$/, '');
+  if (opts.loadAtStartup) assetsFor(playerDir, logger).catch((err: unknown) => logger.error({ err }, 'player page unavailable'));
 
   const router = Router();
   router.get(['/player', '/player/:file'], async (req: Request, res: Response, next: NextFunction) => {

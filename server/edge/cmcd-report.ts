@@ -1,7 +1,7 @@
 // What a player reports with CMCD (CTA-5004) on one edge request: a few fields for the access log, counted in /metrics.
 import type { IncomingHttpHeaders } from 'node:http';
-import type { CmcdMetrics } from '../core/metrics/edge.ts';
-import { cmcdQueryParam, parseCmcd, type CmcdObjectType } from '../core/qoe/cmcd.ts';
+import type { CmcdMetrics } from './edge-metrics.ts';
+import { cmcdQueryParam, parseCmcd, type CmcdObjectType } from './cmcd.ts';
 
 /** The CMCD keys the access log line carries: enough to follow one session's requests and its buffer. */
 export interface CmcdLogFields {

@@ -1,6 +1,6 @@
 // Request collapsing: one fill per key in this process (a map of in-flight fills) and across edges (Redis lock + notice).
 import type { AppError } from '../core/errors.ts';
-import type { CacheTier } from '../core/metrics/edge.ts';
+import type { CacheTier } from './edge-metrics.ts';
 import type { CacheEntry } from './cache-entry.ts';
 import type { CacheKey } from './cache-key.ts';
 import type { FillNotice, RedisTier } from './redis-tier.ts';

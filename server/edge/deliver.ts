@@ -1,7 +1,7 @@
 // Writes edge responses on node:http: stored objects (with Range and preconditions), streamed misses and errors.
 import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
 import type { AppError } from '../core/errors.ts';
-import type { CacheTier } from '../core/metrics/edge.ts';
+import type { CacheTier } from './edge-metrics.ts';
 import type { CacheEntry, HeaderList, RawHeaders } from './cache-entry.ts';
 import { keptHeaders } from './cache-entry.ts';
 import { evaluatePreconditions } from './conditional.ts';

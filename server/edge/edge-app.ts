@@ -5,7 +5,7 @@ import type { Express } from 'express';
 import { publishHeartbeat, removeEdge } from '../core/edge-registry.ts';
 import { createApp, finishApp, type HealthReport } from '../core/http.ts';
 import { rootLogger, type Logger } from '../core/log.ts';
-import { createEdgeMetrics, type EdgeMetrics } from '../core/metrics/edge.ts';
+import { createEdgeMetrics, type EdgeMetrics } from './edge-metrics.ts';
 import { signOriginRequest } from '../core/origin-auth.ts';
 import { createPlayerRouter } from '../core/player-routes.ts';
 import { createQoeRouter } from '../core/qoe/qoe-routes.ts';
@@ -44,7 +44,7 @@ export interface EdgeDeps {
   /** /metrics text instead of this process's registry (under node:cluster: every worker's, summed). */
   readonly metricsText?: () => Promise<string>;
   /** Build the player bundle now rather than on the first /player/ request (the CLI does). */
-  readonly buildPlayerAtStartup?: boolean;
+  readonly loadPlayerAtStartup?: boolean;
 }
 
 /** A request listener (give it to supertest or listen()) with the edge's parts attached. */
@@ -190,7 +190,7 @@ export async function createEdgeApp(config: EdgeConfig, deps: EdgeDeps = {}): Pr
   const app = createApp({ role: 'edge', logger, metrics, health });
   app.use(mediaPreflightFor(config.corsOrigins));
   if (config.player) {
-    app.use(createPlayerRouter({ logger, buildAtStartup: deps.buildPlayerAtStartup ?? false }));
+    app.use(createPlayerRouter({ logger, loadAtStartup: deps.loadPlayerAtStartup ?? false }));
     app.use(createQoeRouter({ registry: metrics.registry, role: 'edge', logger }).router);
   }
   app.use(createAdminRouter({ invalidator, adminToken: config.adminToken }));

@@ -2,7 +2,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AppError } from '../core/errors.ts';
 import type { Logger } from '../core/log.ts';
-import type { CacheOutcome, CacheTier, EdgeMetrics } from '../core/metrics/edge.ts';
+import type { CacheOutcome, CacheTier, EdgeMetrics } from './edge-metrics.ts';
 import type { CacheBehavior } from './behaviors.ts';
 import type { CacheEntry } from './cache-entry.ts';
 import type { CacheKey } from './cache-key.ts';

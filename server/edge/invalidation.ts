@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { BadRequestError } from '../core/errors.ts';
 import type { Logger } from '../core/log.ts';
 import { keyNodes, unlinkEach } from '../core/redis-client.ts';
-import type { EdgeMetrics } from '../core/metrics/edge.ts';
+import type { EdgeMetrics } from './edge-metrics.ts';
 import type { RedisKeys } from './cache-key.ts';
 import type { MemoryTier } from './memory-tier.ts';
 import { recordMatches, type PurgeLog, type PurgeRecord } from './purge-log.ts';

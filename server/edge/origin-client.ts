@@ -3,7 +3,7 @@ import type { Readable } from 'node:stream';
 import { Agent } from 'undici';
 import { UpstreamError } from '../core/errors.ts';
 import type { Logger } from '../core/log.ts';
-import type { EdgeMetrics } from '../core/metrics/edge.ts';
+import type { EdgeMetrics } from './edge-metrics.ts';
 import type { RawHeaders, Upstream } from './cache-entry.ts';
 
 export interface UpstreamResponse {

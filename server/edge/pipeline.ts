@@ -1,6 +1,6 @@
 // One request through the edge as named steps: lookup → hit | stale | revalidate | miss | bypass → fetch → deliver → store.
 import { AppError, UpstreamError } from '../core/errors.ts';
-import type { CacheTier } from '../core/metrics/edge.ts';
+import type { CacheTier } from './edge-metrics.ts';
 import type { CacheEntry } from './cache-entry.ts';
 import { deliverBuffered, deliverEntry, deliverError, type XCache } from './deliver.ts';
 import { buildEntry, refreshEntry } from './entry-builder.ts';

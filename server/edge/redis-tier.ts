@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { Cluster } from 'ioredis';
 import type { Logger } from '../core/log.ts';
 import { createRedisClient, describeRedisTarget, type RedisClient, type RedisTarget } from '../core/redis-client.ts';
-import type { EdgeMetrics } from '../core/metrics/edge.ts';
+import type { EdgeMetrics } from './edge-metrics.ts';
 import { CacheEntry } from './cache-entry.ts';
 import type { CacheKey, RedisKeys } from './cache-key.ts';
 import { CircuitBreaker, type BreakerState } from './circuit-breaker.ts';

@@ -1,6 +1,6 @@
 // GET/HEAD /vod/* and /live/* on raw node:http: guard → behavior → cache key → pipeline. No Express on this path.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { viewerKindOf } from '../core/metrics/edge.ts';
+import { viewerKindOf } from './edge-metrics.ts';
 import type { Behaviors, CacheBehavior } from './behaviors.ts';
 import { cacheKeyOf } from './cache-key.ts';
 import { corsHeadersFor } from './cors.ts';

@@ -3,20 +3,20 @@ import { constants, existsSync } from 'node:fs';
 import { access, mkdir, readdir, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Express, RequestHandler } from 'express';
-import { resolveFfmpegPaths, type FfmpegPaths } from '../core/ffmpeg-paths.ts';
+import { resolveFfmpegPaths, type FfmpegPaths } from './ffmpeg/paths.ts';
 import { createApp, finishApp, type HealthReport } from '../core/http.ts';
 import { rootLogger, type Logger } from '../core/log.ts';
-import { createOriginMetrics, type OriginMetrics } from '../core/metrics/origin.ts';
+import { createOriginMetrics, type OriginMetrics } from './origin-metrics.ts';
 import { originAuthMiddleware } from '../core/origin-auth.ts';
-import { mediaCors } from './cors.ts';
-import { FileResponder } from './file-responder.ts';
-import { JobQueue, type Packager } from './job-queue.ts';
-import { JobStore, recoveryAction } from './job-store.ts';
-import { createLiveRouter } from './live-routes.ts';
-import type { LiveManager, LiveManagerOptions } from './live-types.ts';
+import { mediaCors } from './serving/cors.ts';
+import { FileResponder } from './serving/file-responder.ts';
+import { JobQueue, type Packager } from './packaging/job-queue.ts';
+import { JobStore, recoveryAction } from './packaging/job-store.ts';
+import { createLiveRouter } from './live/routes.ts';
+import type { LiveManager, LiveManagerOptions } from './live/types.ts';
 import type { OriginConfig } from './origin-config.ts';
-import { createUploadRouter, uploadsDirOf } from './upload-routes.ts';
-import { createVodRouter } from './vod-routes.ts';
+import { createUploadRouter, uploadsDirOf } from './packaging/upload-routes.ts';
+import { createVodRouter } from './serving/vod-routes.ts';
 
 export type LiveManagerFactory = (opts: LiveManagerOptions) => LiveManager;
 
@@ -59,7 +59,7 @@ export interface OriginApp {
 
 async function loadLiveManagerFactory(): Promise<LiveManagerFactory> {
   // Loaded only when channels are configured: a VOD-only origin never pulls in the live code.
-  const { createLiveManager } = await import('./live-manager.ts');
+  const { createLiveManager } = await import('./live/manager.ts');
   return createLiveManager;
 }
 

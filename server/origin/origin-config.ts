@@ -1,8 +1,7 @@
 // The origin's settings: the Fields spec for loadConfig (flags win over the environment) and a helper for tests.
 import { defaultsOf, fields, type Field, type ValuesOf } from '../core/config.ts';
 import { originSecretProblem } from '../core/origin-auth.ts';
-import { wanConfigFields } from '../core/wan-shaper.ts';
-import type { LiveChannelSpec } from './live-types.ts';
+import type { LiveChannelSpec } from './live/types.ts';
 
 /** Live channel names appear in URLs (/live/{name}/…) and as a metric label: short, lowercase, URL-safe. */
 export const CHANNEL_NAME = /^[a-z0-9][a-z0-9_-]{0,63}$/;
@@ -79,7 +78,6 @@ export const originFields = {
   ffmpegPath: fields.optionalString('ffmpeg-path', { env: 'FFMPEG_PATH', help: 'ffmpeg binary (default: the one from @ffmpeg-installer)' }),
   ffprobePath: fields.optionalString('ffprobe-path', { env: 'FFPROBE_PATH', help: 'ffprobe binary (default: the one from @ffprobe-installer)' }),
   originSecret: originSecretField(),
-  ...wanConfigFields,
 };
 
 export type OriginConfig = ValuesOf<typeof originFields>;

@@ -1,5 +1,5 @@
 // Pure routing decision: viewer region first, then the asset's place on that region's ring, spilling and falling back.
-import type { DecisionResult } from '../core/metrics/router.ts';
+import type { DecisionResult } from './router-metrics.ts';
 import type { EdgeView } from './edge-directory.ts';
 import type { RegionSource } from './region.ts';
 import { Ring, ringHash } from './ring.ts';

@@ -7,7 +7,7 @@ import { createQoeRouter } from '../core/qoe/qoe-routes.ts';
 import { rootLogger, type Logger } from '../core/log.ts';
 import { createHttpMetrics, type HttpMetrics } from '../core/metrics.ts';
 import { createRedisClient } from '../core/redis-client.ts';
-import { createRouterMetrics, type RouterMetrics } from '../core/metrics/router.ts';
+import { createRouterMetrics, type RouterMetrics } from './router-metrics.ts';
 import { EdgeDirectory } from './edge-directory.ts';
 import { probeHealth, type HealthProbe } from './health-probe.ts';
 import { RegionResolver } from './region.ts';
@@ -27,7 +27,7 @@ export interface RouterDeps {
   /** Serve the player (`/player/`) and take its QoE beacons (`POST /qoe`); on unless false. */
   readonly player?: boolean;
   /** Bundle the player now rather than on the first /player/ request. */
-  readonly buildPlayerAtStartup?: boolean;
+  readonly loadPlayerAtStartup?: boolean;
   readonly processMetrics?: boolean;
 }
 
@@ -91,7 +91,7 @@ export function createRouterApp(config: RouterConfig, deps: RouterDeps = {}): Ro
 
   // The player page served here plays `/vod/…` through this router's redirects, and beacons to this router's /qoe.
   if (deps.player ?? true) {
-    app.use(createPlayerRouter({ logger, buildAtStartup: deps.buildPlayerAtStartup ?? false }));
+    app.use(createPlayerRouter({ logger, loadAtStartup: deps.loadPlayerAtStartup ?? false }));
     app.use(createQoeRouter({ registry: httpMetrics.registry, role: 'router', logger }).router);
   }
   // Extra routers (e.g. content steering, later) go before the redirect routes.

@@ -1,7 +1,7 @@
 // HTTP face of the router: 302 each playlist (and segment) request to an edge, explain decisions, take failure reports.
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { AppError, BadRequestError, NotFoundError } from '../core/errors.ts';
-import type { RouterMetrics } from '../core/metrics/router.ts';
+import type { RouterMetrics } from './router-metrics.ts';
 import type { EdgeDirectory, EdgeView } from './edge-directory.ts';
 import type { RegionResolver, ViewerRegion } from './region.ts';
 import { decideRoute, type RingSet, type RouteDecision } from './route-decision.ts';

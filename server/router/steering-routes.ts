@@ -2,7 +2,7 @@
 import express, { type Request, type Response } from 'express';
 import { AppError, UpstreamError } from '../core/errors.ts';
 import type { Logger } from '../core/log.ts';
-import type { RouterMetrics } from '../core/metrics/router.ts';
+import type { RouterMetrics } from './router-metrics.ts';
 import type { EdgeDirectory, EdgeView } from './edge-directory.ts';
 import { fetchMaster } from './master-fetch.ts';
 import type { RegionResolver, ViewerRegion } from './region.ts';

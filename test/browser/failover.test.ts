@@ -6,15 +6,15 @@ import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { defaultsOf } from '../../server/core/config.ts';
 import { listen, type Listening } from '../../server/core/listen.ts';
-import { createOriginMetrics } from '../../server/core/metrics/origin.ts';
+import { createOriginMetrics } from '../../server/origin/origin-metrics.ts';
 import { createOriginApp, type OriginApp } from '../../server/origin/origin-app.ts';
 import { originConfig } from '../../server/origin/origin-config.ts';
-import { packageAsset } from '../../server/origin/packager.ts';
+import { packageAsset } from '../../server/origin/packaging/packager.ts';
 import { createRouterApp, type RouterApp } from '../../server/router/router-app.ts';
 import { routerFields } from '../../server/router/router-config.ts';
 import { launchBrowser, type TestBrowser } from '../helpers/browser.ts';
 import { waitFor } from '../helpers/fake-edge.ts';
-import { ffmpegPaths, makeClip } from '../helpers/media.ts';
+import { ffmpegPaths, makeClip } from '../../tools/media/clip.ts';
 import { freePort } from '../helpers/ports.ts';
 import { SHARED_REDIS_URL, testPrefix } from '../helpers/redis.ts';
 import { tempDir, type TempDir } from '../integration/origin-fixture.ts';
@@ -108,7 +108,7 @@ describe('failover during playback', { timeout: 240_000 }, () => {
       downAfterMs: 1_000,
       steeringTtlMs: 1_000,
     });
-    router = createRouterApp(config, { processMetrics: false, buildPlayerAtStartup: true });
+    router = createRouterApp(config, { processMetrics: false, loadPlayerAtStartup: true });
     routerServer = await listen(router.app, { port: 0 });
     await router.ready;
     // Edge ids come from their heartbeats in Redis: the pathways are named edge-a and edge-b.

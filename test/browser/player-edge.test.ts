@@ -3,14 +3,14 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { listen, type Listening } from '../../server/core/listen.ts';
-import { createOriginMetrics } from '../../server/core/metrics/origin.ts';
+import { createOriginMetrics } from '../../server/origin/origin-metrics.ts';
 import { createEdgeApp, type EdgeApp } from '../../server/edge/edge-app.ts';
 import { testEdgeConfig } from '../../server/edge/edge-config.ts';
 import { createOriginApp, type OriginApp } from '../../server/origin/origin-app.ts';
 import { originConfig } from '../../server/origin/origin-config.ts';
-import { packageAsset } from '../../server/origin/packager.ts';
+import { packageAsset } from '../../server/origin/packaging/packager.ts';
 import { launchBrowser } from '../helpers/browser.ts';
-import { ffmpegPaths, makeClip } from '../helpers/media.ts';
+import { ffmpegPaths, makeClip } from '../../tools/media/clip.ts';
 import { SHARED_REDIS_URL, testPrefix } from '../helpers/redis.ts';
 import { tempDir, type TempDir } from '../integration/origin-fixture.ts';
 
@@ -71,7 +71,7 @@ describe('player through a real edge', { timeout: 180_000 }, () => {
       originTargets.push(req.url ?? '');
       origin.app(req, res);
     }, { port: 0 });
-    edge = await createEdgeApp(testEdgeConfig({ origin: [originServer.url], redis: SHARED_REDIS_URL, redisPrefix: prefix.prefix }), { buildPlayerAtStartup: true });
+    edge = await createEdgeApp(testEdgeConfig({ origin: [originServer.url], redis: SHARED_REDIS_URL, redisPrefix: prefix.prefix }), { loadPlayerAtStartup: true });
     edgeServer = await listen(edge, { port: 0 });
   });
 

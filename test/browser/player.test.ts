@@ -12,10 +12,10 @@ import { listen, type Listening } from '../../server/core/listen.ts';
 import { rootLogger } from '../../server/core/log.ts';
 import { createHttpMetrics } from '../../server/core/metrics.ts';
 import { PLAYER_CSP, createPlayerRouter } from '../../server/core/player-routes.ts';
-import { cmcdQueryParam, parseCmcdString } from '../../server/core/qoe/cmcd.ts';
+import { cmcdQueryParam, parseCmcdString } from '../../server/edge/cmcd.ts';
 import { createQoeRouter, type QoeRouter } from '../../server/core/qoe/qoe-routes.ts';
 import { launchBrowser, type TestBrowser } from '../helpers/browser.ts';
-import { ffmpegPaths } from '../helpers/media.ts';
+import { ffmpegPaths } from '../../tools/media/clip.ts';
 import { cleanupDir } from '../helpers/redis.ts';
 
 const run = promisify(execFile);
@@ -79,7 +79,7 @@ describe('player in chromium', { timeout: 120_000 }, () => {
 
     const metrics = createHttpMetrics('edge', { processMetrics: false });
     const app = createApp({ role: 'edge', logger: rootLogger, metrics });
-    app.use(createPlayerRouter({ buildAtStartup: true }));
+    app.use(createPlayerRouter({ loadAtStartup: true }));
     qoe = createQoeRouter({ registry: metrics.registry, role: 'edge' });
     app.use(qoe.router);
     page = await listen(finishApp(app, rootLogger), { port: 0 });

@@ -12,7 +12,7 @@ import { after, before, describe, it } from 'node:test';
 import { getSignedCookies, getSignedUrl } from '@aws-sdk/cloudfront-signer';
 import { Redis } from 'ioredis';
 import { listen, type Listening } from '../../server/core/listen.ts';
-import { createOriginMetrics } from '../../server/core/metrics/origin.ts';
+import { createOriginMetrics } from '../../server/origin/origin-metrics.ts';
 import { signOriginRequest } from '../../server/core/origin-auth.ts';
 import { BEHAVIOR_DEFAULTS, DEFAULT_BEHAVIORS } from '../../server/edge/behaviors.ts';
 import { cloudFrontBase64 } from '../../server/edge/cloudfront/base64.ts';

@@ -10,9 +10,9 @@ import HLS from 'hls-parser';
 import { Registry } from 'prom-client';
 import { isAppError } from '../../server/core/errors.ts';
 import { rootLogger } from '../../server/core/log.ts';
-import { createLiveManager, type LiveManagerHandle } from '../../server/origin/live-manager.ts';
-import type { LiveManagerOptions } from '../../server/origin/live-types.ts';
-import { ffmpegPaths, makeClip } from '../helpers/media.ts';
+import { createLiveManager, type LiveManagerHandle } from '../../server/origin/live/manager.ts';
+import type { LiveManagerOptions } from '../../server/origin/live/types.ts';
+import { ffmpegPaths, makeClip } from '../../tools/media/clip.ts';
 
 const run = promisify(execFile);
 

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import request from 'supertest';
 import { listen, type Listening } from '../../server/core/listen.ts';
-import { createOriginMetrics } from '../../server/core/metrics/origin.ts';
+import { createOriginMetrics } from '../../server/origin/origin-metrics.ts';
 import { signOriginRequest } from '../../server/core/origin-auth.ts';
 import { createEdgeApp, type EdgeApp } from '../../server/edge/edge-app.ts';
 import { testEdgeConfig } from '../../server/edge/edge-config.ts';

@@ -3,9 +3,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { packageAsset } from '../../server/origin/packager.ts';
-import type { PackagedAsset } from '../../server/origin/packager-types.ts';
-import { ffmpegPaths, makeClip } from '../helpers/media.ts';
+import { packageAsset } from '../../server/origin/packaging/packager.ts';
+import type { PackagedAsset } from '../../server/origin/packaging/types.ts';
+import { ffmpegPaths, makeClip } from '../../tools/media/clip.ts';
 
 export interface TempDir {
   readonly dir: string;

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import request from 'supertest';
-import { createOriginMetrics } from '../../server/core/metrics/origin.ts';
+import { createOriginMetrics } from '../../server/origin/origin-metrics.ts';
 import { createOriginApp, type OriginApp } from '../../server/origin/origin-app.ts';
 import { originConfig } from '../../server/origin/origin-config.ts';
 import { tempDir, type TempDir } from './origin-fixture.ts';

@@ -5,7 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import zlib from 'node:zlib';
 import request from 'supertest';
 import { listen, type Listening } from '../../server/core/listen.ts';
-import { createOriginMetrics } from '../../server/core/metrics/origin.ts';
+import { createOriginMetrics } from '../../server/origin/origin-metrics.ts';
 import { createOriginApp, type OriginApp } from '../../server/origin/origin-app.ts';
 import { originConfig } from '../../server/origin/origin-config.ts';
 import { packageClip, rawRequest, tempDir, type TempDir } from './origin-fixture.ts';

@@ -5,10 +5,10 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import request from 'supertest';
 import { listen, type Listening } from '../../server/core/listen.ts';
-import { createOriginMetrics } from '../../server/core/metrics/origin.ts';
+import { createOriginMetrics } from '../../server/origin/origin-metrics.ts';
 import { createOriginApp, type OriginApp } from '../../server/origin/origin-app.ts';
 import { originConfig, type OriginConfig } from '../../server/origin/origin-config.ts';
-import { makeClip } from '../helpers/media.ts';
+import { makeClip } from '../../tools/media/clip.ts';
 import { rawRequest, tempDir, type TempDir } from './origin-fixture.ts';
 
 interface Status {

@@ -7,9 +7,9 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import HLS from 'hls-parser';
 import { PackagingError, isAppError } from '../../server/core/errors.ts';
-import { packageAsset } from '../../server/origin/packager.ts';
-import type { PackageOptions, PackageProgress, PackagedAsset } from '../../server/origin/packager-types.ts';
-import { ffmpegPaths, makeClip } from '../helpers/media.ts';
+import { packageAsset } from '../../server/origin/packaging/packager.ts';
+import type { PackageOptions, PackageProgress, PackagedAsset } from '../../server/origin/packaging/types.ts';
+import { ffmpegPaths, makeClip } from '../../tools/media/clip.ts';
 
 const SEGMENT_SECONDS = 2;
 

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import HLS from 'hls-parser';
-import { ffmpegPaths, makeClip } from '../helpers/media.ts';
+import { ffmpegPaths, makeClip } from '../../tools/media/clip.ts';
 
 const BIN = new URL('../../bin/edgeline.js', import.meta.url).pathname;
 

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { formatSummary, packagingSpeed, slugOf } from '../../../server/cli/package.ts';
 import { findFont, sampleSourceArgs, sampleVideoFilter } from '../../../server/cli/sample.ts';
-import type { PackagedAsset } from '../../../server/origin/packager-types.ts';
+import type { PackagedAsset } from '../../../server/origin/packaging/types.ts';
 
 describe('slugOf', () => {
   it('makes an asset id from a file name', () => {

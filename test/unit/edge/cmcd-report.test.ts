@@ -1,7 +1,7 @@
 // CMCD on the edge: which requests are parsed, what goes to the access log, and how reports map to /metrics.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { createEdgeMetrics } from '../../../server/core/metrics/edge.ts';
+import { createEdgeMetrics } from '../../../server/edge/edge-metrics.ts';
 import { cmcdReport, countCmcd, hasCmcd } from '../../../server/edge/cmcd-report.ts';
 
 /** The query hls.js sends in its default (query) mode, keys sorted as it sorts them. */

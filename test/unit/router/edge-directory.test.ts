@@ -4,7 +4,7 @@ import { describe, test } from 'node:test';
 import { Registry } from 'prom-client';
 import type { EdgeRecord } from '../../../server/core/edge-registry.ts';
 import { rootLogger } from '../../../server/core/log.ts';
-import { createRouterMetrics } from '../../../server/core/metrics/router.ts';
+import { createRouterMetrics } from '../../../server/router/router-metrics.ts';
 import { EdgeDirectory, edgeKey } from '../../../server/router/edge-directory.ts';
 import type { HealthResult } from '../../../server/router/health-probe.ts';
 

@@ -1,0 +1,269 @@
+// One live channel: runs ffmpeg in real time, hands the segments it finishes to the publisher, restarts it when it dies or stalls.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { AppError } from '../../core/errors.ts';
+import type { FfmpegPaths } from '../ffmpeg/paths.ts';
+import type { Logger } from '../../core/log.ts';
+import { liveFfmpegArgs, sequenceOfSegmentName, type LiveOutput } from './ffmpeg-args.ts';
+import { probeSource } from './probe.ts';
+import { LivePublisher, LiveRunSegments } from './publisher.ts';
+import { SegmentListFollower } from './segment-list.ts';
+import type { LiveChannelStatus, LiveRendition } from './types.ts';
+import { measureLiveVariants } from './variants.ts';
+
+export interface LiveChannelOptions {
+  readonly name: string;
+  readonly source: string;
+  /** {mediaDir}/live/{name}: master.m3u8, {rendition}/index.m3u8 and segments; ffmpeg's own lists go to .ffmpeg/. */
+  readonly dir: string;
+  readonly ffmpeg: FfmpegPaths;
+  readonly renditions: readonly LiveRendition[];
+  readonly segmentSeconds: number;
+  readonly windowSegments: number;
+  readonly frameRate: number;
+  readonly audioKbps: number;
+  readonly restartBackoffMs: number;
+  readonly restartBackoffMaxMs: number;
+  readonly stallTimeoutMs: number;
+  readonly pollIntervalMs: number;
+  /** In every segment name; unique per origin start so a restarted origin never reuses a name an edge has cached. */
+  readonly segmentTag: string;
+  readonly logger: Logger;
+  readonly now: () => number;
+  readonly onRestart?: () => void;
+}
+
+/** One ffmpeg process and what it has written so far. */
+interface Run {
+  readonly child: ChildProcess;
+  readonly followers: ReadonlyMap<string, SegmentListFollower>;
+  readonly segments: LiveRunSegments;
+  lastProgressMs: number;
+  stderrTail: string;
+  hasEnded: boolean;
+  readonly exited: Promise<void>;
+  markExited(): void;
+}
+
+const STDERR_TAIL_BYTES = 4096;
+const TERM_GRACE_MS = 3_000;
+
+export class LiveChannel {
+  private state: LiveChannelStatus['state'] = 'starting';
+  private restarts = 0;
+  private hasAudio = true;
+  private run: Run | undefined;
+  private runCount = 0;
+  private failedRuns = 0;
+  private isClosing = false;
+  private fontFile: string | undefined;
+  private tickTimer: NodeJS.Timeout | undefined;
+  private restartTimer: NodeJS.Timeout | undefined;
+  private readonly publisher: LivePublisher;
+  /** Every step that touches the window or the files runs here, one at a time. */
+  private work: Promise<void> = Promise.resolve();
+  private readonly log: Logger;
+
+  constructor(private readonly o: LiveChannelOptions) {
+    this.log = o.logger.child({ channel: o.name });
+    this.publisher = new LivePublisher({
+      dir: o.dir,
+      renditions: o.renditions,
+      segmentSeconds: o.segmentSeconds,
+      windowSegments: o.windowSegments,
+      measureVariants: (firstSegments) =>
+        measureLiveVariants({
+          dir: o.dir,
+          renditions: o.renditions,
+          firstSegments,
+          hasAudio: this.hasAudio,
+          audioKbps: o.audioKbps,
+          frameRate: o.frameRate,
+          ffmpeg: o.ffmpeg,
+          logger: this.log,
+        }),
+      logger: this.log,
+      now: o.now,
+    });
+  }
+
+  get name(): string {
+    return this.o.name;
+  }
+
+  get targetDurationSeconds(): number {
+    return this.publisher.targetDurationSeconds;
+  }
+
+  status(): LiveChannelStatus {
+    return {
+      name: this.o.name,
+      state: this.state,
+      mediaSequence: this.publisher.mediaSequence,
+      restarts: this.restarts,
+      targetDurationSeconds: this.publisher.targetDurationSeconds,
+    };
+  }
+
+  /** The pid of the running ffmpeg, if any (operators and tests). */
+  get ffmpegPid(): number | undefined {
+    return this.run && !this.run.hasEnded ? this.run.child.pid : undefined;
+  }
+
+  /** `fontFile`: for the sample's burned-in clock (found once for all channels). */
+  async start(fontFile: string | undefined): Promise<void> {
+    this.fontFile = fontFile;
+    if (this.o.source !== 'sample') {
+      let probed: { hasVideo: boolean; hasAudio: boolean };
+      try {
+        probed = await probeSource(this.o.ffmpeg, this.o.source);
+      } catch (err) {
+        throw new AppError('LIVE_SOURCE_INVALID', 500, `live channel "${this.o.name}": source "${this.o.source}" is not a readable media file: ${(err as Error).message}`, { cause: err });
+      }
+      if (!probed.hasVideo) {
+        throw new AppError('LIVE_SOURCE_INVALID', 500, `live channel "${this.o.name}": source "${this.o.source}" must have a video stream`);
+      }
+      this.hasAudio = probed.hasAudio;
+    }
+    // A previous run's playlists would advertise segments this run never wrote.
+    await rm(this.o.dir, { recursive: true, force: true });
+    await mkdir(join(this.o.dir, '.ffmpeg'), { recursive: true });
+    for (const r of this.o.renditions) await mkdir(join(this.o.dir, r.name), { recursive: true });
+    this.spawnRun();
+    this.scheduleTick();
+  }
+
+  /** Stops ffmpeg (SIGTERM, then SIGKILL) and every timer; files stay until the next start. */
+  async close(): Promise<void> {
+    this.isClosing = true;
+    clearTimeout(this.tickTimer);
+    clearTimeout(this.restartTimer);
+    const run = this.run;
+    if (run && !run.hasEnded) {
+      run.child.kill('SIGTERM');
+      const timer = setTimeout(() => run.child.kill('SIGKILL'), TERM_GRACE_MS);
+      await run.exited;
+      clearTimeout(timer);
+    }
+    await this.work;
+    this.state = 'stopped';
+  }
+
+  /** Last resort when the process exits without close(): no ffmpeg may outlive the origin. */
+  killNow(): void {
+    if (this.run && !this.run.hasEnded) this.run.child.kill('SIGKILL');
+  }
+
+  private enqueue(task: () => Promise<void>): Promise<void> {
+    this.work = this.work.then(task).catch((err: unknown) => this.log.error({ err }, 'live channel step failed'));
+    return this.work;
+  }
+
+  private spawnRun(): void {
+    const runNo = ++this.runCount;
+    const outputs: LiveOutput[] = this.o.renditions.map((r) => ({
+      rendition: r,
+      dir: join(this.o.dir, r.name),
+      // A fresh list per run: offsets start at zero and a dead run's half-written line is never read again.
+      segmentListPath: join(this.o.dir, '.ffmpeg', `${r.name}-${runNo}.csv`),
+    }));
+    const args = liveFfmpegArgs({
+      source: this.o.source,
+      hasAudio: this.hasAudio,
+      outputs,
+      segmentSeconds: this.o.segmentSeconds,
+      frameRate: this.o.frameRate,
+      audioKbps: this.o.audioKbps,
+      // Numbering continues, so names never repeat; unpublished leftovers of a dead run are simply overwritten.
+      startNumber: this.publisher.nextSequence,
+      segmentTag: this.o.segmentTag,
+      fontFile: this.fontFile,
+      label: this.o.name,
+    });
+    const child = spawn(this.o.ffmpeg.ffmpeg, args, { stdio: ['ignore', 'ignore', 'pipe'], env: this.o.ffmpeg.env });
+    let markExited = (): void => {};
+    const exited = new Promise<void>((resolve) => (markExited = resolve));
+    const run: Run = {
+      child,
+      followers: new Map(outputs.map((out) => [out.rendition.name, new SegmentListFollower(out.segmentListPath)])),
+      segments: new LiveRunSegments(this.o.renditions),
+      lastProgressMs: this.o.now(),
+      stderrTail: '',
+      hasEnded: false,
+      exited,
+      markExited,
+    };
+    this.run = run;
+    child.stderr?.setEncoding('utf8');
+    child.stderr?.on('data', (chunk: string) => {
+      run.stderrTail = (run.stderrTail + chunk).slice(-STDERR_TAIL_BYTES);
+    });
+    child.once('error', (err) => this.onRunEnded(run, { err }));
+    // 'close' rather than 'exit': stderr is fully read by then, so the log shows why it died.
+    child.once('close', (code, signal) => this.onRunEnded(run, { code, signal }));
+    this.log.info({ ffmpegPid: child.pid, run: runNo, startNumber: this.publisher.nextSequence }, 'live ffmpeg started');
+    // Older lists are of dead runs.
+    if (runNo > 1) {
+      for (const r of this.o.renditions) {
+        rm(join(this.o.dir, '.ffmpeg', `${r.name}-${runNo - 1}.csv`), { force: true }).catch((err: unknown) => this.log.debug({ err }, 'old segment list not removed'));
+      }
+    }
+  }
+
+  private onRunEnded(run: Run, why: { err?: Error; code?: number | null; signal?: NodeJS.Signals | null }): void {
+    if (run.hasEnded) return;
+    run.hasEnded = true;
+    run.markExited();
+    if (this.isClosing) return;
+    void this.enqueue(async () => {
+      await this.collect(run); // segments finished just before it died are still good
+      if (this.isClosing) return;
+      this.failedRuns = run.segments.published > 0 ? 0 : this.failedRuns + 1;
+      const delayMs = Math.min(this.o.restartBackoffMaxMs, this.o.restartBackoffMs * 2 ** Math.max(0, this.failedRuns - 1));
+      this.log.warn(
+        { err: why.err, code: why.code, signal: why.signal, stderr: run.stderrTail.trim().split('\n').slice(-5), delayMs },
+        'live ffmpeg died; restarting',
+      );
+      this.restarts += 1;
+      this.o.onRestart?.();
+      this.state = 'restarting';
+      this.publisher.markRestart();
+      this.restartTimer = setTimeout(() => {
+        this.restartTimer = undefined;
+        if (!this.isClosing) this.spawnRun();
+      }, delayMs);
+    });
+  }
+
+  private scheduleTick(): void {
+    if (this.isClosing) return;
+    this.tickTimer = setTimeout(() => {
+      void this.enqueue(() => this.tick()).then(() => this.scheduleTick());
+    }, this.o.pollIntervalMs);
+  }
+
+  private async tick(): Promise<void> {
+    const run = this.run;
+    if (run && !run.hasEnded) {
+      await this.collect(run);
+      if (this.o.now() - run.lastProgressMs > this.o.stallTimeoutMs) {
+        this.log.warn({ ffmpegPid: run.child.pid, stallTimeoutMs: this.o.stallTimeoutMs }, 'live ffmpeg finished no segment in time; killing it');
+        run.child.kill('SIGKILL');
+      }
+    }
+    await this.publisher.deleteDue();
+  }
+
+  /** Reads the run's new segment-list lines and publishes what every rendition has finished. */
+  private async collect(run: Run): Promise<void> {
+    const sequenceOf = (filename: string): number | undefined => sequenceOfSegmentName(this.o.segmentTag, filename);
+    for (const [rendition, follower] of run.followers) {
+      this.publisher.accept(run.segments, rendition, await follower.readNew(), sequenceOf);
+    }
+    if ((await this.publisher.publishReady(run.segments)) > 0) {
+      run.lastProgressMs = this.o.now();
+      this.state = 'running';
+    }
+  }
+}

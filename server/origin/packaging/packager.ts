@@ -1,0 +1,172 @@
+// fluent-ffmpeg: a source file -> adaptive HLS renditions on disk, measured, with a master playlist, published atomically.
+import { writeFile, mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import ffmpeg from 'fluent-ffmpeg';
+import { AppError, BadRequestError, PackagingError, isAppError } from '../../core/errors.ts';
+import type { FfmpegPaths } from '../ffmpeg/paths.ts';
+import { rootLogger, type Logger } from '../../core/log.ts';
+import { DEFAULT_LADDER, planRenditions, type RenditionPlan } from './ladder.ts';
+import { orderVariants, renderMasterPlaylist } from './master-playlist.ts';
+import { buildFfmpegJob, commandLine, type FfmpegJob } from './ffmpeg-args.ts';
+import { assetExists, assetExistsError, createScratch, discardScratch, hlsDirOf, publishScratch, removeStaleLeftovers } from './publish.ts';
+import { checkAlignment, measureRendition } from './measure.ts';
+import { encodingProgress, finishingProgress, parseFfmpegTime, probingProgress } from './progress.ts';
+import { ASSET_ID, type PackageOptions, type PackagedAsset, type PackageProgress } from './types.ts';
+import { probeSource, type SourceInfo } from './probe.ts';
+
+export const DEFAULT_SEGMENT_SECONDS = 4;
+export const MASTER_PLAYLIST = 'master.m3u8';
+const MIN_SEGMENT_SECONDS = 1;
+const MAX_SEGMENT_SECONDS = 30;
+const STDERR_TAIL_LINES = 30;
+/** fluent-ffmpeg keeps this many stderr lines: enough for the tail of an error without holding every progress line. */
+const STDERR_RING_LINES = 200;
+
+/** Ids being packaged by this process: a second job for the same id would fight over the same final folder. */
+const busy = new Set<string>();
+
+function aborted(input: string, signal: AbortSignal | undefined, stderrTail = ''): PackagingError {
+  return new PackagingError(`packaging "${input}" was aborted`, stderrTail, 'PACKAGING_ABORTED', signal?.reason);
+}
+
+function throwIfAborted(input: string, signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw aborted(input, signal);
+}
+
+function validate(opts: PackageOptions): { ladder: readonly string[]; segmentSeconds: number } {
+  if (!ASSET_ID.test(opts.id)) {
+    throw new BadRequestError(`asset id "${opts.id}" must match ${ASSET_ID.source}`, 'ASSET_ID_INVALID');
+  }
+  const segmentSeconds = opts.segmentSeconds ?? DEFAULT_SEGMENT_SECONDS;
+  if (!Number.isFinite(segmentSeconds) || segmentSeconds < MIN_SEGMENT_SECONDS || segmentSeconds > MAX_SEGMENT_SECONDS) {
+    throw new BadRequestError(`segment seconds ${segmentSeconds} must be between ${MIN_SEGMENT_SECONDS} and ${MAX_SEGMENT_SECONDS}`, 'SEGMENT_SECONDS_INVALID');
+  }
+  return { ladder: opts.ladder && opts.ladder.length > 0 ? opts.ladder : DEFAULT_LADDER, segmentSeconds };
+}
+
+/** The last lines of ffmpeg's stderr that say something (progress lines dropped), for PackagingError. */
+export function stderrTail(lines: string, count = STDERR_TAIL_LINES): string {
+  return lines.split(/\r?\n|\r/).filter((l) => l.trim() !== '' && !l.startsWith('frame=') && !l.startsWith('size=')).slice(-count).join('\n');
+}
+
+/** Runs the one ffmpeg process that writes every rendition; resolves with the tail of its stderr when it exits 0. */
+function runFfmpeg(
+  input: string,
+  job: FfmpegJob,
+  paths: FfmpegPaths,
+  onTime: (seconds: number) => void,
+  logger: Logger,
+  signal: AbortSignal | undefined,
+): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const cmd = ffmpeg({ stdoutLines: STDERR_RING_LINES }).setFfmpegPath(paths.ffmpeg).input(input);
+    // Spread, not an array: fluent-ffmpeg splits array items at a space, which would break paths containing one.
+    cmd.inputOptions(...job.inputOptions);
+    if (job.complexFilter) cmd.complexFilter(job.complexFilter);
+    for (const out of job.outputs) cmd.output(out.path).outputOptions(...out.options);
+    let killedByAbort = false;
+    const onAbort = (): void => {
+      killedByAbort = true;
+      cmd.kill('SIGKILL');
+    };
+    const done = (err: Error | undefined, tail = ''): void => {
+      signal?.removeEventListener('abort', onAbort);
+      if (err) reject(err);
+      else resolve(tail);
+    };
+    cmd.on('start', () => logger.debug({ args: commandLine(input, job) }, 'ffmpeg started'));
+    cmd.on('stderr', (line: string) => {
+      const t = parseFfmpegTime(line);
+      if (t !== undefined) onTime(t);
+    });
+    cmd.on('error', (err: Error, _stdout: string | null, stderr: string | null) => {
+      const tail = stderrTail(stderr ?? '');
+      if (killedByAbort || signal?.aborted) return done(aborted(input, signal, tail));
+      const last = tail.split('\n').filter(Boolean).pop() ?? err.message;
+      done(new PackagingError(`ffmpeg failed packaging "${input}": ${last}`, tail, 'PACKAGING_FFMPEG_FAILED', err));
+    });
+    cmd.on('end', (_stdout: string | null, stderr: string | null) => done(undefined, stderrTail(stderr ?? '')));
+    if (signal?.aborted) return done(aborted(input, signal));
+    signal?.addEventListener('abort', onAbort, { once: true });
+    cmd.run();
+  });
+}
+
+async function encodeAndMeasure(
+  opts: PackageOptions,
+  scratch: string,
+  plans: readonly RenditionPlan[],
+  source: SourceInfo,
+  segmentSeconds: number,
+  report: (p: PackageProgress) => void,
+  logger: Logger,
+): Promise<{ renditions: PackagedAsset['renditions']; durationSeconds: number }> {
+  for (const plan of plans) await mkdir(join(scratch, plan.name));
+  const job = buildFfmpegJob({ source, renditions: plans, outDir: scratch, segmentSeconds, preset: opts.preset ?? 'veryfast' });
+  const encodeStarted = performance.now();
+  report(encodingProgress(0, source.durationSeconds, 0));
+  const tail = await runFfmpeg(opts.input, job, opts.ffmpeg, (t) => report(encodingProgress(t, source.durationSeconds, performance.now() - encodeStarted)), logger, opts.signal);
+  throwIfAborted(opts.input, opts.signal);
+  report(finishingProgress(false));
+
+  const measured = await Promise.all(plans.map((p) => measureRendition(join(scratch, p.name), p, opts.ffmpeg, opts.signal))).catch((err: unknown) => {
+    // ffmpeg exited 0 but wrote nothing usable (e.g. every frame failed to decode): its warnings are the reason.
+    if (err instanceof PackagingError && !err.stderrTail && tail) throw new PackagingError(err.message, tail, err.code, err.cause);
+    throw err;
+  });
+  const misaligned = checkAlignment(measured);
+  if (misaligned) throw new PackagingError(`renditions of "${opts.input}" are not aligned: ${misaligned}`, '', 'PACKAGING_FAILED');
+  await writeFile(join(scratch, MASTER_PLAYLIST), renderMasterPlaylist(orderVariants(measured.map((m) => m.variant))));
+  const durationSeconds = (measured[0]?.segments ?? []).reduce((sum, s) => sum + s.durationSeconds, 0);
+  return { renditions: measured.map((m) => m.rendition), durationSeconds: Math.round(durationSeconds * 1000) / 1000 };
+}
+
+/**
+ * Packages `opts.input` into {mediaDir}/hls/{id}/: master.m3u8, {rendition}/index.m3u8 and {rendition}/seg-NNNNN.ts
+ * (MPEG-TS, H.264 + AAC). Everything is written in a private dot-folder and renamed into place when complete, so an
+ * aborted or failed job leaves nothing the origin would serve.
+ */
+export async function packageAsset(opts: PackageOptions): Promise<PackagedAsset> {
+  const started = performance.now();
+  const { ladder, segmentSeconds } = validate(opts);
+  const logger = (opts.logger ?? rootLogger).child({ asset: opts.id });
+  const hlsDir = hlsDirOf(opts.mediaDir);
+  const report = (p: PackageProgress): void => {
+    try {
+      opts.onProgress?.(p);
+    } catch (err) {
+      logger.warn({ err }, 'progress callback failed');
+    }
+  };
+  throwIfAborted(opts.input, opts.signal);
+  if (busy.has(opts.id)) throw new AppError('ASSET_BUSY', 409, `asset "${opts.id}" is already being packaged`);
+  busy.add(opts.id);
+  let scratch: string | undefined;
+  try {
+    if (!opts.overwrite && (await assetExists(hlsDir, opts.id))) throw assetExistsError(opts.id);
+    const removed = await removeStaleLeftovers(hlsDir);
+    if (removed.length > 0) logger.info({ removed }, 'removed leftovers of interrupted packaging jobs');
+
+    report(probingProgress());
+    const source = await probeSource(opts.ffmpeg, opts.input, opts.signal);
+    const plans = planRenditions(source, ladder);
+    logger.debug({ source, plans }, 'packaging plan');
+
+    scratch = await createScratch(hlsDir, opts.id);
+    const { renditions, durationSeconds } = await encodeAndMeasure(opts, scratch, plans, source, segmentSeconds, report, logger);
+    throwIfAborted(opts.input, opts.signal);
+    await publishScratch(scratch, hlsDir, opts.id, opts.overwrite ?? false);
+    scratch = undefined;
+    report(finishingProgress(true));
+    const elapsedMs = Math.round(performance.now() - started);
+    logger.debug({ elapsedMs, renditions }, 'packaged');
+    return { id: opts.id, dir: join(hlsDir, opts.id), durationSeconds, renditions, elapsedMs };
+  } catch (err) {
+    if (opts.signal?.aborted && !(isAppError(err) && err.code === 'PACKAGING_ABORTED')) throw aborted(opts.input, opts.signal);
+    if (isAppError(err)) throw err;
+    throw new PackagingError(`packaging "${opts.input}" failed: ${err instanceof Error ? err.message : String(err)}`, '', 'PACKAGING_FAILED', err);
+  } finally {
+    if (scratch) await discardScratch(scratch).catch((err: unknown) => logger.warn({ err, scratch }, 'could not remove temporary folder'));
+    busy.delete(opts.id);
+  }
+}

@@ -1,0 +1,85 @@
+// Reading the compared asset's playlists (RFC 8216): variants for the report, URLs for the warm-up, the purge path.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { parseAttributes, parseMasterPlaylist, parseMediaPlaylist } from '../../../../tools/compare/asset-playlists.ts';
+import { purgePathOf } from '../../../../tools/compare/edge-cache.ts';
+import { childEnv, planStack } from '../../../../tools/compare/own-stack.ts';
+import { loadConfig } from '../../../../server/core/config.ts';
+import { edgeFields } from '../../../../server/edge/edge-config.ts';
+
+const MASTER = `#EXTM3U
+#EXT-X-VERSION:7
+#EXT-X-INDEPENDENT-SEGMENTS
+#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID="aud",NAME="en",URI="audio/index.m3u8"
+#EXT-X-STREAM-INF:BANDWIDTH=1200000,AVERAGE-BANDWIDTH=1000000,RESOLUTION=854x480,CODECS="avc1.64001e,mp4a.40.2",AUDIO="aud"
+480p/index.m3u8
+
+#EXT-X-STREAM-INF:BANDWIDTH=400000,RESOLUTION=426x240
+240p/index.m3u8
+`;
+
+const MEDIA = `#EXTM3U
+#EXT-X-TARGETDURATION:4
+#EXT-X-MAP:URI="init.mp4"
+#EXTINF:4.000,
+seg0.m4s
+#EXTINF:4.000,
+seg1.m4s
+#EXTINF:1.5,
+seg2.m4s
+#EXT-X-ENDLIST
+`;
+
+describe('asset playlists', () => {
+  it('parses attribute lists with quoted commas', () => {
+    assert.deepEqual(parseAttributes('BANDWIDTH=1,CODECS="a,b",RESOLUTION=2x2'), { BANDWIDTH: '1', CODECS: 'a,b', RESOLUTION: '2x2' });
+  });
+
+  it('reads the variants and alternative renditions of a master playlist', () => {
+    const m = parseMasterPlaylist(MASTER);
+    assert.deepEqual(m.variants, [
+      { uri: '480p/index.m3u8', bandwidth: 1_200_000, resolution: '854x480' },
+      { uri: '240p/index.m3u8', bandwidth: 400_000, resolution: '426x240' },
+    ]);
+    assert.deepEqual(m.mediaUris, ['audio/index.m3u8']);
+  });
+
+  it('reads segments with their start times, the init segment and the target duration', () => {
+    const m = parseMediaPlaylist(MEDIA);
+    assert.equal(m.initUri, 'init.mp4');
+    assert.equal(m.targetDurationS, 4);
+    assert.deepEqual(m.segments.map((s) => [s.uri, s.startS, s.durationS]), [['seg0.m4s', 0, 4], ['seg1.m4s', 4, 4], ['seg2.m4s', 8, 1.5]]);
+  });
+
+  it('purges the asset folder', () => {
+    assert.equal(purgePathOf('/vod/sample/master.m3u8'), '/vod/sample/*');
+    assert.equal(purgePathOf('/vod/a/master.m3u8?token=x'), '/vod/a/*');
+  });
+});
+
+describe('own stack plan', () => {
+  const base = { mediaDir: '/m', originPort: 9001, wanPort: 9003, edgePort: 9002, redisPrefix: 'p:', edgeWorkers: 1, adminToken: 'tok' };
+
+  it('puts a WAN proxy in front of a plain origin and points the edge at the proxy, with a private prefix and an admin token', () => {
+    const p = planStack({ ...base, wan: { rttMs: 150, bandwidthMbps: 20, jitterMs: 5 }, redisUrl: 'redis://r:6379' });
+    assert.deepEqual(p.origin, ['origin', '--port', '9001', '--host', '127.0.0.1', '--media', '/m']);
+    assert.deepEqual(p.wan, ['wan', '--port', '9003', '--target', 'http://127.0.0.1:9001', '--wan-rtt-ms', '150', '--wan-bandwidth-mbps', '20', '--wan-jitter-ms', '5']);
+    assert.deepEqual(p.edge, ['edge', '--port', '9002', '--host', '127.0.0.1', '--origin', 'http://127.0.0.1:9003', '--id', 'compare-edge', '--workers', '1', '--admin-token=tok', '--redis', 'redis://r:6379', '--redis-prefix', 'p:']);
+  });
+
+  it('hands the edge a token that starts with a dash as its admin token (one argument, not an ambiguous flag)', () => {
+    const p = planStack({ ...base, adminToken: '-Xy_z', wan: { rttMs: 0, bandwidthMbps: 0, jitterMs: 0 }, redisUrl: undefined });
+    const { values } = loadConfig(edgeFields, {}, p.edge.slice(1));
+    assert.equal(values.adminToken, '-Xy_z');
+  });
+
+  it('runs the edge without Redis when there is none', () => {
+    const p = planStack({ ...base, wan: { rttMs: 0, bandwidthMbps: 0, jitterMs: 0 }, redisUrl: undefined });
+    assert.deepEqual(p.edge.slice(p.edge.indexOf('--redis'), p.edge.indexOf('--redis') + 2), ['--redis', 'none']);
+  });
+
+  it('does not hand the children settings that would change their ports, WAN or live channels', () => {
+    const env = childEnv({ PORT: '1', WAN_RTT_MS: '9', LIVE_CHANNELS: 'a=b', FFMPEG_PATH: '/f', PATH: '/bin' });
+    assert.deepEqual(env, { FFMPEG_PATH: '/f', PATH: '/bin', LOG_LEVEL: 'info' });
+  });
+});

@@ -1,0 +1,171 @@
+// The comparison's own CDN: an origin made far by a WAN proxy (`edgeline wan`) and one near edge, as `edgeline` child processes on free ports.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { createWriteStream, readFileSync, type WriteStream } from 'node:fs';
+import { join } from 'node:path';
+import { AppError } from '../../server/core/errors.ts';
+import { deleteKeysWithPrefix, freePort, redisAnswers } from '../../server/cli/local-probes.ts';
+import { BIN_PATH } from '../../server/core/package-root.ts';
+
+
+export interface OwnStackOptions {
+  readonly mediaDir: string;
+  readonly wan: { readonly rttMs: number; readonly bandwidthMbps: number; readonly jitterMs: number };
+  /** Shared tier for the edge; undefined runs it on its memory tier alone. */
+  readonly redisUrl: string | undefined;
+  readonly edgeWorkers: number;
+  /** Child output goes to {logDir}/origin.log and edge.log. */
+  readonly logDir: string;
+  readonly startTimeoutMs: number;
+  readonly env: Record<string, string | undefined>;
+  readonly signal?: AbortSignal;
+}
+
+export interface OwnStack {
+  /** The origin as the edge and the direct arm see it: behind the WAN proxy. */
+  readonly originUrl: string;
+  readonly edgeUrl: string;
+  readonly adminToken: string;
+  /** What the edge uses as its shared tier, for the report. */
+  readonly edgeTier: string;
+  readonly redisPrefix: string | undefined;
+  /** Stop both children (SIGTERM, then SIGKILL) and delete the edge's Redis keys. Safe to call twice. */
+  stop(): Promise<void>;
+}
+
+/** Settings the children must not inherit: each is given explicitly, or would start things the comparison does not want. */
+const STRIPPED_ENV = ['PORT', 'HOST', 'LIVE_CHANNELS', 'EDGE_SHIELD_URL', 'EDGE_PUBLIC_URL', 'EDGE_ID', 'REDIS_PREFIX', 'ORIGIN_URL', 'EDGE_WORKERS'];
+
+export function childEnv(env: Record<string, string | undefined>): Record<string, string | undefined> {
+  const out = { ...env };
+  for (const k of STRIPPED_ENV) delete out[k];
+  for (const k of Object.keys(out)) if (k.startsWith('WAN_')) delete out[k];
+  out['LOG_LEVEL'] = env['LOG_LEVEL'] ?? 'info';
+  return out;
+}
+
+/** Arguments of the three children, as a pure function of the settings (tested without starting anything). */
+export function planStack(o: { mediaDir: string; wan: OwnStackOptions['wan']; originPort: number; wanPort: number; edgePort: number; redisUrl: string | undefined; redisPrefix: string; edgeWorkers: number; adminToken: string }): { origin: string[]; wan: string[]; edge: string[] } {
+  const origin = ['origin', '--port', String(o.originPort), '--host', '127.0.0.1', '--media', o.mediaDir];
+  const wan = [
+    'wan', '--port', String(o.wanPort), '--target', `http://127.0.0.1:${o.originPort}`,
+    '--wan-rtt-ms', String(o.wan.rttMs), '--wan-bandwidth-mbps', String(o.wan.bandwidthMbps), '--wan-jitter-ms', String(o.wan.jitterMs),
+  ];
+  const edge = [
+    'edge', '--port', String(o.edgePort), '--host', '127.0.0.1', '--origin', `http://127.0.0.1:${o.wanPort}`, '--id', 'compare-edge',
+    '--workers', String(o.edgeWorkers), `--admin-token=${o.adminToken}`, // one argument: a token may start with '-'
+    '--redis', o.redisUrl ?? 'none', '--redis-prefix', o.redisPrefix,
+  ];
+  return { origin, wan, edge };
+}
+
+interface Child {
+  readonly name: string;
+  readonly process: ChildProcess;
+  readonly log: WriteStream;
+  readonly logPath: string;
+  readonly exited: Promise<void>;
+}
+
+function startChild(name: string, args: string[], env: Record<string, string | undefined>, logDir: string): Child {
+  const logPath = join(logDir, `${name}.log`);
+  const log = createWriteStream(logPath, { flags: 'a' });
+  const child = spawn(process.execPath, [BIN_PATH, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  child.stdout?.pipe(log, { end: false });
+  child.stderr?.pipe(log, { end: false });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  return { name, process: child, log, logPath, exited };
+}
+
+async function stopChild(c: Child, graceMs = 5_000): Promise<void> {
+  if (c.process.exitCode === null && c.process.signalCode === null) {
+    const kill = setTimeout(() => c.process.kill('SIGKILL'), graceMs);
+    c.process.kill('SIGTERM');
+    await c.exited;
+    clearTimeout(kill);
+  }
+  await new Promise<void>((resolve) => c.log.end(() => resolve()));
+}
+
+function logTail(path: string, lines = 8): string {
+  try {
+    return readFileSync(path, 'utf8').trim().split('\n').slice(-lines).join('\n');
+  } catch {
+    return '';
+  }
+}
+
+/** Poll /healthz until it answers (any status below 500, or 503 from a node that is up but unhealthy). */
+async function waitReady(c: Child, url: string, timeoutMs: number, signal: AbortSignal | undefined): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let hasExited = false;
+  void c.exited.then(() => {
+    hasExited = true;
+  });
+  while (Date.now() < deadline) {
+    if (signal?.aborted) throw new AppError('COMPARE_ABORTED', 499, 'comparison interrupted');
+    if (hasExited) {
+      throw new AppError('COMPARE_STACK_FAILED', 500, `the ${c.name} it started exited (code ${c.process.exitCode ?? c.process.signalCode}); the end of ${c.logPath}:\n${logTail(c.logPath)}`);
+    }
+    try {
+      const res = await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(1_000) });
+      await res.body?.cancel();
+      if (res.status < 500 || res.status === 503) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new AppError('COMPARE_STACK_FAILED', 500, `the ${c.name} it started did not answer ${url}/healthz within ${timeoutMs} ms; see ${c.logPath}`);
+}
+
+export async function startOwnStack(o: OwnStackOptions): Promise<OwnStack> {
+  const [originPort, wanPort, edgePort] = [await freePort(), await freePort(), await freePort()];
+  const adminToken = randomBytes(18).toString('hex');
+  const redisUrl = o.redisUrl !== undefined && (await redisAnswers(o.redisUrl)) ? o.redisUrl : undefined;
+  // A private prefix: the comparison's cache entries and purges never touch another Edgeline on the same Redis.
+  const redisPrefix = `edgeline-compare-${randomBytes(4).toString('hex')}:`;
+  const plan = planStack({ mediaDir: o.mediaDir, wan: o.wan, originPort, wanPort, edgePort, redisUrl, redisPrefix, edgeWorkers: o.edgeWorkers, adminToken });
+  const env = childEnv(o.env);
+  const children: Child[] = [];
+  let isStopped = false;
+  // A comparison killed hard must not leave servers behind.
+  const onExit = (): void => {
+    for (const c of children) c.process.kill('SIGKILL');
+  };
+  process.once('exit', onExit);
+  const stop = async (): Promise<void> => {
+    if (isStopped) return;
+    isStopped = true;
+    // The edge first: it would otherwise log the origin going away.
+    for (const c of [...children].reverse()) await stopChild(c);
+    process.off('exit', onExit);
+    // Best effort: the keys expire with their TTLs anyway.
+    if (redisUrl) await deleteKeysWithPrefix(redisUrl, redisPrefix).catch(() => undefined);
+  };
+  try {
+    const origin = startChild('origin', plan.origin, env, o.logDir);
+    children.push(origin);
+    const originUrl = `http://127.0.0.1:${originPort}`;
+    await waitReady(origin, originUrl, o.startTimeoutMs, o.signal);
+    const wan = startChild('wan', plan.wan, env, o.logDir);
+    children.push(wan);
+    const farOriginUrl = `http://127.0.0.1:${wanPort}`;
+    await waitReady(wan, farOriginUrl, o.startTimeoutMs, o.signal);
+    const edge = startChild('edge', plan.edge, env, o.logDir);
+    children.push(edge);
+    const edgeUrl = `http://127.0.0.1:${edgePort}`;
+    await waitReady(edge, edgeUrl, o.startTimeoutMs, o.signal);
+    return {
+      originUrl: farOriginUrl,
+      edgeUrl,
+      adminToken,
+      edgeTier: redisUrl ? `memory + Redis (${redisUrl.replace(/\/\/[^@/]*@/, '//')}, private prefix ${redisPrefix})` : o.redisUrl ? `memory only (Redis at ${o.redisUrl} did not answer)` : 'memory only (--redis none)',
+      redisPrefix: redisUrl ? redisPrefix : undefined,
+      stop,
+    };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}

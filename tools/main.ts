@@ -1,0 +1,9 @@
+// The instruments' commands (`edgeline loadtest`, `edgeline compare`, …): found by bin/edgeline.js, never by the roles.
+import type { CommandTable } from '../server/main.ts';
+
+export const TOOL_COMMANDS: CommandTable = {
+  loadtest: { load: () => import('./load-test/command.ts'), summary: 'simulated viewers against an edge' },
+  compare: { load: () => import('./compare/command.ts'), summary: 'direct vs cached playback in a real browser' },
+  wan: { load: () => import('./wan/command.ts'), summary: 'a shaping proxy (RTT, bandwidth) in front of a server, e.g. the origin' },
+  bench: { load: () => import('./bench/command.ts'), summary: 'the edge against nginx, Varnish and a node:http ceiling' },
+};
