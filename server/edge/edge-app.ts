@@ -111,6 +111,7 @@ export async function createEdgeApp(config: EdgeConfig, deps: EdgeDeps = {}): Pr
       logger,
       metrics,
       lockToken: invalidatorToken,
+      purgeEpoch: () => purges.redisEpoch,
     });
     remote = new RemoteFills(redis, keys.fillChannel, config.collapseWaitMs);
     const ready = await redis.waitReady(deps.redisWaitMs ?? 2_000);
