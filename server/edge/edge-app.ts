@@ -201,7 +201,7 @@ export async function createEdgeApp(config: EdgeConfig, deps: EdgeDeps = {}): Pr
   app.use(mediaPreflightFor(config.corsOrigins));
   if (config.player) {
     app.use(createPlayerRouter({ logger, loadAtStartup: deps.loadPlayerAtStartup ?? false }));
-    app.use(createQoeRouter({ registry: metrics.registry, role: 'edge', logger }).router);
+    app.use(createQoeRouter({ registry: metrics.registry, role: 'edge', logger, readToken: config.adminToken, readTokenSetting: 'EDGE_ADMIN_TOKEN (--admin-token)' }).router);
   }
   app.use(createAdminRouter({ invalidator, adminToken: config.adminToken }));
   app.use(mediaMethodNotAllowed);

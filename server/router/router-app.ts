@@ -92,7 +92,7 @@ export function createRouterApp(config: RouterConfig, deps: RouterDeps = {}): Ro
   // The player page served here plays `/vod/…` through this router's redirects, and beacons to this router's /qoe.
   if (deps.player ?? true) {
     app.use(createPlayerRouter({ logger, loadAtStartup: deps.loadPlayerAtStartup ?? false }));
-    app.use(createQoeRouter({ registry: httpMetrics.registry, role: 'router', logger }).router);
+    app.use(createQoeRouter({ registry: httpMetrics.registry, role: 'router', logger, readToken: config.adminToken, readTokenSetting: 'ROUTER_ADMIN_TOKEN (--admin-token)' }).router);
   }
   // Extra routers (e.g. content steering, later) go before the redirect routes.
   for (const extra of deps.extraRouters ?? []) app.use(extra);

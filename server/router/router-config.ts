@@ -69,6 +69,7 @@ export const routerFields = {
   overloadThreshold: fields.number('overload-threshold', 0, { env: 'ROUTER_OVERLOAD_THRESHOLD', min: 0, help: 'edge load (active requests) above which assets spill to the next edge; 0 = off' }),
   routeSegments: fields.bool('route-segments', true, { env: 'ROUTER_ROUTE_SEGMENTS', help: 'redirect segment requests too, not only playlists' }),
   vnodes: fields.int('vnodes', 160, { env: 'ROUTER_VNODES', min: 1, max: 4096, help: 'virtual nodes per edge on the hash ring' }),
+  adminToken: fields.optionalString('admin-token', { env: 'ROUTER_ADMIN_TOKEN', help: 'bearer token for reading QoE sessions (GET /qoe/sessions); unset: nobody may read them' }),
   trustProxy: fields.bool('trust-proxy', false, { env: 'TRUST_PROXY', help: 'take the client address from X-Forwarded-For (behind a proxy)' }),
   steering: fields.bool('steering', true, { env: 'ROUTER_STEERING', help: 'serve master playlists with one content-steering pathway per edge (--no-steering: 302 them like other paths)' }),
   steeringTtlMs: fields.durationMs('steering-ttl', 5_000, { env: 'ROUTER_STEERING_TTL', help: 'TTL of steering manifests: how soon players learn that an edge went down (whole seconds, at least 1 s)' }),

@@ -1,7 +1,8 @@
-// POST /qoe (player beacons -> Prometheus metrics + recent sessions) and GET /qoe/sessions, for any role to mount.
+// POST /qoe (player beacons -> Prometheus metrics + recent sessions) and GET /qoe/sessions (admin token), for any role to mount.
 import express, { Router, type NextFunction, type Request, type Response } from 'express';
 import type { Registry } from 'prom-client';
 import { AppError, BadRequestError, NotFoundError, PayloadTooLargeError } from '../errors.ts';
+import { requireBearerToken } from '../bearer-token.ts';
 import { rootLogger, type Logger } from '../log.ts';
 import type { Role } from '../metrics.ts';
 import { BEACON_MAX_BYTES, beaconSchema } from './beacon-schema.ts';
@@ -17,6 +18,13 @@ export interface QoeRouterOptions {
   readonly maxBodyBytes?: number;
   /** Per client address; beacons come every few seconds per session, so the default leaves room for many tabs. */
   readonly rateLimit?: { readonly burst: number; readonly perSecond: number };
+  /**
+   * Bearer token for reading sessions (GET /qoe/sessions…): the role's admin token. Sessions name what viewers watched
+   * and from where; without a token configured they are readable by no one (403). Beacons need none.
+   */
+  readonly readToken: string | undefined;
+  /** The setting that holds it, for the 403 message: "EDGE_ADMIN_TOKEN (--admin-token)". */
+  readonly readTokenSetting: string;
   /** Pass one to read sessions from elsewhere (tests, `edgeline compare` in-process). */
   readonly store?: SessionStore;
   readonly now?: () => number;
@@ -114,7 +122,19 @@ export function createQoeRouter(opts: QoeRouterOptions): QoeRouter {
     },
   );
 
-  router.get('/qoe/sessions', (req: Request, res: Response, next: NextFunction) => {
+  const canRead = requireBearerToken({
+    expected: opts.readToken,
+    disabledCode: 'QOE_SESSIONS_DISABLED',
+    disabledMessage: `QoE sessions are readable only with the admin token: set ${opts.readTokenSetting}`,
+    unauthorizedCode: 'QOE_UNAUTHORIZED',
+    realm: 'edgeline-qoe',
+  });
+  const noStore = (_req: Request, res: Response, next: NextFunction): void => {
+    res.set('Cache-Control', 'no-store');
+    next();
+  };
+
+  router.get('/qoe/sessions', noStore, canRead, (req: Request, res: Response, next: NextFunction) => {
     sweep();
     const q = req.query;
     const arm = typeof q['arm'] === 'string' && q['arm'] !== '' ? q['arm'] : undefined;
@@ -126,7 +146,7 @@ export function createQoeRouter(opts: QoeRouterOptions): QoeRouter {
     res.set('Cache-Control', 'no-store').json({ count: sessions.length, stored: store.size, sessions: sessions.map(toJson) });
   });
 
-  router.get('/qoe/sessions/:id', (req: Request, res: Response, next: NextFunction) => {
+  router.get('/qoe/sessions/:id', noStore, canRead, (req: Request, res: Response, next: NextFunction) => {
     sweep();
     const id = String(req.params['id']);
     const s = store.get(id);
