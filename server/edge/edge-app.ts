@@ -25,7 +25,8 @@ import { PurgeLog } from './purge-log.ts';
 import { RateLimiter } from './rate-limiter.ts';
 import { RedisTier } from './redis-tier.ts';
 import { createViewerHandler, isViewerRequest, type ViewerCheck } from './routes.ts';
-import { protocolCheck, rateLimitCheck, signatureCheck } from './viewer-checks.ts';
+import { httpsBaseOf, protocolCheck, rateLimitCheck, signatureCheck, viewerResolver } from './viewer-checks.ts';
+import { trustProxyOf } from '../core/viewer-address.ts';
 
 export interface EdgeDeps {
   /** Milliseconds since the epoch; tests move it to make objects stale. */
@@ -198,6 +199,10 @@ export async function createEdgeApp(config: EdgeConfig, deps: EdgeDeps = {}): Pr
   };
 
   const app = createApp({ role: 'edge', logger, metrics, health });
+  // Behind trusted proxies (--trust-proxy), checks and req.ip (QoE rate limits) see the viewer, not the hop.
+  const trustProxy = trustProxyOf(config.trustProxy);
+  app.set('trust proxy', trustProxy ?? false);
+  const viewerOf = viewerResolver(trustProxy);
   app.use(mediaPreflightFor(config.corsOrigins));
   if (config.player) {
     app.use(createPlayerRouter({ logger, loadAtStartup: deps.loadPlayerAtStartup ?? false }));
@@ -219,10 +224,10 @@ export async function createEdgeApp(config: EdgeConfig, deps: EdgeDeps = {}): Pr
       redisTimeoutMs: config.redisTimeoutMs,
       onRedisError: () => metrics.redisErrors.inc({ op: 'rate-limit' }),
     });
-    checks.push(rateLimitCheck(limiter));
+    checks.push(rateLimitCheck(limiter, viewerOf));
   }
-  if (behaviors.list.some((b) => b.viewerProtocolPolicy !== 'allow-all')) checks.push(protocolCheck(config.tlsCert ? config.httpsPort : undefined));
-  if (config.signingKeys) checks.push(signatureCheck(config.signingKeys, Date.now, { urlCookies: config.signedUrlCookies }));
+  if (behaviors.list.some((b) => b.viewerProtocolPolicy !== 'allow-all')) checks.push(protocolCheck(config.tlsCert ? httpsBaseOf(config.publicUrl, config.httpsPort) : undefined, viewerOf));
+  if (config.signingKeys) checks.push(signatureCheck(config.signingKeys, Date.now, { urlCookies: config.signedUrlCookies }, viewerOf));
   checks.push(...(deps.viewerChecks ?? []));
   const viewer = createViewerHandler({ edge, behaviors, edgeId: settings.edgeId, checks, corsOrigins: config.corsOrigins });
   const metricsText = deps.metricsText;
