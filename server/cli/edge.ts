@@ -6,7 +6,7 @@ import { availableParallelism } from 'node:os';
 import { AggregatorRegistry } from 'prom-client';
 import { loadConfig } from '../core/config.ts';
 import { ConfigError } from '../core/errors.ts';
-import { applyServerLimits, listen, listenServer, onShutdown, SERVER_LIMITS, type Listening } from '../core/listen.ts';
+import { applyServerLimits, listen, listenServer, onShutdown, SERVER_OPTIONS, type Listening } from '../core/listen.ts';
 import { rootLogger } from '../core/log.ts';
 import { describeRedisTarget } from '../core/redis-client.ts';
 import { edgeFields, resolveEdgeSettings, type EdgeConfig } from '../edge/edge-config.ts';
@@ -82,7 +82,7 @@ async function runWorker(config: EdgeConfig, workerCount: number): Promise<numbe
     } catch (err) {
       throw new ConfigError([`EDGE_TLS_CERT / EDGE_TLS_KEY: cannot read the certificate or key: ${(err as Error).message}`]);
     }
-    const httpsServer = https.createServer({ ...tls, maxHeaderSize: SERVER_LIMITS.maxHeaderSize }, edge);
+    const httpsServer = https.createServer({ ...tls, ...SERVER_OPTIONS }, edge);
     applyServerLimits(httpsServer);
     secure = await listenServer(httpsServer, config.httpsPort, config.host);
   }

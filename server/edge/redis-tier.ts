@@ -45,7 +45,8 @@ export class RedisTier {
   readonly scripts: PurgeScripts;
   private readonly releaseScript: RedisScript;
   private readonly reads = new Map<CacheKey, Promise<CacheEntry | undefined>>();
-  private lastWarned: string | undefined;
+  /** An outage is one warning when it starts and one line when it ends; the failures between are counted, not logged. */
+  private outage: { since: number; failures: number } | undefined;
   private closed = false;
 
   constructor(private readonly opts: RedisTierOptions) {
@@ -69,13 +70,18 @@ export class RedisTier {
       clock: opts.clock,
       onChange: (s) => this.onBreaker(s),
     });
-    this.client.on('error', (err: Error) => this.warn('redis connection error', err));
-    this.sub.on('error', (err: Error) => this.warn('redis subscriber error', err));
+    this.client.on('error', (err: Error) => {
+      opts.metrics.redisErrors.inc({ op: 'connection' });
+      this.warn('redis connection error', err);
+    });
+    this.sub.on('error', (err: Error) => {
+      opts.metrics.redisErrors.inc({ op: 'subscriber' });
+      this.warn('redis subscriber error', err);
+    });
     this.scripts = new PurgeScripts(this.client, opts.keys, () => randomBytes(8).toString('hex'));
     this.releaseScript = defineScript(this.client, 'edgelineReleaseLock', 1, RELEASE_LUA);
     this.client.on('ready', () => {
-      this.lastWarned = undefined;
-      opts.logger.info({ redis: describeRedisTarget(opts.target) }, 'redis tier connected');
+      if (!this.recovered()) opts.logger.info({ redis: describeRedisTarget(opts.target) }, 'redis tier connected');
       for (const l of this.readyListeners) l();
     });
     // ioredis resubscribes right after 'ready'; subscribing again and awaiting the reply means the listeners run only
@@ -92,7 +98,7 @@ export class RedisTier {
     });
     this.client.on('close', () => {
       if (this.closed) return;
-      this.warn('redis tier disconnected; serving from memory and origin', undefined);
+      this.warn('redis disconnected', undefined);
       for (const l of this.downListeners) l();
     });
     this.sub.on('close', () => {
@@ -146,6 +152,7 @@ export class RedisTier {
     try {
       const value = await fn(this.client);
       this.breaker.success();
+      if (this.outage) this.recovered();
       return { ok: true, value };
     } catch (err) {
       this.breaker.failure();
@@ -253,16 +260,33 @@ export class RedisTier {
   }
 
   private onBreaker(s: BreakerState): void {
-    if (s === 'open') this.opts.logger.warn({ cooldownMs: this.opts.breakerCooldownMs }, 'redis circuit open: skipping the Redis tier');
-    else if (s === 'closed') this.opts.logger.info('redis circuit closed: using the Redis tier again');
+    if (s === 'open') this.warn('redis circuit open', undefined);
+    this.opts.logger.debug({ state: s, cooldownMs: this.opts.breakerCooldownMs }, 'redis circuit');
   }
 
-  /** Warn once per distinct problem until Redis is healthy again, so an outage is not one line per request. */
-  private warn(msg: string, err: unknown): void {
+  /**
+   * One warning per outage (its first failure), then silence: ioredis reports every reconnect attempt, and every
+   * request, heartbeat and purge read that fails would add a line. The failures are counted in
+   * hls_edge_redis_errors_total and summed in the line that ends the outage.
+   */
+  private warn(what: string, err: unknown): void {
     if (this.closed) return;
-    const text = `${msg}: ${err instanceof Error ? err.message : ''}`;
-    if (text === this.lastWarned) return;
-    this.lastWarned = text;
-    this.opts.logger.warn({ err: err instanceof Error ? err.message : undefined }, msg);
+    const detail = err instanceof Error ? err.message : undefined;
+    if (this.outage) {
+      this.outage.failures++;
+      this.opts.logger.debug({ what, err: detail }, 'redis still unavailable');
+      return;
+    }
+    this.outage = { since: Date.now(), failures: 1 };
+    this.opts.logger.warn({ what, err: detail, redis: describeRedisTarget(this.opts.target) }, 'redis tier unavailable: serving from memory and origin until it is back');
+  }
+
+  /** Ends an outage (a connection is ready or a command succeeded); false when there was none. */
+  private recovered(): boolean {
+    const o = this.outage;
+    if (!o || this.client.status !== 'ready') return false;
+    this.outage = undefined;
+    this.opts.logger.info({ downMs: Date.now() - o.since, failures: o.failures, redis: describeRedisTarget(this.opts.target) }, 'redis tier back');
+    return true;
   }
 }
