@@ -22,7 +22,7 @@ import { OriginClient } from './origin-client.ts';
 import { OriginProbe } from './origin-probe.ts';
 import type { Edge, UpstreamFetcher } from './pipeline.ts';
 import { PurgeLog } from './purge-log.ts';
-import { RateLimiter } from './rate-limiter.ts';
+import { RateLimiter } from '../core/rate-limiter.ts';
 import { RedisTier } from './redis-tier.ts';
 import { createViewerHandler, isViewerRequest, type ViewerCheck } from './routes.ts';
 import { httpsBaseOf, protocolCheck, rateLimitCheck, signatureCheck, viewerResolver } from './viewer-checks.ts';

@@ -8,7 +8,7 @@ import { signedCookieHeaders } from './cloudfront/signed-cookies.ts';
 import { splitSignatureParams } from './cloudfront/signature-params.ts';
 import type { SignedCookies } from './cloudfront/signer.ts';
 import { verifyViewerRequest } from './cloudfront/verifier.ts';
-import { rateLimitClientId, type RateLimiter } from './rate-limiter.ts';
+import { rateLimitClientId, type RateLimiter } from '../core/rate-limiter.ts';
 import type { ViewerCheck } from './routes.ts';
 
 const MAX_POLICY_CHARS = Math.ceil(MAX_POLICY_BYTES / 3) * 4;

@@ -7,7 +7,7 @@ import { rootLogger, type Logger } from '../log.ts';
 import type { Role } from '../metrics.ts';
 import { BEACON_MAX_BYTES, beaconSchema } from './beacon-schema.ts';
 import { createQoeMetrics, type BeaconResult, type QoeMetrics } from './qoe-metrics.ts';
-import { RateLimiter } from './rate-limiter.ts';
+import { RateLimiter, rateLimitClientId } from '../rate-limiter.ts';
 import { SessionStore, type SessionRecord } from './session-store.ts';
 
 export interface QoeRouterOptions {
@@ -59,7 +59,8 @@ export function createQoeRouter(opts: QoeRouterOptions): QoeRouter {
   const logger = (opts.logger ?? rootLogger).child({ component: 'qoe' });
   const store = opts.store ?? new SessionStore({ now });
   const metrics = createQoeMetrics(opts.registry, opts.role, () => store.size);
-  const limiter = new RateLimiter({ burst: opts.rateLimit?.burst ?? 60, perSecond: opts.rateLimit?.perSecond ?? 10, now });
+  // Beacons are decided in this process: the same token bucket as the edge's viewer limits, without the Redis tier.
+  const limiter = new RateLimiter({ burst: opts.rateLimit?.burst ?? 60, ratePerSecond: opts.rateLimit?.perSecond ?? 10, maxLocalClients: 10_000, now });
   const maxBodyBytes = opts.maxBodyBytes ?? BEACON_MAX_BYTES;
   // sendBeacon() with a string body sends text/plain; accept it so pages need no CORS preflight either way.
   const parseJson = express.json({ limit: maxBodyBytes, type: ['application/json', 'text/plain'], strict: true });
@@ -81,10 +82,10 @@ export function createQoeRouter(opts: QoeRouterOptions): QoeRouter {
     '/qoe',
     (req: Request, res: Response, next: NextFunction) => {
       res.set('Cache-Control', 'no-store');
-      const decision = limiter.take(req.ip ?? req.socket.remoteAddress ?? 'unknown');
+      const decision = limiter.takeLocal(rateLimitClientId(req.ip ?? req.socket.remoteAddress ?? 'unknown'));
       if (!decision.allowed) {
-        res.set('Retry-After', String(decision.retryAfterS));
-        reject('rate_limited', new TooManyRequestsError(`too many QoE beacons from this client; retry in ${decision.retryAfterS} s`, decision.retryAfterS), next);
+        res.set('Retry-After', String(decision.retryAfterSeconds));
+        reject('rate_limited', new TooManyRequestsError(`too many QoE beacons from this client; retry in ${decision.retryAfterSeconds} s`, decision.retryAfterSeconds), next);
         return;
       }
       const declared = Number(req.headers['content-length']);
