@@ -4,7 +4,7 @@
 // cache-control-parser) give no-cache and private as booleans (their field names are lost), and none documents which
 // duplicate wins or what a non-digit delta-seconds becomes; this file states each rule, and the grammar is small.
 
-import { joinedValue, type FieldValue } from './field.ts';
+import { joinedValue, listElements, type FieldValue } from './field.ts';
 
 export interface ResponseCacheDirectives {
   readonly maxAgeS: number | undefined;
@@ -53,18 +53,6 @@ const MAX_DIRECTIVES = 64;
 /** RFC 9111 §1.2.2: a delta-seconds too large to represent is taken as 2^31. */
 const DELTA_SECONDS_CAP = 2 ** 31;
 
-/** Index just past the next comma that is not inside a quoted string (or the end). */
-function skipElement(s: string, from: number): number {
-  let quoted = false;
-  for (let i = from; i < s.length; i++) {
-    const c = s[i];
-    if (quoted && c === '\\') i++;
-    else if (c === '"') quoted = !quoted;
-    else if (c === ',' && !quoted) return i + 1;
-  }
-  return s.length;
-}
-
 /**
  * All field lines are one comma-separated list (RFC 9110 §5.3). A malformed element (e.g. `max-age =5`, an
  * unterminated quote) is skipped up to the next comma; a comma inside a quoted string separates nothing, so
@@ -74,27 +62,14 @@ function directivesOf(field: FieldValue): Directives {
   const out = new Map<string, (string | true)[]>();
   const s = joinedValue(field)?.slice(0, MAX_LENGTH);
   if (s === undefined) return out;
-  let pos = 0;
   let count = 0;
-  while (pos < s.length && count < MAX_DIRECTIVES) {
-    const c = s[pos];
-    if (c === ',' || c === ' ' || c === '\t') {
-      pos++;
-      continue;
-    }
-    DIRECTIVE.lastIndex = pos;
-    const m = DIRECTIVE.exec(s);
-    if (!m) {
-      pos = skipElement(s, pos);
-      continue;
-    }
-    pos = DIRECTIVE.lastIndex;
-    count++;
+  for (const m of listElements(s, DIRECTIVE, 'skip')) {
     const name = (m[1] ?? '').toLowerCase();
     const arg = m[2] ?? (m[3] !== undefined ? m[3].replace(/\\(.)/g, '$1') : true);
     const list = out.get(name);
     if (list) list.push(arg);
     else out.set(name, [arg]);
+    if (++count === MAX_DIRECTIVES) break;
   }
   return out;
 }
@@ -102,7 +77,7 @@ function directivesOf(field: FieldValue): Directives {
 /**
  * delta-seconds (RFC 9111 §1.2.2): digits only, else the occurrence is invalid and ignored. The quoted form
  * (max-age="5") is accepted as RFC 9111 §5.2 lets recipients do. Of several valid occurrences the first wins
- * (RFC 9111 §4.2.1 allows "the first occurrence" or "stale"; first is what nginx and Varnish do).
+ * (RFC 9111 §4.2.1 allows "the first occurrence" or "stale"; first is what Varnish does, and nginx within one line).
  */
 function seconds(d: Directives, name: string): number | undefined {
   for (const arg of d.get(name) ?? []) {

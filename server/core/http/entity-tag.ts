@@ -1,5 +1,5 @@
 // Entity tags (RFC 9110 §8.8.3): one tag, a bounded If-Match / If-None-Match list, strong and weak comparison.
-import { joinedValue, type FieldValue } from './field.ts';
+import { joinedValue, listElements, type FieldValue } from './field.ts';
 
 export interface EntityTag {
   readonly weak: boolean;
@@ -32,19 +32,9 @@ export function parseEntityTagList(field: FieldValue): '*' | EntityTag[] | undef
   if (s === undefined) return undefined;
   if (s.trim() === '*') return '*';
   const out: EntityTag[] = [];
-  let pos = 0;
-  while (pos < s.length && out.length < MAX_ENTITY_TAGS) {
-    const c = s[pos];
-    // Empty list elements are allowed (RFC 9110 §5.6.1.2).
-    if (c === ',' || c === ' ' || c === '\t') {
-      pos++;
-      continue;
-    }
-    LIST_ITEM.lastIndex = pos;
-    const m = LIST_ITEM.exec(s);
-    if (!m) break;
+  for (const m of listElements(s, LIST_ITEM, 'stop')) {
     out.push({ weak: m[1] !== undefined, opaque: m[2] ?? '' });
-    pos = LIST_ITEM.lastIndex;
+    if (out.length === MAX_ENTITY_TAGS) break;
   }
   return out;
 }
