@@ -85,7 +85,8 @@ export interface DeliverContext {
  * the origin (core/http): one range → 206, several → multipart/byteranges, none satisfiable → 416.
  */
 export function deliverEntry(res: ServerResponse, reqHeaders: IncomingHttpHeaders, entry: CacheEntry, c: DeliverContext): number {
-  if (!entry.isNegative) {
+  // A plain hit (no Range, no If-*) skips all of this: the stored head is written as is.
+  if (!entry.isNegative && (c.range.kind === 'bytes' || hasPreconditions(reqHeaders))) {
     // The edge's strong tag, and the origin's (maybe weak) one that a client saw on a miss: the same bytes.
     const validators: Validators = {
       etag: entry.etag,
