@@ -156,6 +156,11 @@ export class EdgeDirectory {
     const entry = this.findByUrl(url);
     if (!entry) return undefined;
     const ok = await this.check(entry, true);
+    // The check may have been a round's, already under way (shared): a report it confirms still takes the edge out.
+    if (!ok && !this.isStopped) {
+      entry.isDownNow = true;
+      this.noteStatus(entry, this.now());
+    }
     return { edge: this.view(entry, this.now()), outcome: ok ? 'refuted' : 'confirmed' };
   }
 
