@@ -56,7 +56,9 @@ export function planUp(c: { edges: number; regions: readonly string[]; live: boo
     const port = c.edgePort + i;
     const region = c.regions[i % c.regions.length] ?? 'local';
     const args = ['edge', '--port', String(port), '--origin', originUrl, '--id', `edge-${i + 1}`, '--region', region, '--workers', String(c.edgeWorkers)];
-    if (c.redisUrl) args.push('--redis', c.redisUrl);
+    // Said outright: an edge without --redis falls back to its default Redis (127.0.0.1:6379) and, when that one is up,
+    // would join a shared tier `up` just said it runs without. REDIS_CLUSTER_NODES still wins in the edge.
+    args.push('--redis', c.redisUrl ?? 'none');
     if (c.tls) {
       args.push('--tls-cert', c.tls.certPath, '--tls-key', c.tls.keyPath, '--https-port', String(c.tls.httpsPort + i));
       edgeHttpsUrls.push(`https://127.0.0.1:${c.tls.httpsPort + i}`);
