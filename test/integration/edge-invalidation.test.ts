@@ -93,13 +93,17 @@ describe('edge invalidation', () => {
     const inFlight = request(a).get(path);
     const pending = inFlight.then((r) => r);
     await waitFor('the fill to reach the origin', () => origin.count(path) === 1);
+    // The fill's own outcome is the proof: the store step settles it with the object it stored ("entry", which is
+    // then shared to Redis) or with "retry" when it keeps nothing. No sleep-then-look.
+    const fill = a.edge.fills.get(path);
+    assert.ok(fill, 'edge a has the fill in flight');
     await request(b).post('/_edge/invalidations').set('Authorization', `Bearer ${TOKEN}`).send({ paths: ['/vod/race/*'] }).expect(201);
     // Edge a learns of the purge through pub/sub before the fill completes.
     await waitFor('edge a to apply the purge', () => a.edge.purges.appliedSeq >= b.edge.purges.appliedSeq);
     origin.release();
-    const r = await pending;
+    const [r, outcome] = await Promise.all([pending, fill.outcome]);
     assert.equal(r.text, 'old bytes', 'the viewer that asked before the purge still gets its answer');
-    await new Promise((r2) => setTimeout(r2, 100));
+    assert.equal(outcome.kind, 'retry', 'the store step kept nothing: no entry to put in memory or share to Redis');
     assert.equal(a.memory.get(path), undefined, 'not stored in memory');
     assert.deepEqual(await objectKeys(path), [], 'not stored in Redis');
     origin.set(path, { body: 'new bytes', headers: { 'content-type': 'text/plain' } });
