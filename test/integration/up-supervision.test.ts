@@ -4,6 +4,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import { RoleSupervisor } from '../../server/cli/supervisor.ts';
 import { BIN_PATH } from '../../server/core/package-root.ts';
 import { tempDir, type TempDir } from './origin-fixture.ts';
 import { freePort } from '../helpers/ports.ts';
@@ -127,5 +128,31 @@ describe('edgeline up supervision', { timeout: 180_000 }, () => {
     // Their ports are free again for the next `up`.
     assert.equal(await answers(`http://127.0.0.1:${up.ports.origin}/healthz`), false);
     assert.equal(await answers(`http://127.0.0.1:${up.ports.edge}/healthz`), false);
+  });
+
+  it('gives up on a role that keeps dying as it starts, after printing each exit with the role\'s own output', async () => {
+    const lines: string[] = [];
+    let gaveUp: string | undefined;
+    const done = new Promise<void>((resolve) => {
+      const supervisor = new RoleSupervisor({
+        env: { PATH: process.env['PATH'] },
+        write: (line) => lines.push(line),
+        // The default rule, with millisecond delays so the test takes no time to reach the limit.
+        policy: { initialDelayMs: 5, maxDelayMs: 50, stableAfterMs: 10_000, maxQuickRestarts: 5 },
+        command: { path: process.execPath, args: ['-e', 'console.log("cannot bind :8080"); process.exit(3)'] },
+        onGiveUp: (name) => {
+          gaveUp = name;
+          resolve();
+        },
+      });
+      supervisor.startRole({ name: 'origin', args: [] });
+    });
+    await done;
+    assert.equal(gaveUp, 'origin');
+    // A child's last output may be read after its exit is seen: wait for all six runs' lines.
+    await waitFor('the output of the first run and five restarts', () => lines.filter((l) => l === '[origin  ] cannot bind :8080').length === 6);
+    const exits = lines.filter((l) => l.includes('exited'));
+    assert.equal(exits.length, 6);
+    assert.match(exits.at(-1) ?? '', /^\[origin {2}\] exited \(code 3\); 6 quick deaths in a row, giving up$/);
   });
 });
