@@ -10,7 +10,7 @@ import { testEdgeConfig } from '../../server/edge/edge-config.ts';
 import { createRouterApp, type RouterApp } from '../../server/router/router-app.ts';
 import { routerFields } from '../../server/router/router-config.ts';
 import { startWanProxy, type WanProxy } from '../../tools/wan/wan-proxy.ts';
-import { waitFor } from '../helpers/fake-edge.ts';
+import { waitFor } from '../helpers/wait-for.ts';
 
 /** A minimal origin in its own process (so SIGSTOP freezes it, sockets and all): one VOD master playlist, cacheable for a minute. */
 const ORIGIN_JS = `
@@ -91,7 +91,7 @@ describe('edge health with a frozen origin', () => {
           const seen = await routingEdges(routerServer);
           return seen.length === 2 && seen.every((e) => e.originReachable === false) ? seen : undefined;
         },
-        15_000,
+        { timeoutMs: 15_000 },
       );
       for (const s of servers) {
         const h = await edgeHealth(s);
@@ -109,7 +109,7 @@ describe('edge health with a frozen origin', () => {
     } finally {
       origin.child.kill('SIGCONT');
     }
-    await waitFor('the edges to see the origin again', async () => (await routingEdges(routerServer)).every((e) => e.originReachable === true), 15_000);
+    await waitFor('the edges to see the origin again', async () => (await routingEdges(routerServer)).every((e) => e.originReachable === true), { timeoutMs: 15_000 });
   });
 });
 
@@ -147,7 +147,7 @@ describe('edge health with a slow origin', () => {
         const edges = await routingEdges(routerServer);
         return edges[0]?.originReachable === true ? edges : undefined;
       },
-      15_000,
+      { timeoutMs: 15_000 },
     );
     assert.equal(seen.length, 1);
     assert.equal(seen[0]?.status, 'up');

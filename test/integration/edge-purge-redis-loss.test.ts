@@ -6,7 +6,7 @@ import request from 'supertest';
 import { createEdgeApp, type EdgeApp } from '../../server/edge/edge-app.ts';
 import { testEdgeConfig } from '../../server/edge/edge-config.ts';
 import { startCountingOrigin, type CountingOrigin } from '../helpers/counting-origin.ts';
-import { waitFor } from '../helpers/fake-edge.ts';
+import { waitFor } from '../helpers/wait-for.ts';
 import { startPrivateRedis, type PrivateRedis } from '../helpers/redis.ts';
 
 const TOKEN = 'test-admin-token-redis-loss';
@@ -26,7 +26,7 @@ async function purgeAndWait(edge: EdgeApp, paths: string[], timeoutMs = 15_000):
       const s = await request(edge).get(`/_edge/invalidations/${id}`).set('Authorization', `Bearer ${TOKEN}`);
       return s.status === 200 && s.body.status === 'Completed' ? (s.body as { edges: Array<{ edge: string; applied: boolean }> }) : undefined;
     },
-    timeoutMs,
+    { timeoutMs },
   );
 }
 
@@ -51,7 +51,7 @@ function newVersion(origin: CountingOrigin): string {
 
 /** Both edges' subscriber and command connections are up again. */
 async function reconnected(edges: readonly EdgeApp[]): Promise<void> {
-  await waitFor('the edges to reconnect to Redis', () => edges.every((e) => e.redis?.status.connected && e.redis.status.subscriber && e.redis.isAvailable), 15_000);
+  await waitFor('the edges to reconnect to Redis', () => edges.every((e) => e.redis?.status.connected && e.redis.status.subscriber && e.redis.isAvailable), { timeoutMs: 15_000 });
 }
 
 describe('purges survive Redis losing its data', () => {

@@ -20,7 +20,7 @@ import { createOriginMetrics } from '../../server/origin/origin-metrics.ts';
 import { createRouterApp, type RouterApp } from '../../server/router/router-app.ts';
 import { routerFields } from '../../server/router/router-config.ts';
 import { startCountingOrigin, type CountingOrigin } from '../helpers/counting-origin.ts';
-import { waitFor } from '../helpers/fake-edge.ts';
+import { waitFor } from '../helpers/wait-for.ts';
 import { startPrivateRedis } from '../helpers/redis.ts';
 
 /** Sends raw bytes, returns the status line of the answer (or '' when the server just closed). */
@@ -195,8 +195,8 @@ describe('a Redis outage', () => {
         n++;
       }
       await redis.start();
-      await waitFor('both edges to be back on Redis', () => edges.every((e) => e.redis?.isAvailable), 15_000);
-      await waitFor('both outages to be reported over', () => lines.slice(from).filter((l) => l.msg === 'redis tier back').length === 2, 15_000);
+      await waitFor('both edges to be back on Redis', () => edges.every((e) => e.redis?.isAvailable), { timeoutMs: 15_000 });
+      await waitFor('both outages to be reported over', () => lines.slice(from).filter((l) => l.msg === 'redis tier back').length === 2, { timeoutMs: 15_000 });
       const during = lines.slice(from);
       const warnings = during.filter((l) => l.level === 40 && /redis/i.test(l.msg) && !/purge log/.test(l.msg));
       assert.deepEqual(

@@ -11,7 +11,7 @@ import { createEdgeApp } from '../../server/edge/edge-app.ts';
 import { testEdgeConfig } from '../../server/edge/edge-config.ts';
 import { createRouterApp } from '../../server/router/router-app.ts';
 import { routerFields } from '../../server/router/router-config.ts';
-import { waitFor } from '../helpers/fake-edge.ts';
+import { waitFor } from '../helpers/wait-for.ts';
 import { freePort } from '../helpers/ports.ts';
 
 const BIN = new URL('../../bin/edgeline.js', import.meta.url).pathname;
@@ -37,7 +37,7 @@ describe('QoE sessions on every role', () => {
     const child = spawn(process.execPath, [BIN, 'origin', '--port', String(port), '--media', media], { env, stdio: 'ignore' });
     children.push(child);
     const url = `http://127.0.0.1:${port}`;
-    await waitFor('the origin to answer', async () => (await fetch(`${url}/healthz`).catch(() => undefined))?.ok === true, 30_000);
+    await waitFor('the origin to answer', async () => (await fetch(`${url}/healthz`).catch(() => undefined))?.ok === true, { timeoutMs: 30_000 });
     return url;
   }
 
