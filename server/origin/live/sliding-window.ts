@@ -1,4 +1,4 @@
-// Pure sliding-window logic and m3u8 text for live channels: which segments are listed, and how they are written.
+// The sliding window of a live channel (pure): which segments its media playlists list; core/hls writes the text.
 
 /** One completed segment of one rendition, as listed in its media playlist. */
 export interface LiveSegment {
@@ -41,59 +41,4 @@ export function appendToWindow(
     window: { segments: all.slice(cut), discontinuitySequence: window.discontinuitySequence + slidOut },
     evicted,
   };
-}
-
-/**
- * EXT-X-TARGETDURATION: every EXTINF rounded to the nearest integer must not exceed it (RFC 8216 §4.3.3.1), so a
- * segment of 2.021 s (AAC priming) keeps a 2 s target while 2.6 s needs 3. Never below `minimumSeconds`, since the
- * target duration should not change during the life of a playlist (§6.2.1) and caches use it for their TTL.
- */
-export function targetDurationFor(segments: readonly LiveSegment[], minimumSeconds: number): number {
-  let td = Math.max(1, Math.ceil(minimumSeconds));
-  for (const s of segments) td = Math.max(td, Math.round(s.durationSeconds));
-  return td;
-}
-
-/** A live media playlist (no EXT-X-ENDLIST, no PLAYLIST-TYPE: the window slides, RFC 8216 §6.2.2). */
-export function renderLiveMediaPlaylist(window: LiveWindow, targetDurationSeconds: number): string {
-  const lines = [
-    '#EXTM3U',
-    // Version 3 for decimal EXTINF durations (RFC 8216 §7).
-    '#EXT-X-VERSION:3',
-    `#EXT-X-TARGETDURATION:${targetDurationFor(window.segments, targetDurationSeconds)}`,
-    `#EXT-X-MEDIA-SEQUENCE:${mediaSequenceOf(window)}`,
-    `#EXT-X-DISCONTINUITY-SEQUENCE:${window.discontinuitySequence}`,
-  ];
-  for (const s of window.segments) {
-    if (s.discontinuity) lines.push('#EXT-X-DISCONTINUITY');
-    // On every segment: players (and latency measurements) map any segment to wall-clock time without summing durations.
-    lines.push(`#EXT-X-PROGRAM-DATE-TIME:${new Date(s.programDateTimeMs).toISOString()}`);
-    lines.push(`#EXTINF:${s.durationSeconds.toFixed(3)},`);
-    lines.push(s.uri);
-  }
-  return `${lines.join('\n')}\n`;
-}
-
-export interface LiveVariant {
-  /** Relative to the master playlist: {rendition}/index.m3u8 */
-  readonly uri: string;
-  /** Peak segment bit rate in bits/s (RFC 8216 §4.3.4.2). */
-  readonly bandwidth: number;
-  readonly width: number;
-  readonly height: number;
-  readonly codecs: string;
-  readonly frameRate: number;
-}
-
-/** The channel's master playlist, variants in the given order (the first is where players start). */
-export function renderLiveMasterPlaylist(variants: readonly LiveVariant[]): string {
-  const lines = ['#EXTM3U', '#EXT-X-VERSION:3', '#EXT-X-INDEPENDENT-SEGMENTS'];
-  for (const v of variants) {
-    lines.push(
-      `#EXT-X-STREAM-INF:BANDWIDTH=${Math.round(v.bandwidth)},RESOLUTION=${v.width}x${v.height},` +
-        `CODECS="${v.codecs}",FRAME-RATE=${v.frameRate.toFixed(3)}`,
-    );
-    lines.push(v.uri);
-  }
-  return `${lines.join('\n')}\n`;
 }
