@@ -107,16 +107,15 @@ export function createSteeringRoutes(ctx: SteeringRoutesContext): express.Router
       res.status(answer.status).send(answer.body);
       return;
     }
-    let read: ReadPlaylist;
+    let read: ReadPlaylist | undefined;
     try {
       read = readPlaylist(answer.body, { source: answer.url });
     } catch (err) {
-      // A 2xx that is no playlist: nothing to steer, and a player sent there would fail on it too.
-      metrics.masterPlaylists.inc({ result: 'failed' });
-      throw new UpstreamError('ROUTER_MASTER_INVALID', 502, `master playlist of ${kind} "${asset}" from ${answer.edge.id} is not valid: ${(err as Error).message}`, err);
+      logger.warn({ edge: answer.edge.id, err: (err as Error).message }, 'master playlist is not a valid playlist; redirecting instead of steering');
     }
-    if (read.kind === 'media') {
-      // Not a multivariant playlist (a media playlist under this name): nothing to steer, send the player there.
+    if (read?.kind !== 'master') {
+      // A media playlist under this name, or something the router cannot read: nothing to steer, so the player goes
+      // to the edge and gets its answer, as without steering.
       metrics.masterPlaylists.inc({ result: 'redirected' });
       res.setHeader('Location', `${answer.edge.url}${req.originalUrl}`);
       res.status(302).end();
