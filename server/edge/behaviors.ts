@@ -1,6 +1,9 @@
 // Cache behaviors: ordered path patterns (first match wins) and the lifetimes they give a response, as CloudFront does.
 import { targetDurationOf } from '../core/hls/target-duration.ts';
-import { parseCacheControl, parseHttpDate } from './cache-control.ts';
+import { parseCacheControl } from '../core/http/cache-control.ts';
+import { parseExpires } from '../core/http/expires.ts';
+import type { FieldValue } from '../core/http/field.ts';
+import { parseHttpDate } from '../core/http/http-date.ts';
 
 export type QueryParamPolicy = 'none' | 'all' | readonly string[];
 /** CloudFront's viewer protocol policy: serve plain HTTP too, send it to HTTPS (301), or refuse it (403). */
@@ -110,8 +113,10 @@ export class Behaviors {
 /** What the upstream said that matters for lifetimes. */
 export interface UpstreamMeta {
   readonly status: number;
-  readonly cacheControl?: string | undefined;
-  readonly expires?: string | undefined;
+  /** Every Cache-Control line (RFC 9111 §5.2). */
+  readonly cacheControl?: FieldValue;
+  /** Several Expires lines are invalid (expired), as is any value that is not an HTTP-date (RFC 9111 §5.3). */
+  readonly expires?: FieldValue;
   readonly date?: string | undefined;
   readonly vary?: string | undefined;
   /** The body, when known: live playlists read their target duration from it. */
@@ -155,6 +160,7 @@ export function decideStore(
   if (meta.status !== 200) return { store: false, reason: `status-${meta.status}` };
 
   const cc = parseCacheControl(meta.cacheControl);
+  const expires = parseExpires(meta.expires, now);
   const td = behavior.targetDurationTtlFactor !== undefined ? targetDurationOf(meta.body) : undefined;
   let ttlMs: number;
   if (cc.noStore || cc.noCache || cc.isPrivate) {
@@ -162,11 +168,10 @@ export function decideStore(
     ttlMs = behavior.minTtlMs;
   } else if (cc.sMaxAgeS !== undefined || cc.maxAgeS !== undefined) {
     ttlMs = clamp((cc.sMaxAgeS ?? cc.maxAgeS ?? 0) * S, behavior.minTtlMs, behavior.maxTtlMs);
-  } else if (meta.expires !== undefined) {
+  } else if (expires.kind !== 'absent') {
     // An invalid Expires means "already expired" (RFC 9111 §5.3).
-    const expires = parseHttpDate(meta.expires);
-    const date = parseHttpDate(meta.date) ?? now;
-    ttlMs = clamp(expires === undefined ? 0 : expires - date, behavior.minTtlMs, behavior.maxTtlMs);
+    const date = parseHttpDate(meta.date, now) ?? now;
+    ttlMs = clamp(expires.kind === 'invalid' ? 0 : expires.ms - date, behavior.minTtlMs, behavior.maxTtlMs);
   } else if (td !== undefined && behavior.targetDurationTtlFactor !== undefined) {
     ttlMs = clamp(behavior.targetDurationTtlFactor * td * S, behavior.minTtlMs, behavior.maxTtlMs);
   } else {
@@ -174,7 +179,7 @@ export function decideStore(
   }
   let swr = cc.staleWhileRevalidateS !== undefined ? cc.staleWhileRevalidateS * S : behavior.staleWhileRevalidateMs;
   let sie = cc.staleIfErrorS !== undefined ? cc.staleIfErrorS * S : behavior.staleIfErrorMs;
-  if (cc.mustRevalidate) swr = sie = 0;
+  if (cc.mustRevalidate || cc.proxyRevalidate) swr = sie = 0;
   if (td !== undefined) {
     swr = Math.min(swr, td * S);
     sie = Math.min(sie, td * S);

@@ -1,11 +1,13 @@
 // Writes edge responses on node:http: stored objects (with Range and preconditions), streamed misses and errors.
 import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
 import type { AppError } from '../core/errors.ts';
+import { parseAge } from '../core/http/age.ts';
+import { byterangesChunks, planByteranges } from '../core/http/multipart-byteranges.ts';
+import { conditionalHeadersOf, evaluatePreconditions, hasPreconditions, ifRangeAllows, type Validators } from '../core/http/preconditions.ts';
+import { contentRangeOf, resolveRange, unsatisfiedContentRange, type RangeRequest } from '../core/http/range.ts';
 import type { CacheTier } from './edge-metrics.ts';
 import type { CacheEntry, HeaderList, RawHeaders } from './cache-entry.ts';
-import { keptHeaders } from './cache-entry.ts';
-import { evaluatePreconditions } from './conditional.ts';
-import { ifRangeAllows, resolveRange, type RangeRequest } from './range.ts';
+import { headerValue, keptHeaders } from './cache-entry.ts';
 
 export type XCache = 'HIT' | 'MISS' | 'STALE' | 'REVALIDATED' | 'BYPASS' | 'ERROR';
 
@@ -54,13 +56,17 @@ function withSlots(head: string[], age: number, xcache: XCache, tier: CacheTier)
   return head;
 }
 
+// A 304 carries the validators and caching headers, not the representation's (RFC 9110 §15.4.5).
+const REPRESENTATION_HEADERS = new Set(['Content-Type', 'Content-Encoding', 'Content-Language', 'Content-Disposition']);
+// A multipart/byteranges body has its own Content-Type; each part carries the object's (RFC 9110 §14.6).
+const CONTENT_TYPE = new Set(['Content-Type']);
+const NOTHING = new Set<string>();
+
 /** Headers for 206/304/412/416: built per response (rare compared with plain hits). */
-function partialHead(entry: CacheEntry, common: readonly string[], age: number, xcache: XCache, tier: CacheTier, extra: string[], keepContentHeaders: boolean): string[] {
+function partialHead(entry: CacheEntry, common: readonly string[], age: number, xcache: XCache, tier: CacheTier, extra: string[], drop: ReadonlySet<string>): string[] {
   const h: string[] = [];
   for (const [k, v] of entry.headers) {
-    // A 304 carries the validators and caching headers, not the representation's (RFC 9110 §15.4.5).
-    if (!keepContentHeaders && (k === 'Content-Type' || k === 'Content-Encoding' || k === 'Content-Language' || k === 'Content-Disposition')) continue;
-    h.push(k, v);
+    if (!drop.has(k)) h.push(k, v);
   }
   h.push('ETag', entry.etag, ...extra, ...common, 'Age', String(age), 'X-Cache', xcache, 'X-Cache-Tier', tier);
   return h;
@@ -74,44 +80,57 @@ export interface DeliverContext {
   readonly range: RangeRequest;
 }
 
-/** Bytes of body written. Handles If-* preconditions (RFC 9110 §13.2.2) and one byte range (§14). */
+/**
+ * Bytes of body written. Handles If-* preconditions (RFC 9110 §13.2.2) and byte ranges (§14) with the same rules as
+ * the origin (core/http): one range → 206, several → multipart/byteranges, none satisfiable → 416.
+ */
 export function deliverEntry(res: ServerResponse, reqHeaders: IncomingHttpHeaders, entry: CacheEntry, c: DeliverContext): number {
-  if (!entry.isNegative) {
-    const { 'if-none-match': inm, 'if-modified-since': ims, 'if-match': im, 'if-unmodified-since': ius } = reqHeaders;
-    if (inm !== undefined || ims !== undefined || im !== undefined || ius !== undefined) {
-      const altEtags = entry.upstreamEtag && entry.upstreamEtag !== entry.etag ? [entry.upstreamEtag] : undefined;
-      const verdict = evaluatePreconditions(
-        { ifNoneMatch: inm, ifModifiedSince: ims, ifMatch: im, ifUnmodifiedSince: ius },
-        { etag: entry.etag, altEtags, lastModifiedMs: entry.lastModifiedMs },
-      );
+  // A plain hit (no Range, no If-*) skips all of this: the stored head is written as is.
+  if (!entry.isNegative && (c.range.kind === 'bytes' || hasPreconditions(reqHeaders))) {
+    // The edge's strong tag, and the origin's (maybe weak) one that a client saw on a miss: the same bytes.
+    const validators: Validators = {
+      etag: entry.etag,
+      altEtags: entry.upstreamEtag && entry.upstreamEtag !== entry.etag ? [entry.upstreamEtag] : undefined,
+      lastModifiedMs: entry.lastModifiedMs,
+    };
+    if (hasPreconditions(reqHeaders)) {
+      // Stored objects answer GET and HEAD only (routes.ts).
+      const verdict = evaluatePreconditions('GET', conditionalHeadersOf(reqHeaders), validators);
       if (verdict === 'not-modified') {
-        res.writeHead(304, partialHead(entry, c.common, c.ageS, c.xcache, c.tier, [], false));
+        res.writeHead(304, partialHead(entry, c.common, c.ageS, c.xcache, c.tier, [], REPRESENTATION_HEADERS));
         res.end();
         return 0;
       }
       if (verdict === 'precondition-failed') {
         const body = Buffer.from(JSON.stringify({ error: 'EDGE_PRECONDITION_FAILED', message: 'If-Match / If-Unmodified-Since did not hold for the stored object' }));
-        res.writeHead(412, [...partialHead(entry, c.common, c.ageS, c.xcache, c.tier, ['Content-Type', 'application/json', 'Content-Length', String(body.length), 'Cache-Control', 'no-store'], false)]);
+        res.writeHead(412, [...partialHead(entry, c.common, c.ageS, c.xcache, c.tier, ['Content-Type', 'application/json', 'Content-Length', String(body.length), 'Cache-Control', 'no-store'], REPRESENTATION_HEADERS)]);
         res.end(body);
         return body.length;
       }
     }
-    const ifRange = reqHeaders['if-range'];
-    if (c.range.kind === 'single' && ifRangeAllows(typeof ifRange === 'string' ? ifRange : undefined, entry.etag, entry.lastModifiedMs)) {
+    if (c.range.kind === 'bytes' && ifRangeAllows(reqHeaders['if-range'], validators)) {
       const size = entry.body.length;
       const r = resolveRange(c.range, size);
       if (r.kind === 'unsatisfiable') {
         const body = Buffer.from(JSON.stringify({ error: 'EDGE_RANGE_NOT_SATISFIABLE', message: `the range does not overlap the ${size} bytes of the object` }));
-        res.writeHead(416, partialHead(entry, c.common, c.ageS, c.xcache, c.tier, ['Content-Range', `bytes */${size}`, 'Content-Type', 'application/json', 'Content-Length', String(body.length)], false));
+        res.writeHead(416, partialHead(entry, c.common, c.ageS, c.xcache, c.tier, ['Content-Range', unsatisfiedContentRange(size), 'Content-Type', 'application/json', 'Content-Length', String(body.length)], REPRESENTATION_HEADERS));
         res.end(body);
         return body.length;
       }
       if (r.kind === 'partial') {
-        const length = r.end - r.start + 1;
-        res.writeHead(206, partialHead(entry, c.common, c.ageS, c.xcache, c.tier, ['Content-Range', `bytes ${r.start}-${r.end}/${size}`, 'Content-Length', String(length), 'Accept-Ranges', 'bytes'], true));
-        // subarray shares the stored bytes: no copy.
-        res.end(entry.body.subarray(r.start, r.end + 1));
-        return length;
+        const [only, ...more] = r.ranges;
+        if (only && more.length === 0) {
+          const length = only.end - only.start + 1;
+          res.writeHead(206, partialHead(entry, c.common, c.ageS, c.xcache, c.tier, ['Content-Range', contentRangeOf(only, size), 'Content-Length', String(length), 'Accept-Ranges', 'bytes'], NOTHING));
+          // subarray shares the stored bytes: no copy.
+          res.end(entry.body.subarray(only.start, only.end + 1));
+          return length;
+        }
+        const plan = planByteranges(r.ranges, size, headerValue(entry.headers, 'Content-Type'));
+        res.writeHead(206, partialHead(entry, c.common, c.ageS, c.xcache, c.tier, ['Content-Type', plan.contentType, 'Content-Length', String(plan.length), 'Accept-Ranges', 'bytes'], CONTENT_TYPE));
+        for (const chunk of byterangesChunks(plan, entry.body)) res.write(chunk);
+        res.end();
+        return plan.length;
       }
     }
   }
@@ -134,8 +153,8 @@ export function streamHead(res: ServerResponse, status: number, upstreamHeaders:
   if (etag !== undefined && etag.length <= 256) h.push('ETag', etag);
   if (status === 200) h.push('Accept-Ranges', 'bytes');
   // A shield's Age still counts: the object is that old (RFC 9111 §5.1).
-  const age = one('age');
-  if (age !== undefined && /^\d{1,10}$/.test(age)) h.push('Age', age);
+  const age = parseAge(upstreamHeaders['age']);
+  if (age.kind === 'valid') h.push('Age', String(age.seconds));
   h.push(...common, 'X-Cache', xcache, 'X-Cache-Tier', tier);
   res.writeHead(status, h);
 }

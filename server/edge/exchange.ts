@@ -1,6 +1,7 @@
 // One request on its way through the edge (the Exchange), and the Edge it walks through: shared by the steps.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AppError } from '../core/errors.ts';
+import type { RangeRequest } from '../core/http/range.ts';
 import type { Logger } from '../core/log.ts';
 import type { CacheOutcome, CacheTier, EdgeMetrics } from './edge-metrics.ts';
 import type { CacheBehavior } from './behaviors.ts';
@@ -11,7 +12,6 @@ import type { Fill, LocalFills, RemoteFills } from './collapsing.ts';
 import type { MemoryTier } from './memory-tier.ts';
 import type { UpstreamResponse, Validators } from './origin-client.ts';
 import type { PurgeLog } from './purge-log.ts';
-import type { RangeRequest } from './range.ts';
 import type { RedisTier } from './redis-tier.ts';
 
 /** Where objects come from when the tiers miss: the shield and origins (origin-client.ts), or a fake in unit tests. */

@@ -1,5 +1,7 @@
 // GET/HEAD /vod/* and /live/* on raw node:http: guard → behavior → cache key → pipeline. No Express on this path.
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { hasPreconditions } from '../core/http/preconditions.ts';
+import { parseRange, type RangeRequest } from '../core/http/range.ts';
 import { viewerKindOf } from './edge-metrics.ts';
 import type { Behaviors, CacheBehavior } from './behaviors.ts';
 import { cacheKeyOf } from './cache-key.ts';
@@ -7,7 +9,6 @@ import { corsHeadersFor } from './cors.ts';
 import { cmcdReport, countCmcd } from './cmcd-report.ts';
 import { deliverError } from './deliver.ts';
 import { newExchange, runPipeline, type Edge } from './pipeline.ts';
-import { parseRangeHeader, type RangeRequest } from './range.ts';
 import { guardViewerRequest } from './request-guard.ts';
 
 export interface Denial {
@@ -60,7 +61,7 @@ export function createViewerHandler(opts: ViewerRoutesOptions): (req: IncomingMe
   const proceed = (req: IncomingMessage, res: ServerResponse, startedAt: number, path: string, query: string | undefined, behavior: CacheBehavior, range: RangeRequest): void => {
     const h = req.headers;
     const isHead = req.method === 'HEAD';
-    const isConditional = h['if-none-match'] !== undefined || h['if-modified-since'] !== undefined || h['if-match'] !== undefined || h['if-unmodified-since'] !== undefined;
+    const isConditional = hasPreconditions(h);
     const x = newExchange({
       req,
       res,
@@ -115,13 +116,8 @@ export function createViewerHandler(opts: ViewerRoutesOptions): (req: IncomingMe
     // A request that already went through this edge is a shield loop: stop it (RFC 9110 §7.6.3, Via).
     const via = req.headers.via;
     if (via !== undefined && via.includes(loopMarker)) return reject(res, startedAt, bad(508, 'EDGE_LOOP', 'request loop: this edge is already in Via', 'loop'));
-    const range = parseRangeHeader(req.headers.range);
-    if (range.kind === 'malformed') {
-      return reject(res, startedAt, bad(416, 'EDGE_RANGE_INVALID', 'Range must be "bytes=first-last", "bytes=first-" or "bytes=-suffix"', 'bad-range'));
-    }
-    if (range.kind === 'multi') {
-      return reject(res, startedAt, bad(416, 'EDGE_RANGE_MULTI', 'one byte range per request is served; multipart/byteranges is not supported', 'multi-range'));
-    }
+    // The origin's rule (core/http/range.ts): an invalid Range is ignored, several ranges get multipart/byteranges.
+    const range = parseRange(req.method ?? 'GET', req.headers.range);
     const behavior = behaviors.match(g.path);
     if (checks.length === 0) proceed(req, res, startedAt, g.path, g.query, behavior, range);
     else check(0, req, res, startedAt, g.path, g.query, behavior, range);

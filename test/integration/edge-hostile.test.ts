@@ -53,10 +53,8 @@ const CASES: Array<[name: string, request: string]> = [
   ['X-Rewrite-URL', get('/vod/a/x.ts', ['X-Rewrite-URL: /vod/secret/x.ts'])],
   ['method override', get('/vod/a/x.ts', ['X-HTTP-Method-Override: DELETE'])],
   ['bad Host', get('/vod/a/x.ts', ['Host: evil.example/<script>']).replace('Host: 127.0.0.1\r\n', '')],
-  ['malformed Range', get('/vod/a/x.ts', ['Range: bytes=abc'])],
-  ['reversed Range', get('/vod/a/x.ts', ['Range: bytes=9-1'])],
-  ['multi Range', get('/vod/a/x.ts', ['Range: bytes=0-1,5-9'])],
-  ['many Ranges', get('/vod/a/x.ts', [`Range: bytes=${Array.from({ length: 60 }, (_, i) => `${i}-${i}`).join(',')}`])],
+  // No Range rows: a malformed Range or too many ranges is ignored (200), several get multipart/byteranges, as at
+  // the origin (RFC 9110 §14.2); http-parity.test.ts sends those to both roles.
   ['Via loop', get('/vod/a/x.ts', ['Via: 1.1 test-edge (edgeline)'])],
   ['DELETE on media', ['DELETE /vod/a/x.ts HTTP/1.1', 'Host: 127.0.0.1', 'Connection: close', '', ''].join('\r\n')],
   ['POST on media', ['POST /vod/a/x.ts HTTP/1.1', 'Host: 127.0.0.1', 'Content-Length: 0', 'Connection: close', '', ''].join('\r\n')],

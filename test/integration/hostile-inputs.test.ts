@@ -155,13 +155,8 @@ const CASES: Case[] = [
   { name: 'request target longer than 16 KiB', to: 'both', req: () => get(`${SEG}?${'q'.repeat(17_000)}`), status: 431 },
   { name: 'fragment in the request target', to: 'edge', req: () => get(`${SEG}?a=1#frag`) },
 
-  // Ranges: malformed and several ranges are refused by the edge before the cache; the origin refuses unsatisfiable ones.
-  { name: 'malformed Range', to: 'edge', req: () => get(SEG, ['Range: bytes=abc']), status: 416 },
-  { name: 'reversed Range', to: 'edge', req: () => get(SEG, ['Range: bytes=9-1']), status: 416 },
-  { name: 'two Ranges', to: 'edge', req: () => get(SEG, ['Range: bytes=0-1,5-9']), status: 416 },
-  { name: '200 overlapping Ranges', to: 'edge', req: () => get(SEG, [`Range: bytes=${Array.from({ length: 200 }, () => '0-').join(',')}`]), status: 416 },
-  { name: 'Range with a 30-digit number', to: 'edge', req: () => get(SEG, [`Range: bytes=0-${'9'.repeat(30)}`]), status: 416 },
-  { name: 'negative Range', to: 'edge', req: () => get(SEG, ['Range: bytes=--5']), status: 416 },
+  // Ranges: only an unsatisfiable Range is refused (416, once the size is known). A malformed one, or too many, is
+  // ignored by both roles (200, RFC 9110 §14.2), so it is no refusal: http-parity.test.ts sends those to both.
   { name: 'Range beyond the end', to: 'origin', req: () => get(SEG, ['Range: bytes=99999999-']), status: 416 },
   { name: 'empty suffix Range', to: 'origin', req: () => get(SEG, ['Range: bytes=-0']), status: 416 },
 

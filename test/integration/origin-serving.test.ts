@@ -8,6 +8,7 @@ import { listen, type Listening } from '../../server/core/listen.ts';
 import { createOriginMetrics } from '../../server/origin/origin-metrics.ts';
 import { createOriginApp, type OriginApp } from '../../server/origin/origin-app.ts';
 import { originConfig } from '../../server/origin/origin-config.ts';
+import { parseMultipart } from '../helpers/multipart.ts';
 import { packageClip, rawRequest, tempDir, type TempDir } from './origin-fixture.ts';
 
 const SECRET = 'TOP-SECRET-ORIGIN-TEST';
@@ -283,32 +284,4 @@ function binary(res: unknown, done: (err: Error | null, body: Buffer) => void): 
   const chunks: Buffer[] = [];
   stream.on('data', (c: Buffer) => chunks.push(c));
   stream.on('end', () => done(null, Buffer.concat(chunks)));
-}
-
-interface Part {
-  readonly headers: Record<string, string>;
-  readonly body: Buffer;
-}
-
-/** A strict reader of multipart/byteranges (RFC 9110 §14.6 / RFC 2046 §5.1). */
-function parseMultipart(body: Buffer, boundary: string): Part[] {
-  const parts: Part[] = [];
-  const delimiter = Buffer.from(`--${boundary}`);
-  let pos = body.indexOf(delimiter);
-  assert.equal(pos, 0, 'body starts with the first delimiter');
-  for (;;) {
-    pos += delimiter.length;
-    if (body.subarray(pos, pos + 2).toString() === '--') break;
-    assert.equal(body.subarray(pos, pos + 2).toString(), '\r\n');
-    const headerEnd = body.indexOf('\r\n\r\n', pos);
-    const headers: Record<string, string> = {};
-    for (const line of body.subarray(pos + 2, headerEnd).toString('latin1').split('\r\n')) {
-      const i = line.indexOf(':');
-      headers[line.slice(0, i).trim().toLowerCase()] = line.slice(i + 1).trim();
-    }
-    const next = body.indexOf(Buffer.from(`\r\n--${boundary}`), headerEnd + 4);
-    parts.push({ headers, body: body.subarray(headerEnd + 4, next) });
-    pos = next + 2;
-  }
-  return parts;
 }

@@ -1,5 +1,4 @@
 // Answers GET/HEAD for one media file on disk: validators, 304/412, byte ranges, playlist compression, streaming.
-import { randomBytes } from 'node:crypto';
 import { constants, type Stats } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { Readable, pipeline } from 'node:stream';
@@ -7,9 +6,12 @@ import { promisify } from 'node:util';
 import zlib from 'node:zlib';
 import type { Request, Response } from 'express';
 import { LRUCache } from 'lru-cache';
-import rangeParser from 'range-parser';
 import { AppError } from '../../core/errors.ts';
-import { chooseEncoding, evaluatePreconditions, ifRangeAllows, type ContentCoding, type Validators } from './http-preconditions.ts';
+import { chooseEncoding, type ContentCoding } from '../../core/http/content-coding.ts';
+import { formatHttpDate } from '../../core/http/http-date.ts';
+import { planByteranges } from '../../core/http/multipart-byteranges.ts';
+import { conditionalHeadersOf, evaluatePreconditions, ifRangeAllows, type Validators } from '../../core/http/preconditions.ts';
+import { contentRangeOf, parseRange, resolveRange, unsatisfiedContentRange, type ByteRange } from '../../core/http/range.ts';
 
 export interface MediaFile {
   /** Absolute path, already checked to be inside the media root. */
@@ -25,8 +27,6 @@ export interface MediaFile {
 export interface FileResponderOptions {
   /** Compress playlists for clients that accept gzip or br. */
   readonly compress: boolean;
-  /** More ranges than this in one request get the whole body (200), as RFC 9110 §14.2 allows. */
-  readonly maxRanges?: number;
 }
 
 // zlib rather than the `compression` middleware: that one works after headers are set, drops Content-Length, keeps
@@ -38,11 +38,6 @@ const gzip = promisify(zlib.gzip);
 const MAX_COMPRESS_BYTES = 4 * 1024 * 1024;
 const NOT_FOUND_CODES = new Set(['ENOENT', 'ENOTDIR', 'ELOOP', 'EISDIR']);
 
-function header(req: Request, name: string): string | undefined {
-  const v = req.headers[name];
-  return Array.isArray(v) ? v.join(', ') : v;
-}
-
 /** Strong validator: a file's bytes never change without its size, mtime or inode changing (files are replaced by rename). */
 export function entityTagOf(st: Pick<Stats, 'size' | 'mtimeMs' | 'ino'>, coding?: ContentCoding): string {
   const base = `${st.size.toString(16)}-${Math.floor(st.mtimeMs).toString(16)}-${st.ino.toString(16)}`;
@@ -52,13 +47,11 @@ export function entityTagOf(st: Pick<Stats, 'size' | 'mtimeMs' | 'ino'>, coding?
 
 export class FileResponder {
   private readonly compress: boolean;
-  private readonly maxRanges: number;
   /** Compressed playlists by path, validator and coding: many viewers ask for the same playlist. */
   private readonly compressed = new LRUCache<string, Buffer>({ maxSize: 16 * 1024 * 1024, sizeCalculation: (b) => b.length || 1 });
 
   constructor(opts: FileResponderOptions) {
     this.compress = opts.compress;
-    this.maxRanges = opts.maxRanges ?? 16;
   }
 
   /** Resolves false, having sent nothing, when there is no regular file at the path (the caller answers 404). */
@@ -85,24 +78,21 @@ export class FileResponder {
 
   /** Resolves true when a body stream took ownership of the handle. */
   private async answer(req: Request, res: Response, file: MediaFile, fh: FileHandle, st: Stats): Promise<boolean> {
-    const rangeHeader = req.method === 'GET' ? header(req, 'range') : undefined;
+    // One rule for every role (core/http/range.ts): an invalid Range, or one on HEAD, is ignored.
+    const range = parseRange(req.method, req.headers.range);
     // A Range applies to the stored bytes, so ranged requests get identity; the full playlist is what players fetch.
     const coding =
-      this.compress && file.compressible && rangeHeader === undefined && st.size <= MAX_COMPRESS_BYTES
-        ? chooseEncoding(header(req, 'accept-encoding'))
+      this.compress && file.compressible && range.kind === 'none' && st.size <= MAX_COMPRESS_BYTES
+        ? chooseEncoding(req.headers['accept-encoding'])
         : undefined;
-    const validators: Validators = { etag: entityTagOf(st, coding), lastModifiedMs: st.mtimeMs };
+    const etag = entityTagOf(st, coding);
+    const validators: Validators = { etag, lastModifiedMs: st.mtimeMs };
 
     res.setHeader('Cache-Control', file.cacheControl);
-    res.setHeader('ETag', validators.etag);
+    res.setHeader('ETag', etag);
     if (file.compressible && this.compress) res.setHeader('Vary', 'Accept-Encoding');
 
-    const outcome = evaluatePreconditions(req.method, {
-      ifMatch: header(req, 'if-match'),
-      ifNoneMatch: header(req, 'if-none-match'),
-      ifModifiedSince: header(req, 'if-modified-since'),
-      ifUnmodifiedSince: header(req, 'if-unmodified-since'),
-    }, validators);
+    const outcome = evaluatePreconditions(req.method, conditionalHeadersOf(req.headers), validators);
     if (outcome === 'not-modified') {
       // RFC 9110 §15.4.5: a 304 carries the validators and caching headers, no body and no representation metadata.
       res.status(304).end();
@@ -115,12 +105,12 @@ export class FileResponder {
     }
 
     res.setHeader('Content-Type', file.contentType);
-    res.setHeader('Last-Modified', new Date(st.mtimeMs).toUTCString());
+    res.setHeader('Last-Modified', formatHttpDate(st.mtimeMs));
     res.setHeader('Accept-Ranges', 'bytes');
     res.setHeader('X-Content-Type-Options', 'nosniff');
 
     if (coding) {
-      const body = await this.compressedBody(file.absPath, fh, st, coding, validators.etag);
+      const body = await this.compressedBody(file.absPath, fh, st, coding, etag);
       res.setHeader('Content-Encoding', coding);
       res.setHeader('Content-Length', body.length);
       if (req.method === 'HEAD') {
@@ -132,30 +122,27 @@ export class FileResponder {
       return false;
     }
 
-    if (rangeHeader !== undefined && ifRangeAllows(header(req, 'if-range'), validators)) {
-      const ranges = rangeParser(st.size, rangeHeader, { combine: true });
-      if (ranges === -1) {
-        // RFC 9110 §15.5.17: say how big the representation is so the client can ask again.
-        res.setHeader('Content-Range', `bytes */${st.size}`);
-        const err = new AppError('RANGE_NOT_SATISFIABLE', 416, `range "${rangeHeader}" does not overlap the ${st.size} bytes of ${req.path}`);
-        res.removeHeader('Content-Type');
-        res.removeHeader('Last-Modified');
-        res.status(416).set('Cache-Control', 'no-store').json(err.toJSON());
-        return false;
-      }
-      // A malformed Range (-2) or another unit is ignored (RFC 9110 §14.2), as are too many ranges.
-      if (ranges !== -2 && ranges.type === 'bytes' && ranges.length > 0 && ranges.length <= this.maxRanges) {
-        if (ranges.length === 1 && ranges[0]) {
-          const { start, end } = ranges[0];
-          res.status(206);
-          res.setHeader('Content-Range', `bytes ${start}-${end}/${st.size}`);
-          res.setHeader('Content-Length', end - start + 1);
-          this.stream(res, fh.createReadStream({ start, end }), file.onBytes);
-          return true;
-        }
-        this.multipart(res, fh, st.size, ranges, file);
+    // If-Range that no longer matches: the whole file (RFC 9110 §13.1.5).
+    const resolved = range.kind === 'bytes' && ifRangeAllows(req.headers['if-range'], validators) ? resolveRange(range, st.size) : undefined;
+    if (resolved?.kind === 'unsatisfiable') {
+      res.setHeader('Content-Range', unsatisfiedContentRange(st.size));
+      const err = new AppError('RANGE_NOT_SATISFIABLE', 416, `range "${String(req.headers.range)}" does not overlap the ${st.size} bytes of ${req.path}`);
+      res.removeHeader('Content-Type');
+      res.removeHeader('Last-Modified');
+      res.status(416).set('Cache-Control', 'no-store').json(err.toJSON());
+      return false;
+    }
+    if (resolved?.kind === 'partial') {
+      const [only, ...more] = resolved.ranges;
+      if (only && more.length === 0) {
+        res.status(206);
+        res.setHeader('Content-Range', contentRangeOf(only, st.size));
+        res.setHeader('Content-Length', only.end - only.start + 1);
+        this.stream(res, fh.createReadStream({ start: only.start, end: only.end }), file.onBytes);
         return true;
       }
+      this.multipart(res, fh, st.size, resolved.ranges, file);
+      return true;
     }
 
     res.status(200);
@@ -181,27 +168,19 @@ export class FileResponder {
     return body;
   }
 
-  /**
-   * RFC 9110 §14.6: multipart/byteranges, one part per (combined) range, each with its Content-Range. The length
-   * is computed up front so the response keeps a Content-Length.
-   */
-  private multipart(res: Response, fh: FileHandle, size: number, ranges: readonly { start: number; end: number }[], file: MediaFile): void {
-    const boundary = randomBytes(12).toString('hex');
-    const heads = ranges.map(
-      (r, i) => `${i === 0 ? '' : '\r\n'}--${boundary}\r\nContent-Type: ${file.contentType}\r\nContent-Range: bytes ${r.start}-${r.end}/${size}\r\n\r\n`,
-    );
-    const tail = `\r\n--${boundary}--\r\n`;
-    const length = ranges.reduce((n, r, i) => n + Buffer.byteLength(heads[i] ?? '') + (r.end - r.start + 1), Buffer.byteLength(tail));
+  /** RFC 9110 §14.6: one part per (combined) range, streamed from the file in order; the plan gives the length. */
+  private multipart(res: Response, fh: FileHandle, size: number, ranges: readonly ByteRange[], file: MediaFile): void {
+    const plan = planByteranges(ranges, size, file.contentType);
     res.status(206);
-    res.setHeader('Content-Type', `multipart/byteranges; boundary=${boundary}`);
-    res.setHeader('Content-Length', length);
+    res.setHeader('Content-Type', plan.contentType);
+    res.setHeader('Content-Length', plan.length);
     async function* parts(): AsyncGenerator<Buffer> {
       try {
-        for (const [i, r] of ranges.entries()) {
-          yield Buffer.from(heads[i] ?? '');
-          for await (const chunk of fh.createReadStream({ start: r.start, end: r.end, autoClose: false })) yield chunk as Buffer;
+        for (const p of plan.parts) {
+          yield p.head;
+          for await (const chunk of fh.createReadStream({ start: p.range.start, end: p.range.end, autoClose: false })) yield chunk as Buffer;
         }
-        yield Buffer.from(tail);
+        yield plan.tail;
       } finally {
         await fh.close().catch(() => undefined);
       }

@@ -9,7 +9,7 @@ import { createEdgeApp, type EdgeApp } from '../../../server/edge/edge-app.ts';
 import { testEdgeConfig } from '../../../server/edge/edge-config.ts';
 import type { UpstreamResponse, Validators } from '../../../server/edge/origin-client.ts';
 import { newExchange, runPipeline } from '../../../server/edge/pipeline.ts';
-import { parseRangeHeader } from '../../../server/edge/range.ts';
+import { parseRange } from '../../../server/core/http/range.ts';
 
 /** Just what the pipeline touches of a ServerResponse. */
 class FakeResponse {
@@ -91,7 +91,7 @@ describe('pipeline', () => {
   async function get(path: string, headers: Record<string, string> = {}): Promise<FakeResponse> {
     const res = new FakeResponse();
     const req = { method: 'GET', headers, url: path } as unknown as IncomingMessage;
-    const range = parseRangeHeader(headers['range']);
+    const range = parseRange('GET', headers['range']);
     const conditional = headers['if-none-match'] !== undefined || headers['if-modified-since'] !== undefined;
     const x = newExchange({ req, res: res as unknown as ServerResponse, key: path, behavior: behaviors.match(path), isHead: false, range, canStream: range.kind === 'none' && !conditional, startedAt: 0 });
     await runPipeline(x, app.edge);
@@ -178,7 +178,7 @@ describe('pipeline', () => {
       upstream.objects.set('/vod/d/big.ts', { status: 200, body: 'x'.repeat(5_000) });
       const res = new FakeResponse();
       const req = { method: 'GET', headers: {}, url: '/vod/d/big.ts' } as unknown as IncomingMessage;
-      const x = newExchange({ req, res: res as unknown as ServerResponse, key: '/vod/d/big.ts', behavior: behaviors.match('/vod/d/big.ts'), isHead: false, range: parseRangeHeader(undefined), canStream: true, startedAt: 0 });
+      const x = newExchange({ req, res: res as unknown as ServerResponse, key: '/vod/d/big.ts', behavior: behaviors.match('/vod/d/big.ts'), isHead: false, range: parseRange('GET', undefined), canStream: true, startedAt: 0 });
       await runPipeline(x, small.edge);
       assert.equal(res.body.length, 5_000);
       assert.equal(small.memory.get('/vod/d/big.ts'), undefined);
