@@ -1,12 +1,16 @@
 // `edgeline edge`: an edge cache node; one worker per core by default (node:cluster), metrics summed across workers.
-import cluster, { type Worker } from 'node:cluster';
+import cluster from 'node:cluster';
 import { readFileSync } from 'node:fs';
 import https from 'node:https';
 import { availableParallelism } from 'node:os';
 import { AggregatorRegistry } from 'prom-client';
 import { loadConfig } from '../core/config.ts';
 import { ConfigError } from '../core/errors.ts';
-import { applyServerLimits, listen, listenServer, onShutdown, SERVER_LIMITS, type Listening } from '../core/listen.ts';
+import { applyServerLimits, listen, listenServer, SERVER_LIMITS, type Listening } from '../core/listen.ts';
+import { clusterWorkerHandle } from '../core/process/child-handle.ts';
+import { installShutdown } from '../core/process/shutdown.ts';
+import { SUPERVISED_ENV } from '../core/process/signals.ts';
+import { STOP_GRACE_MS, Supervisor } from '../core/process/supervisor.ts';
 import { rootLogger } from '../core/log.ts';
 import { describeRedisTarget } from '../core/redis-client.ts';
 import { edgeFields, resolveEdgeSettings, type EdgeConfig } from '../edge/edge-config.ts';
@@ -94,39 +98,36 @@ async function runWorker(config: EdgeConfig, workerCount: number): Promise<numbe
       'edge listening',
     );
   }
-  return new Promise<number>((resolve) => {
-    let stopping = false;
-    const stop = async (): Promise<void> => {
-      if (stopping) return;
-      stopping = true;
-      await Promise.all([server.close(), secure?.close()]);
-      await edge.close();
-      resolve(0);
-      // The IPC channel would keep a worker alive.
-      if (inCluster) process.exit(0);
-    };
-    if (inCluster) {
-      // The primary disconnects workers to stop them; a worker never handles the signal itself.
-      process.on('SIGINT', () => undefined);
-      cluster.worker?.on('disconnect', () => void stop());
-      process.on('message', (m: unknown) => {
-        if (m === 'edgeline:shutdown') void stop();
-      });
-    } else {
-      onShutdown(stop);
-    }
+  // A cluster worker has an IPC channel to the primary: it leaves Ctrl-C to it (the primary stops workers with
+  // SIGTERM) and stops by itself if the primary dies, so no worker outlives it.
+  installShutdown({
+    logger,
+    steps: [
+      { name: 'close the HTTP servers', run: () => Promise.all([server.close(), secure?.close()]) },
+      { name: 'close the edge (Redis, timers, in-flight fills)', run: () => edge.close() },
+    ],
   });
+  // Serve until a signal arrives; the shutdown exits the process.
+  return new Promise<number>(() => undefined);
 }
 
-/** Forks the workers, replaces those that die, sums their metrics, and stops them on SIGINT/SIGTERM. */
+/** Forks the workers, replaces those that die (core/process's one restart rule), sums their metrics, and stops them on SIGINT/SIGTERM. */
 async function runPrimary(config: EdgeConfig, workers: number): Promise<number> {
   const logger = rootLogger.child({ role: 'edge', primary: true });
   const aggregator = new AggregatorRegistry();
-  let stopping = false;
-  const recentDeaths: number[] = [];
+  const shutdown = installShutdown({ logger, deadlineMs: STOP_GRACE_MS + 2_000, onForce: () => supervisor.kill() });
+  const supervisor = new Supervisor({
+    onExit: (name, info, _decision, description) => logger.warn({ worker: name, code: info.code, signal: info.signal }, `edge worker ${description}`),
+    // A worker that dies at once every time (a bad port, a bad setting) would spin forever: stop the edge instead.
+    onGiveUp: (name) => {
+      logger.error({ worker: name }, 'edge workers keep dying right after they start; stopping');
+      void shutdown.begin('edge workers in a crash loop', 1);
+    },
+  });
+  shutdown.add({ name: 'stop the workers', run: () => supervisor.stop() });
 
-  const fork = (): Worker => {
-    const w = cluster.fork();
+  const fork = () => {
+    const w = cluster.fork({ [SUPERVISED_ENV]: '1' });
     w.on('message', (m: unknown) => {
       if (!isMetricsRequest(m)) return;
       aggregator
@@ -134,49 +135,10 @@ async function runPrimary(config: EdgeConfig, workers: number): Promise<number> 
         .then((text) => w.send({ type: 'edgeline:metrics-reply', id: m.id, text } satisfies MetricsReply))
         .catch((err: unknown) => w.send({ type: 'edgeline:metrics-reply', id: m.id, error: (err as Error).message } satisfies MetricsReply));
     });
-    return w;
+    return clusterWorkerHandle(w);
   };
-  for (let i = 0; i < workers; i++) fork();
-
-  cluster.on('exit', (w, code, signal) => {
-    if (stopping) return;
-    const now = Date.now();
-    recentDeaths.push(now);
-    while (recentDeaths.length > 0 && (recentDeaths[0] ?? now) < now - 60_000) recentDeaths.shift();
-    logger.warn({ worker: w.id, code, signal }, 'edge worker died; starting another');
-    // A worker that dies at once every time (bad port, bad config) would spin forever: give up after 10 a minute.
-    if (recentDeaths.length > 10) {
-      logger.error('edge workers keep dying; stopping');
-      process.exitCode = 1;
-      void shutdown();
-      return;
-    }
-    setTimeout(() => fork(), 200 * recentDeaths.length).unref();
-  });
-
-  const shutdown = async (): Promise<void> => {
-    if (stopping) return;
-    stopping = true;
-    const all = Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined);
-    await Promise.all(
-      all.map(
-        (w) =>
-          new Promise<void>((resolve) => {
-            const kill = setTimeout(() => w.process.kill('SIGKILL'), 8_000);
-            w.once('exit', () => {
-              clearTimeout(kill);
-              resolve();
-            });
-            w.send('edgeline:shutdown');
-          }),
-      ),
-    );
-  };
+  for (let i = 0; i < workers; i++) supervisor.start({ name: `worker-${i + 1}`, start: fork });
   logger.info({ workers, port: config.port }, 'edge primary started workers');
-  return new Promise<number>((resolve) => {
-    onShutdown(async () => {
-      await shutdown();
-      resolve(0);
-    });
-  });
+  // Serve until a signal arrives; the shutdown exits the process.
+  return new Promise<number>(() => undefined);
 }

@@ -1,7 +1,8 @@
 // `edgeline origin`: parse the origin's settings, start it, and stop it cleanly on SIGINT/SIGTERM.
 import { loadConfig } from '../core/config.ts';
 import { resolveFfmpegPaths } from '../origin/ffmpeg/paths.ts';
-import { listen, onShutdown } from '../core/listen.ts';
+import { listen } from '../core/listen.ts';
+import { installShutdown } from '../core/process/shutdown.ts';
 import { rootLogger } from '../core/log.ts';
 import { createOriginMetrics } from '../origin/origin-metrics.ts';
 import { createPlayerRouter } from '../core/player-routes.ts';
@@ -40,11 +41,13 @@ export async function run(argv: string[]): Promise<number> {
   logger.info({ url: server.url, mediaDir: origin.mediaDir }, 'origin listening');
   process.stdout.write(`edgeline origin listening on ${server.url} (media: ${origin.mediaDir})\n`);
   // Stop taking requests first, then stop ffmpeg children and running jobs (re-queued for the next start).
-  onShutdown(async () => {
-    logger.info('origin shutting down');
-    await server.close();
-    await origin.close();
+  installShutdown({
+    logger,
+    steps: [
+      { name: 'close the HTTP server', run: () => server.close() },
+      { name: 'stop live channels and jobs', run: () => origin.close() },
+    ],
   });
-  // Serve until a signal arrives; onShutdown exits the process.
+  // Serve until a signal arrives; the shutdown exits the process.
   return new Promise<number>(() => undefined);
 }

@@ -9,6 +9,7 @@ import { DEFAULT_SEGMENT_SECONDS, packageAsset } from '../origin/packaging/packa
 import { ASSET_ID, type PackagedAsset } from '../origin/packaging/types.ts';
 import { wantsHelp } from './help.ts';
 import { createProgress } from './progress.ts';
+import { abortOnStopSignal } from '../core/process/signals.ts';
 
 const RUNG_NAMES = LADDER.map((r) => r.name);
 
@@ -77,11 +78,8 @@ export async function run(argv: string[]): Promise<number> {
   const { values: c, positionals } = loadConfig(spec, process.env, argv, { positionals: { min: 1, max: 1, name: '<input>' } });
   const input = resolve(positionals[0] ?? '');
   const id = c.id ?? slugOf(input);
-  const controller = new AbortController();
   // Ctrl-C stops ffmpeg and removes the temporary folder instead of leaving it behind.
-  const onSignal = (): void => controller.abort(new Error('interrupted'));
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  const interrupt = abortOnStopSignal();
   const progress = createProgress(`packaging ${id}`);
   try {
     const asset = await packageAsset({
@@ -93,7 +91,7 @@ export async function run(argv: string[]): Promise<number> {
       preset: c.preset,
       overwrite: c.force,
       ffmpeg: resolveFfmpegPaths(process.env),
-      signal: controller.signal,
+      signal: interrupt.signal,
       onProgress: (p) => progress.update(p.percent, p.etaSeconds, p.stage),
     });
     progress.stop();
@@ -106,7 +104,6 @@ export async function run(argv: string[]): Promise<number> {
     throw err;
   } finally {
     progress.stop();
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    interrupt.dispose();
   }
 }

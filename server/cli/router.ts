@@ -1,6 +1,7 @@
 // `edgeline router`: send each viewer to a healthy edge of its region, by a consistent hash of the asset.
 import { loadConfig } from '../core/config.ts';
-import { listen, onShutdown } from '../core/listen.ts';
+import { listen } from '../core/listen.ts';
+import { installShutdown } from '../core/process/shutdown.ts';
 import { rootLogger } from '../core/log.ts';
 import { describeRedisTarget } from '../core/redis-client.ts';
 import { createRouterApp } from '../router/router-app.ts';
@@ -19,12 +20,13 @@ export async function run(argv: string[]): Promise<number> {
   const listening = await listen(router.app, { port: config.port, host: config.host });
   rootLogger.info({ url: listening.url, edges: config.edges.length, registry: registry ? describeRedisTarget(registry) : 'off' }, 'router listening');
   process.stdout.write(`router listening on ${listening.url} (${config.edges.length} configured edge(s)${registry ? `, registry in Redis (${describeRedisTarget(registry)})` : ''}); ${listening.url}/routing?asset=sample explains decisions\n`);
-  await new Promise<void>((resolve) => {
-    onShutdown(async () => {
-      await listening.close();
-      await router.close();
-      resolve();
-    });
+  installShutdown({
+    logger: rootLogger.child({ role: 'router' }),
+    steps: [
+      { name: 'close the HTTP server', run: () => listening.close() },
+      { name: 'stop health checks and the registry', run: () => router.close() },
+    ],
   });
-  return 0;
+  // Serve until a signal arrives; the shutdown exits the process.
+  return new Promise<number>(() => undefined);
 }

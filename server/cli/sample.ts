@@ -15,6 +15,7 @@ import type { PackagedAsset, PackageOptions } from '../origin/packaging/types.ts
 import { wantsHelp } from './help.ts';
 import { formatSummary } from './package.ts';
 import { createProgress } from './progress.ts';
+import { abortOnStopSignal } from '../core/process/signals.ts';
 
 export const SAMPLE_ID = 'sample';
 export const SAMPLE_LADDER: readonly string[] = ['720p', '480p', '360p', '240p'];
@@ -211,10 +212,7 @@ export async function run(argv: string[]): Promise<number> {
     process.stdout.write(`${dir} already exists; nothing to do (--force regenerates it)\n`);
     return 0;
   }
-  const controller = new AbortController();
-  const onSignal = (): void => controller.abort(new Error('interrupted'));
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  const interrupt = abortOnStopSignal();
   const progress = createProgress('sample');
   try {
     const result = await ensureSample({
@@ -223,7 +221,7 @@ export async function run(argv: string[]): Promise<number> {
       seconds: c.seconds,
       force: c.force,
       preset: c.preset,
-      signal: controller.signal,
+      signal: interrupt.signal,
       onWarning: (m) => process.stderr.write(`warning: ${m}\n`),
       onProgress: (p) => progress.update(p.percent, p.etaSeconds, p.stage),
     });
@@ -236,7 +234,6 @@ export async function run(argv: string[]): Promise<number> {
     if (err instanceof PackagingError && err.stderrTail) process.stderr.write(`${err.stderrTail}\n`);
     throw err;
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    interrupt.dispose();
   }
 }

@@ -1,8 +1,11 @@
-// Runs the roles of `edgeline up` as child processes: prefixes their output, restarts one that dies, stops all cleanly.
-import { spawn, type ChildProcess } from 'node:child_process';
+// Runs the roles of `edgeline up` as `edgeline` child processes with prefixed output, under core/process's one restart rule.
+import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
+import { childProcessHandle, type ChildHandle } from '../core/process/child-handle.ts';
+import type { RestartPolicy } from '../core/process/restart-policy.ts';
+import { SUPERVISED_ENV } from '../core/process/signals.ts';
+import { Supervisor } from '../core/process/supervisor.ts';
 import { BIN_PATH } from '../core/package-root.ts';
-
 
 export interface ChildSpec {
   readonly name: string;
@@ -10,85 +13,47 @@ export interface ChildSpec {
   readonly env?: Record<string, string>;
 }
 
-interface Running {
-  spec: ChildSpec;
-  child: ChildProcess | undefined;
-  restarts: number;
-  restartTimer: NodeJS.Timeout | undefined;
-}
-
-export interface SupervisorOptions {
+export interface RoleSupervisorOptions {
+  readonly env: Record<string, string | undefined>;
   /** Where prefixed child output goes (stderr by default). */
   readonly write?: (line: string) => void;
-  /** Restart a child that exits on its own after this delay; 0 disables restarts. */
-  readonly restartDelayMs?: number;
-  readonly env: Record<string, string | undefined>;
+  readonly policy?: RestartPolicy;
+  /** A role is in a crash loop and stays down. */
+  readonly onGiveUp?: (name: string) => void;
+  /** The command to run (tests run a stand-in); `edgeline` by default. */
+  readonly command?: { readonly path: string; readonly args: readonly string[] };
 }
 
-export class Supervisor {
-  private readonly running = new Map<string, Running>();
-  private stopping = false;
+/**
+ * Each child gets an IPC channel: it then leaves Ctrl-C to this supervisor and stops by itself if the supervisor dies
+ * (core/process/shutdown.ts), so a killed `edgeline up` leaves no role holding its port.
+ */
+export class RoleSupervisor extends Supervisor {
   private readonly write: (line: string) => void;
+  private readonly command: { readonly path: string; readonly args: readonly string[] };
 
-  constructor(private readonly opts: SupervisorOptions) {
-    this.write = opts.write ?? ((line) => process.stderr.write(`${line}\n`));
-  }
-
-  start(spec: ChildSpec): void {
-    const r: Running = { spec, child: undefined, restarts: 0, restartTimer: undefined };
-    this.running.set(spec.name, r);
-    this.spawn(r);
-  }
-
-  pid(name: string): number | undefined {
-    return this.running.get(name)?.child?.pid;
-  }
-
-  private spawn(r: Running): void {
-    const child = spawn(process.execPath, [BIN_PATH, ...r.spec.args], {
-      env: { ...this.opts.env, ...r.spec.env },
-      stdio: ['ignore', 'pipe', 'pipe'],
+  constructor(private readonly roleOpts: RoleSupervisorOptions) {
+    const write = roleOpts.write ?? ((line: string) => void process.stderr.write(`${line}\n`));
+    super({
+      policy: roleOpts.policy,
+      onExit: (name, _info, _decision, description) => write(`[${name.padEnd(8)}] ${description}`),
+      onGiveUp: (name) => roleOpts.onGiveUp?.(name),
     });
-    r.child = child;
-    const pad = r.spec.name.padEnd(8);
-    for (const stream of [child.stdout, child.stderr]) {
-      if (!stream) continue;
-      createInterface({ input: stream }).on('line', (line) => this.write(`[${pad}] ${line}`));
-    }
-    child.on('exit', (code, signal) => {
-      if (r.child !== child) return;
-      r.child = undefined;
-      if (this.stopping) return;
-      const delay = this.opts.restartDelayMs ?? 2_000;
-      this.write(`[${pad}] exited (${signal ?? `code ${code}`})${delay > 0 ? `; restarting in ${delay / 1000}s` : ''}`);
-      if (delay <= 0) return;
-      r.restarts += 1;
-      r.restartTimer = setTimeout(() => {
-        r.restartTimer = undefined;
-        if (!this.stopping) this.spawn(r);
-      }, Math.min(delay * r.restarts, 30_000));
-    });
+    this.write = write;
+    this.command = roleOpts.command ?? { path: process.execPath, args: [BIN_PATH] };
   }
 
-  /** SIGTERM every child, SIGKILL what remains after `graceMs`. */
-  async stop(graceMs = 5_000): Promise<void> {
-    this.stopping = true;
-    const waits: Promise<void>[] = [];
-    for (const r of this.running.values()) {
-      if (r.restartTimer) clearTimeout(r.restartTimer);
-      const child = r.child;
-      if (!child || child.exitCode !== null) continue;
-      waits.push(
-        new Promise<void>((resolve) => {
-          const kill = setTimeout(() => child.kill('SIGKILL'), graceMs);
-          child.once('exit', () => {
-            clearTimeout(kill);
-            resolve();
-          });
-          child.kill('SIGTERM');
-        }),
-      );
-    }
-    await Promise.all(waits);
+  startRole(spec: ChildSpec): void {
+    const pad = spec.name.padEnd(8);
+    this.start({
+      name: spec.name,
+      start: (): ChildHandle => {
+        const child = spawn(this.command.path, [...this.command.args, ...spec.args], { env: { ...this.roleOpts.env, ...spec.env, [SUPERVISED_ENV]: '1' }, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
+        for (const stream of [child.stdout, child.stderr]) {
+          if (stream) createInterface({ input: stream }).on('line', (line) => this.write(`[${pad}] ${line}`));
+        }
+        return childProcessHandle(child);
+      },
+    });
   }
 }

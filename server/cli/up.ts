@@ -7,7 +7,9 @@ import { redisAnswers, waitHealthy } from './local-probes.ts';
 import { createProgress } from './progress.ts';
 import { ensureSample } from './sample.ts';
 import { ensureSelfSignedCertificate } from './self-signed.ts';
-import { Supervisor, type ChildSpec } from './supervisor.ts';
+import { installShutdown } from '../core/process/shutdown.ts';
+import { STOP_GRACE_MS } from '../core/process/supervisor.ts';
+import { RoleSupervisor, type ChildSpec } from './supervisor.ts';
 
 const spec = {
   edges: fields.int('edges', 2, { env: 'EDGES', min: 1, max: 16, help: 'edge nodes to run' }),
@@ -54,7 +56,9 @@ export function planUp(c: { edges: number; regions: readonly string[]; live: boo
     const port = c.edgePort + i;
     const region = c.regions[i % c.regions.length] ?? 'local';
     const args = ['edge', '--port', String(port), '--origin', originUrl, '--id', `edge-${i + 1}`, '--region', region, '--workers', String(c.edgeWorkers)];
-    if (c.redisUrl) args.push('--redis', c.redisUrl);
+    // Said outright: an edge without --redis falls back to its default Redis (127.0.0.1:6379) and, when that one is up,
+    // would join a shared tier `up` just said it runs without. REDIS_CLUSTER_NODES still wins in the edge.
+    args.push('--redis', c.redisUrl ?? 'none');
     if (c.tls) {
       args.push('--tls-cert', c.tls.certPath, '--tls-key', c.tls.keyPath, '--https-port', String(c.tls.httpsPort + i));
       edgeHttpsUrls.push(`https://127.0.0.1:${c.tls.httpsPort + i}`);
@@ -99,19 +103,23 @@ export async function run(argv: string[]): Promise<number> {
 
   const plan = planUp({ ...c, redisUrl: hasRedis ? c.redis : undefined, tls });
   const env: Record<string, string | undefined> = { ...process.env, LOG_LEVEL: process.env['LOG_LEVEL'] ?? (c.verbose ? 'info' : 'warn') };
-  const supervisor = new Supervisor({ env });
-  let stopping = false;
-  const stop = async (): Promise<void> => {
-    if (stopping) return;
-    stopping = true;
-    out('\nstopping…');
-    await supervisor.stop();
-    out('stopped.');
-  };
-  const done = new Promise<void>((resolveDone) => {
-    const onSignal = (): void => void stop().then(resolveDone);
-    process.once('SIGINT', onSignal);
-    process.once('SIGTERM', onSignal);
+  // One Ctrl-C (or SIGTERM) stops every role with SIGTERM and waits for them; a second Ctrl-C kills them at once.
+  // A role in a crash loop (a port in use, a bad setting) stops everything: a CDN without it is not "up".
+  const shutdown = installShutdown({ deadlineMs: STOP_GRACE_MS + 2_000, onForce: () => supervisor.kill() });
+  const supervisor = new RoleSupervisor({
+    env,
+    onGiveUp: (name) => {
+      out(`${name} keeps dying right after it starts; stopping everything (its log lines above say why)`);
+      void shutdown.begin(`${name} in a crash loop`, 1);
+    },
+  });
+  shutdown.add({
+    name: 'stop every role',
+    run: async () => {
+      out('\nstopping…');
+      await supervisor.stop();
+      out('stopped.');
+    },
   });
 
   // The router starts last, so its first health checks find the edges up instead of logging them down.
@@ -122,10 +130,10 @@ export async function run(argv: string[]): Promise<number> {
       if (!health[i]) out(`warning: ${u} did not answer /healthz within 30 s`);
     });
   };
-  for (const child of plan.children) if (child !== router) supervisor.start(child);
+  for (const child of plan.children) if (child !== router) supervisor.startRole(child);
   await reportHealth([plan.originUrl, ...plan.edgeUrls]);
   if (router && plan.routerUrl) {
-    supervisor.start(router);
+    supervisor.startRole(router);
     await reportHealth([plan.routerUrl]);
   }
 
@@ -144,6 +152,6 @@ export async function run(argv: string[]): Promise<number> {
   if (plan.routerUrl) out(`  router                   ${plan.routerUrl}   (/routing?asset=sample)`);
   out(`  try: ffmpeg -i ${edge}/vod/sample/master.m3u8 -f null -`);
   out('Ctrl-C stops everything.');
-  await done;
-  return 0;
+  // Serve until a signal (or a crash loop): the shutdown exits the process.
+  return new Promise<number>(() => undefined);
 }

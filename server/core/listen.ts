@@ -62,15 +62,3 @@ export async function listenServer(server: Server, port: number, host: string): 
       }),
   };
 }
-
-/** Run `stop` once on SIGINT/SIGTERM, then exit. */
-export function onShutdown(stop: () => Promise<void>): void {
-  let stopping = false;
-  const handler = (signal: NodeJS.Signals): void => {
-    if (stopping) return;
-    stopping = true;
-    void stop().finally(() => process.exit(signal === 'SIGINT' ? 130 : 0));
-  };
-  process.once('SIGINT', handler);
-  process.once('SIGTERM', handler);
-}

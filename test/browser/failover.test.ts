@@ -13,7 +13,7 @@ import { packageAsset } from '../../server/origin/packaging/packager.ts';
 import { createRouterApp, type RouterApp } from '../../server/router/router-app.ts';
 import { routerFields } from '../../server/router/router-config.ts';
 import { launchBrowser, type TestBrowser } from '../helpers/browser.ts';
-import { waitFor } from '../helpers/fake-edge.ts';
+import { waitFor } from '../helpers/wait-for.ts';
 import { ffmpegPaths, makeClip } from '../../tools/media/clip.ts';
 import { freePort } from '../helpers/ports.ts';
 import { SHARED_REDIS_URL, testPrefix } from '../helpers/redis.ts';
@@ -75,7 +75,7 @@ async function spawnEdge(id: string, originUrl: string, prefix: string): Promise
         return false;
       }
     },
-    30_000,
+    { timeoutMs: 30_000 },
   );
   return { id, url, child, stderr, kill };
 }
@@ -112,7 +112,7 @@ describe('failover during playback', { timeout: 240_000 }, () => {
     routerServer = await listen(router.app, { port: 0 });
     await router.ready;
     // Edge ids come from their heartbeats in Redis: the pathways are named edge-a and edge-b.
-    await waitFor('both edges registered', () => router.directory.snapshot().filter((e) => e.id.startsWith('edge-')).length === 2, 10_000);
+    await waitFor('both edges registered', () => router.directory.snapshot().filter((e) => e.id.startsWith('edge-')).length === 2, { timeoutMs: 10_000 });
   });
 
   after(async () => {

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
 import { freePort } from './ports.ts';
+import { waitFor } from './wait-for.ts';
 
 const run = promisify(execFile);
 
@@ -14,15 +15,6 @@ export interface LocalCluster {
   /** `127.0.0.1:P1,127.0.0.1:P2,…`: the REDIS_CLUSTER_NODES value. */
   readonly nodes: string;
   stop(): Promise<void>;
-}
-
-async function untilReady(what: string, check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await check().catch(() => false)) return;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 async function ask<T>(port: number, fn: (r: Redis) => Promise<T>): Promise<T> {
@@ -74,10 +66,10 @@ export async function startRedisCluster(size = 3): Promise<LocalCluster> {
       );
       children.push(child);
     }
-    for (const port of ports) await untilReady(`redis-server on ${port}`, () => ask(port, async (r) => (await r.ping()) === 'PONG'), 10_000);
+    for (const port of ports) await waitFor(`redis-server on ${port}`, () => ask(port, async (r) => (await r.ping()) === 'PONG').catch(() => false), { timeoutMs: 10_000, intervalMs: 100 });
     await run('redis-cli', ['--cluster', 'create', ...ports.map((p) => `127.0.0.1:${p}`), '--cluster-replicas', '0', '--cluster-yes']);
     for (const port of ports) {
-      await untilReady(`cluster_state:ok on ${port}`, () => ask(port, async (r) => String(await r.call('CLUSTER', 'INFO')).includes('cluster_state:ok')), 20_000);
+      await waitFor(`cluster_state:ok on ${port}`, () => ask(port, async (r) => String(await r.call('CLUSTER', 'INFO')).includes('cluster_state:ok')).catch(() => false), { timeoutMs: 20_000, intervalMs: 100 });
     }
   } catch (err) {
     await stop();

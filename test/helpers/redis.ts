@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { deleteKeysWithPrefix } from '../../server/cli/local-probes.ts';
 import { freePort } from './ports.ts';
+import { waitFor } from './wait-for.ts';
 
 export const SHARED_REDIS_URL = process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379';
 
@@ -35,21 +36,18 @@ export async function startPrivateRedis(): Promise<PrivateRedis> {
   let child: ChildProcess | undefined;
   const start = async (): Promise<void> => {
     child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], { stdio: 'ignore' });
-    const deadline = Date.now() + 5_000;
-    for (;;) {
+    await waitFor(`redis-server to answer on port ${port}`, async () => {
       const probe = new Redis(port, '127.0.0.1', { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-      probe.on('error', () => undefined); // refused while redis-server starts: expected, retried below
+      probe.on('error', () => undefined); // refused while redis-server starts: expected, retried
       try {
         await probe.connect();
-        await probe.ping();
-        probe.disconnect();
-        return;
+        return (await probe.ping()) === 'PONG';
       } catch {
+        return false;
+      } finally {
         probe.disconnect();
-        if (Date.now() > deadline) throw new Error(`redis-server did not start on port ${port}`);
-        await new Promise((r) => setTimeout(r, 50));
       }
-    }
+    }, { timeoutMs: 5_000, intervalMs: 50 });
   };
   const stop = async (): Promise<void> => {
     const c = child;

@@ -6,6 +6,7 @@ import { createEdgeApp, type EdgeApp } from '../../server/edge/edge-app.ts';
 import { testEdgeConfig } from '../../server/edge/edge-config.ts';
 import { startCountingOrigin, type CountingOrigin } from '../helpers/counting-origin.ts';
 import { SHARED_REDIS_URL, testPrefix } from '../helpers/redis.ts';
+import { waitFor } from '../helpers/wait-for.ts';
 
 const SEGMENT = Buffer.alloc(64 * 1024, 0x47);
 const S = 1000;
@@ -91,8 +92,8 @@ describe('edge cache', () => {
     const stale = await request(edge).get('/vod/b/index.m3u8').expect(200);
     assert.equal(stale.headers['x-cache'], 'STALE');
     assert.equal(stale.text, '#EXTM3U\n#v1\n');
-    await waitFor(() => origin.count('/vod/b/index.m3u8') === 2);
-    await waitFor(async () => (await request(edge).get('/vod/b/index.m3u8')).text === '#EXTM3U\n#v2\n');
+    await waitFor('the background refresh to reach the origin', () => origin.count('/vod/b/index.m3u8') === 2);
+    await waitFor('the refreshed playlist to be served', async () => (await request(edge).get('/vod/b/index.m3u8')).text === '#EXTM3U\n#v2\n');
     const fresh = await request(edge).get('/vod/b/index.m3u8').expect(200);
     assert.equal(fresh.headers['x-cache'], 'HIT');
     assert.equal(origin.count('/vod/b/index.m3u8'), 2);
@@ -168,7 +169,7 @@ describe('edge cache', () => {
   it('a second edge sharing Redis answers from the Redis tier without asking the origin', async () => {
     origin.set('/vod/d/720p/seg_1.ts', { body: SEGMENT, headers: { 'content-type': 'video/mp2t' } });
     await request(edge).get('/vod/d/720p/seg_1.ts').expect(200);
-    await waitFor(async () => (await edge.redis?.get('/vod/d/720p/seg_1.ts')) !== undefined);
+    await waitFor('the segment to be stored in Redis', async () => (await edge.redis?.get('/vod/d/720p/seg_1.ts')) !== undefined);
     const second = await createEdgeApp(testEdgeConfig({ origin: [origin.url], redis: SHARED_REDIS_URL, redisPrefix: prefix.prefix, id: 'edge-two' }), { clock });
     others.push(second);
     const r = await request(second).get('/vod/d/720p/seg_1.ts').expect(200);
@@ -200,11 +201,3 @@ describe('edge cache', () => {
     assert.deepEqual(health.body.warnings, []);
   });
 });
-
-async function waitFor(cond: () => boolean | Promise<boolean>, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}

@@ -10,16 +10,9 @@ import { createEdgeApp, type EdgeApp } from '../../server/edge/edge-app.ts';
 import { testEdgeConfig } from '../../server/edge/edge-config.ts';
 import { startCountingOrigin, type CountingOrigin } from '../helpers/counting-origin.ts';
 import { SHARED_REDIS_URL, testPrefix } from '../helpers/redis.ts';
+import { waitFor } from '../helpers/wait-for.ts';
 
 const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
-
-async function waitFor(cond: () => boolean | Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 async function counter(edge: EdgeApp, name: string, labels: string): Promise<number> {
   const text = await edge.metrics.registry.metrics();
@@ -62,11 +55,11 @@ describe('edge request collapsing', () => {
       return { status: res.statusCode, bytes, xcache: res.headers['x-cache'] };
     });
     // Every request is parked: one leader at the origin, the other edge's leader waiting on Redis, the rest locally.
-    await waitFor(async () => {
+    await waitFor('all 200 requests to be collapsed', async () => {
       const local = (a.edge.fills.get(path)?.waiters ?? 0) + (b.edge.fills.get(path)?.waiters ?? 0);
       const remote = (await counter(a, 'hls_edge_collapsed_waiters_total', 'scope="remote"')) + (await counter(b, 'hls_edge_collapsed_waiters_total', 'scope="remote"'));
       return local === 198 && remote === 1 && origin.count(path) === 1;
-    }, 'all 200 requests to be collapsed');
+    });
     origin.release();
     const results = await Promise.all(responses);
     assert.equal(origin.count(path), 1, 'the origin saw exactly one request');
@@ -117,7 +110,7 @@ describe('streaming misses', () => {
       finish();
       for (let r = await it.next(); !r.done; r = await it.next()) received += (r.value as Buffer).length;
       assert.equal(received, half.length * 2);
-      await waitFor(() => edge.memory.get('/vod/s/720p/seg_1.ts') !== undefined, 'the object to be stored');
+      await waitFor('the object to be stored', () => edge.memory.get('/vod/s/720p/seg_1.ts') !== undefined);
       const hit = await undiciRequest(`${server.url}/vod/s/720p/seg_1.ts`);
       assert.equal(hit.headers['x-cache'], 'HIT');
       assert.equal(Buffer.from(await hit.body.arrayBuffer()).length, half.length * 2);

@@ -10,14 +10,7 @@ import { testEdgeConfig } from '../../server/edge/edge-config.ts';
 import { startCountingOrigin, type CountingOrigin } from '../helpers/counting-origin.ts';
 import { freePort } from '../helpers/ports.ts';
 import { startPrivateRedis, type PrivateRedis } from '../helpers/redis.ts';
-
-async function waitFor(cond: () => boolean | Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
+import { waitFor } from '../helpers/wait-for.ts';
 
 describe('Redis failure', () => {
   let origin: CountingOrigin;
@@ -67,10 +60,10 @@ describe('Redis failure', () => {
       }
     };
     const viewers = Array.from({ length: 8 }, (_, n) => viewer(n));
-    await waitFor(() => requests >= 200, 'traffic before the kill');
+    await waitFor('traffic before the kill', () => requests >= 200);
     await priv.stop();
     const atKill = requests;
-    await waitFor(() => requests >= atKill + 400, 'traffic during the outage');
+    await waitFor('traffic during the outage', () => requests >= atKill + 400);
     const health = await request(edge).get('/healthz').expect(200);
     assert.ok(health.body.warnings.some((w: string) => /Redis/.test(w)), 'healthz warns about Redis');
     stop = true;
@@ -78,12 +71,12 @@ describe('Redis failure', () => {
     assert.equal(failures, 0, `${failures} of ${requests} viewer requests failed`);
 
     await priv.start();
-    await waitFor(() => edge.redis?.isAvailable === true, 'the edge to reconnect');
+    await waitFor('the edge to reconnect', () => edge.redis?.isAvailable === true);
     origin.set('/vod/r/720p/after.ts', { body: 'after restart' });
     await request(edge).get('/vod/r/720p/after.ts').expect(200);
     const probe = new Redis(priv.url);
     try {
-      await waitFor(async () => (await probe.exists('faults:obj:/vod/r/720p/after.ts')) === 1, 'the object to be stored in the restarted Redis');
+      await waitFor('the object to be stored in the restarted Redis', async () => (await probe.exists('faults:obj:/vod/r/720p/after.ts')) === 1);
     } finally {
       probe.disconnect();
     }

@@ -8,16 +8,9 @@ import { createEdgeApp, type EdgeApp } from '../../server/edge/edge-app.ts';
 import { testEdgeConfig } from '../../server/edge/edge-config.ts';
 import { startCountingOrigin, type CountingOrigin } from '../helpers/counting-origin.ts';
 import { SHARED_REDIS_URL, testPrefix } from '../helpers/redis.ts';
+import { waitFor } from '../helpers/wait-for.ts';
 
 const TOKEN = 'test-admin-token-0123456789';
-
-async function waitFor(cond: () => boolean | Promise<boolean>, what: string, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 describe('edge invalidation', () => {
   let origin: CountingOrigin;
@@ -64,7 +57,7 @@ describe('edge invalidation', () => {
     for (const p of ['/vod/p/720p/seg_1.ts', '/vod/p/720p/seg_2.ts', '/vod/keep/720p/seg_1.ts']) origin.set(p, { body: `body of ${p}` });
     for (const p of ['/vod/p/720p/seg_1.ts', '/vod/p/720p/seg_2.ts', '/vod/keep/720p/seg_1.ts']) {
       await request(a).get(p).expect(200);
-      await waitFor(async () => (await objectKeys(p)).length === 1, `${p} in Redis`);
+      await waitFor(`${p} in Redis`, async () => (await objectKeys(p)).length === 1);
       assert.equal((await request(b).get(p).expect(200)).headers['x-cache-tier'], 'redis');
     }
     const created = await request(b).post('/_edge/invalidations').set('Authorization', `Bearer ${TOKEN}`).send({ paths: ['/vod/p/*'] }).expect(201);
@@ -72,10 +65,10 @@ describe('edge invalidation', () => {
     assert.equal(created.headers['location'], `/_edge/invalidations/${created.body.id}`);
     assert.deepEqual(await objectKeys('/vod/p/*'), [], 'purged from Redis');
     assert.equal((await objectKeys('/vod/keep/*')).length, 1, 'other objects untouched');
-    await waitFor(async () => {
+    await waitFor('the invalidation to complete on every edge', async () => {
       const s = await request(a).get(`/_edge/invalidations/${created.body.id}`).set('Authorization', `Bearer ${TOKEN}`).expect(200);
       return s.body.status === 'Completed' && s.body.edges.length >= 2;
-    }, 'the invalidation to complete on every edge');
+    });
     for (const edge of [a, b]) {
       assert.equal(edge.memory.get('/vod/p/720p/seg_1.ts'), undefined);
       assert.notEqual(edge.memory.get('/vod/keep/720p/seg_1.ts'), undefined);
@@ -99,14 +92,18 @@ describe('edge invalidation', () => {
     origin.hold();
     const inFlight = request(a).get(path);
     const pending = inFlight.then((r) => r);
-    await waitFor(() => origin.count(path) === 1, 'the fill to reach the origin');
+    await waitFor('the fill to reach the origin', () => origin.count(path) === 1);
+    // The fill's own outcome is the proof: the store step settles it with the object it stored ("entry", which is
+    // then shared to Redis) or with "retry" when it keeps nothing. No sleep-then-look.
+    const fill = a.edge.fills.get(path);
+    assert.ok(fill, 'edge a has the fill in flight');
     await request(b).post('/_edge/invalidations').set('Authorization', `Bearer ${TOKEN}`).send({ paths: ['/vod/race/*'] }).expect(201);
     // Edge a learns of the purge through pub/sub before the fill completes.
-    await waitFor(() => a.edge.purges.appliedSeq >= b.edge.purges.appliedSeq, 'edge a to apply the purge');
+    await waitFor('edge a to apply the purge', () => a.edge.purges.appliedSeq >= b.edge.purges.appliedSeq);
     origin.release();
-    const r = await pending;
+    const [r, outcome] = await Promise.all([pending, fill.outcome]);
     assert.equal(r.text, 'old bytes', 'the viewer that asked before the purge still gets its answer');
-    await new Promise((r2) => setTimeout(r2, 100));
+    assert.equal(outcome.kind, 'retry', 'the store step kept nothing: no entry to put in memory or share to Redis');
     assert.equal(a.memory.get(path), undefined, 'not stored in memory');
     assert.deepEqual(await objectKeys(path), [], 'not stored in Redis');
     origin.set(path, { body: 'new bytes', headers: { 'content-type': 'text/plain' } });
@@ -127,7 +124,7 @@ describe('edge invalidation', () => {
     assert.equal(await tier.put(old.with({ key: '/vod/other/x.ts' }), 60_000), 'stored');
     // And a copy that slipped into Redis anyway is refused on read by an edge that knows the purge.
     await redis.set(`${prefix.prefix}obj:/vod/late/x.ts`, old.encode(), 'PX', 60_000);
-    await waitFor(() => a.edge.purges.appliedSeq > seq, 'edge a to apply the purge');
+    await waitFor('edge a to apply the purge', () => a.edge.purges.appliedSeq > seq);
     const r = await request(a).get('/vod/late/x.ts');
     assert.equal(r.status, 404, 'went to the origin (which has nothing) instead of serving the purged copy');
   });

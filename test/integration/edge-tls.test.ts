@@ -11,6 +11,7 @@ import { after, before, describe, it } from 'node:test';
 import { ensureSelfSignedCertificate, type CertificatePair } from '../../server/cli/self-signed.ts';
 import { startCountingOrigin, type CountingOrigin } from '../helpers/counting-origin.ts';
 import { freePort } from '../helpers/ports.ts';
+import { waitFor } from '../helpers/wait-for.ts';
 
 const BIN = new URL('../../bin/edgeline.js', import.meta.url).pathname;
 
@@ -70,13 +71,11 @@ describe('edgeline edge with --tls-cert and --tls-key', { timeout: 60_000 }, () 
         '--tls-cert', pair.certPath, '--tls-key', pair.keyPath, '--behaviors', behaviors, '--no-player'],
       { env: { ...process.env, LOG_LEVEL: 'warn' }, stdio: ['ignore', 'ignore', 'inherit'] },
     );
-    const deadline = Date.now() + 30_000;
-    for (;;) {
-      const up = await fetch(`http://127.0.0.1:${httpPort}/healthz`).then((r) => r.ok, () => false);
-      if (up) break;
-      if (Date.now() > deadline || child.exitCode !== null) throw new Error('edge did not start');
-      await new Promise((r) => setTimeout(r, 200));
-    }
+    const edge = child;
+    await waitFor('the edge to answer /healthz', async () => {
+      if (edge.exitCode !== null) throw new Error(`the edge exited (code ${edge.exitCode}) before answering`);
+      return fetch(`http://127.0.0.1:${httpPort}/healthz`).then((r) => r.ok, () => false);
+    }, { timeoutMs: 30_000, intervalMs: 200 });
   });
 
   after(async () => {

@@ -13,6 +13,7 @@ import { rootLogger } from '../../server/core/log.ts';
 import { createLiveManager, type LiveManagerHandle } from '../../server/origin/live/manager.ts';
 import type { LiveManagerOptions } from '../../server/origin/live/types.ts';
 import { ffmpegPaths, makeClip } from '../../tools/media/clip.ts';
+import { waitFor } from '../helpers/wait-for.ts';
 
 const run = promisify(execFile);
 
@@ -33,15 +34,8 @@ function options(mediaDir: string, channels: LiveManagerOptions['channels']): Li
   };
 }
 
-async function waitFor<T>(what: string, probe: () => T | undefined, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+/** ffmpeg publishes a segment a second or so; a stuck channel fails the test rather than hanging it. */
+const LIVE_WAIT = { timeoutMs: 30_000, intervalMs: 100 };
 
 function readMedia(path: string): HLS.types.MediaPlaylist | undefined {
   if (!existsSync(path)) return undefined;
@@ -110,11 +104,11 @@ describe('live channel', { timeout: 180_000 }, () => {
     const first = await waitFor('a full window', () => {
       const p = readMedia(media);
       return p && p.mediaSequenceBase !== undefined && p.mediaSequenceBase >= 1 ? p : undefined;
-    });
+    }, LIVE_WAIT);
     const later = await waitFor('the media sequence to advance', () => {
       const p = readMedia(media);
       return p && (p.mediaSequenceBase ?? 0) >= (first.mediaSequenceBase ?? 0) + 2 ? p : undefined;
-    });
+    }, LIVE_WAIT);
     // The segment that just left the window is still there for players holding the previous playlist.
     const justEvicted = first.segments.find((s) => s.mediaSequenceNumber === (later.mediaSequenceBase ?? 0) - 1);
     assert.ok(justEvicted && existsSync(join(dir, '90p', justEvicted.uri)), 'a segment is not deleted the moment it leaves the window');
@@ -151,7 +145,7 @@ describe('live channel', { timeout: 180_000 }, () => {
     const resumed = await waitFor('a discontinuity after the restart', () => {
       const p = readMedia(media);
       return p?.segments.some((s) => s.discontinuity) ? p : undefined;
-    });
+    }, LIVE_WAIT);
     const firstNew = resumed.segments.find((s) => s.discontinuity);
     assert.ok(firstNew && firstNew.mediaSequenceNumber > lastBefore, 'the sequence keeps increasing across the restart');
     assert.ok(firstNew.uri !== before?.segments.at(-1)?.uri, 'a restart never reuses a segment name');
@@ -164,10 +158,10 @@ describe('live channel', { timeout: 180_000 }, () => {
     const slidOut = await waitFor('the discontinuity to slide out', () => {
       const p = readMedia(media);
       return p && p.discontinuitySequenceBase === 1 ? p : undefined;
-    });
+    }, LIVE_WAIT);
     assert.ok(slidOut.segments.every((s) => !s.discontinuity));
     assert.ok((slidOut.mediaSequenceBase ?? 0) > firstNew.mediaSequenceNumber);
-    await waitFor('old segments to be deleted', () => (existsSync(oldest) ? undefined : true));
+    await waitFor('old segments to be deleted', () => (existsSync(oldest) ? undefined : true), LIVE_WAIT);
 
     const metrics = await opts.registry.metrics();
     assert.match(metrics, /hls_origin_live_restarts_total\{channel="clock"\} 1\b/);
@@ -190,7 +184,7 @@ describe('live channel', { timeout: 180_000 }, () => {
     const p = await waitFor('segments beyond the 2 s clip', () => {
       const m = readMedia(join(dir, '90p', 'index.m3u8'));
       return m && (m.segments.at(-1)?.mediaSequenceNumber ?? 0) >= 3 ? m : undefined;
-    });
+    }, LIVE_WAIT);
     for (const s of p.segments) await assertDecodes(join(dir, '90p', s.uri));
     await manager.close();
     assert.deepEqual(ffmpegChildrenOf(dir), []);

@@ -7,6 +7,7 @@ import { createOriginMetrics } from '../../server/origin/origin-metrics.ts';
 import { createOriginApp, type OriginApp } from '../../server/origin/origin-app.ts';
 import { originConfig } from '../../server/origin/origin-config.ts';
 import { tempDir, type TempDir } from './origin-fixture.ts';
+import { waitFor } from '../helpers/wait-for.ts';
 
 /** EXT-X-MEDIA-SEQUENCE, target duration and the segment URIs of a media playlist. */
 function parseMedia(text: string): { sequence: number; targetDuration: number; segments: string[] } {
@@ -19,16 +20,8 @@ describe('origin serving a live channel', () => {
   let origin: OriginApp;
   const playlist = '/live/tiny/90p/index.m3u8';
 
-  /** Poll until `check` passes (bounded, so a stuck channel fails the test rather than hanging it). */
-  async function eventually<T>(what: string, check: () => Promise<T | undefined>): Promise<T> {
-    const deadline = Date.now() + 60_000;
-    for (;;) {
-      const value = await check();
-      if (value !== undefined) return value;
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-      await new Promise((r) => setTimeout(r, 250));
-    }
-  }
+  /** A stuck channel fails the test rather than hanging it. */
+  const LIVE_WAIT = { timeoutMs: 60_000, intervalMs: 250 };
 
   before(async () => {
     tmp = tempDir();
@@ -48,20 +41,20 @@ describe('origin serving a live channel', () => {
   });
 
   it('serves an advancing sliding-window playlist cached for half a target duration', async () => {
-    const first = await eventually('the first live playlist', async () => {
+    const first = await waitFor('the first live playlist', async () => {
       const res = await request(origin.app).get(playlist);
       return res.status === 200 && parseMedia(res.text).segments.length > 0 ? res : undefined;
-    });
+    }, LIVE_WAIT);
     assert.equal(first.headers['content-type'], 'application/vnd.apple.mpegurl');
     assert.doesNotMatch(first.text, /#EXT-X-ENDLIST/);
     const { sequence, targetDuration } = parseMedia(first.text);
     assert.equal(first.headers['cache-control'], `public, max-age=${Math.max(1, Math.floor(targetDuration / 2))}`);
     assert.match(first.headers['etag'] ?? '', /^"[^"]+"$/);
-    const later = await eventually('the media sequence to advance', async () => {
+    const later = await waitFor('the media sequence to advance', async () => {
       const res = await request(origin.app).get(playlist).expect(200);
       const parsed = parseMedia(res.text);
       return parsed.sequence > sequence ? parsed : undefined;
-    });
+    }, LIVE_WAIT);
     assert.ok(later.segments.length <= 3, 'window of 3 segments');
     const segment = later.segments[later.segments.length - 1] ?? '';
     const seg = await request(origin.app).get(`/live/tiny/90p/${segment}`).expect(200);

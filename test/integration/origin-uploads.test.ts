@@ -10,6 +10,7 @@ import { createOriginApp, type OriginApp } from '../../server/origin/origin-app.
 import { originConfig, type OriginConfig } from '../../server/origin/origin-config.ts';
 import { makeClip } from '../../tools/media/clip.ts';
 import { rawRequest, tempDir, type TempDir } from './origin-fixture.ts';
+import { waitFor } from '../helpers/wait-for.ts';
 
 interface Status {
   id: string;
@@ -32,14 +33,10 @@ function newOrigin(cfg: OriginConfig): OriginApp {
 
 /** Poll a job until it leaves queued/packaging (bounded, so a stuck job fails the test instead of hanging it). */
 async function settle(origin: OriginApp, id: string): Promise<Status> {
-  const deadline = Date.now() + 120_000;
-  for (;;) {
-    const res = await request(origin.app).get(`/api/assets/${id}`).expect(200);
-    const body = res.body as Status;
-    if (body.status === 'ready' || body.status === 'failed') return body;
-    if (Date.now() > deadline) throw new Error(`job ${id} still ${body.status} after 120 s`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  return waitFor(`job ${id} to be ready or failed`, async () => {
+    const body = (await request(origin.app).get(`/api/assets/${id}`).expect(200)).body as Status;
+    return (body.status === 'ready' || body.status === 'failed') && body;
+  }, { timeoutMs: 120_000, intervalMs: 100 });
 }
 
 function uploadFiles(mediaDir: string): string[] {
@@ -141,19 +138,13 @@ describe('origin upload API', () => {
         req.write(head);
         req.write(Buffer.alloc(64 * 1024, 1), () => {
           // Wait until the server has started the temp file, then cut the connection.
-          const started = Date.now();
-          const check = (): void => {
-            if (uploadFiles(mediaDir).length > 0 || Date.now() - started > 10_000) {
-              req.destroy();
-              resolve();
-            } else setTimeout(check, 20);
-          };
-          check();
+          void waitFor('the upload\'s temp file', () => uploadFiles(mediaDir).length > 0).finally(() => {
+            req.destroy();
+            resolve();
+          });
         });
       });
-      const deadline = Date.now() + 10_000;
-      while (uploadFiles(mediaDir).length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-      assert.deepEqual(uploadFiles(mediaDir), []);
+      await waitFor('the partial upload to be removed', () => uploadFiles(mediaDir).length === 0);
       const metrics = await request(origin.app).get('/metrics').expect(200);
       assert.match(metrics.text, /hls_origin_uploads_total\{[^}]*result="aborted"[^}]*\} 1/);
     } finally {

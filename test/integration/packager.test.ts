@@ -10,6 +10,8 @@ import { PackagingError, isAppError } from '../../server/core/errors.ts';
 import { packageAsset } from '../../server/origin/packaging/packager.ts';
 import type { PackageOptions, PackageProgress, PackagedAsset } from '../../server/origin/packaging/types.ts';
 import { ffmpegPaths, makeClip } from '../../tools/media/clip.ts';
+import { isRunning, processesWhere } from '../helpers/processes.ts';
+import { waitFor } from '../helpers/wait-for.ts';
 
 const SEGMENT_SECONDS = 2;
 
@@ -147,34 +149,7 @@ function hlsEntries(mediaDir: string): string[] {
 
 /** ffmpeg processes still writing under a folder, from /proc (Linux). */
 function ffmpegProcessesUnder(dir: string): number[] {
-  const pids: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const cmdline = readFileSync(`/proc/${entry}/cmdline`, 'utf8');
-      if (cmdline.includes('ffmpeg') && cmdline.includes(dir)) pids.push(Number(entry));
-    } catch {
-      // exited meanwhile
-    }
-  }
-  return pids;
-}
-
-function isRunning(pid: number): boolean {
-  try {
-    // Field 3 of /proc/PID/stat is the state; Z is a killed process not yet reaped.
-    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  } catch {
-    return false;
-  }
-}
-
-async function allExit(pids: readonly number[], withinMs: number): Promise<boolean> {
-  for (let waited = 0; waited <= withinMs; waited += 20) {
-    if (!pids.some(isRunning)) return true;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  return false;
+  return processesWhere((cmdline) => cmdline.includes('ffmpeg') && cmdline.includes(dir));
 }
 
 describe('packageAsset', () => {
@@ -309,16 +284,14 @@ describe('packageAsset', () => {
       const controller = new AbortController();
       const job = packageAsset({ ...base({ input, id: 'aborted', ladder: ['360p', '240p'], preset: 'medium', signal: controller.signal }), mediaDir: abortDir });
       job.catch(() => undefined);
-      let running: number[] = [];
-      for (let i = 0; i < 500 && running.length === 0; i++) {
-        await new Promise((r) => setTimeout(r, 20));
-        running = ffmpegProcessesUnder(abortDir);
-      }
-      assert.ok(running.length > 0, 'ffmpeg started writing under the media folder');
+      const running = await waitFor('ffmpeg to start writing under the media folder', () => {
+        const pids = ffmpegProcessesUnder(abortDir);
+        return pids.length > 0 && pids;
+      });
       assert.ok(hlsEntries(abortDir).some((e) => e.startsWith('.tmp-aborted-')), 'it writes into a temporary folder');
       controller.abort();
       // Killed at once, not left to finish: the 30 s clip at preset medium takes far longer than this to encode.
-      assert.ok(await allExit(running, 3000), `ffmpeg ${running.join(',')} still running after abort`);
+      await waitFor(`ffmpeg ${running.join(',')} to exit after the abort`, () => !running.some(isRunning), { timeoutMs: 3_000 });
       await assert.rejects(job, (err: unknown) => isAppError(err) && err.code === 'PACKAGING_ABORTED');
       assert.deepEqual(hlsEntries(abortDir), [], 'neither the asset nor a temporary folder remains');
       assert.deepEqual(ffmpegProcessesUnder(abortDir), [], 'ffmpeg was killed');

@@ -12,7 +12,7 @@ import { testEdgeConfig } from '../../server/edge/edge-config.ts';
 import { createRouterApp, type RouterApp } from '../../server/router/router-app.ts';
 import { routerFields } from '../../server/router/router-config.ts';
 import { startCountingOrigin, type CountingOrigin } from '../helpers/counting-origin.ts';
-import { waitFor } from '../helpers/fake-edge.ts';
+import { waitFor } from '../helpers/wait-for.ts';
 import { startRedisCluster, type LocalCluster } from '../helpers/redis-cluster.ts';
 
 const TOKEN = 'cluster-admin-token-0123456789';

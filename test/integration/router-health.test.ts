@@ -5,7 +5,8 @@ import { defaultsOf } from '../../server/core/config.ts';
 import { listen, type Listening } from '../../server/core/listen.ts';
 import { createRouterApp, type RouterApp } from '../../server/router/router-app.ts';
 import { routerFields } from '../../server/router/router-config.ts';
-import { startFakeEdge, waitFor, type FakeEdge } from '../helpers/fake-edge.ts';
+import { startFakeEdge, type FakeEdge } from '../helpers/fake-edge.ts';
+import { waitFor } from '../helpers/wait-for.ts';
 
 const INTERVAL_MS = 200;
 const DOWN_AFTER_MS = 600;
@@ -68,7 +69,7 @@ describe('router health checking', () => {
     const asset = await assetOn(a);
     a.mode = 'hang';
     const hungAt = Date.now();
-    await waitFor('edge a to be dropped', async () => (await statusOf(a)) === 'down', NOTICE_MS);
+    await waitFor('edge a to be dropped', async () => (await statusOf(a)) === 'down', { timeoutMs: NOTICE_MS });
     // Silence is tolerated for down-after: the edge must not be dropped by the first missed check.
     assert.ok(Date.now() - hungAt >= DOWN_AFTER_MS - INTERVAL_MS, 'dropped before the down-after window');
     const during = await routing(asset);
@@ -77,15 +78,15 @@ describe('router health checking', () => {
     assert.match(during.edges.find((e) => e.url === a.url)?.lastError ?? '', /timeout/);
 
     a.mode = 'ok';
-    await waitFor('edge a to come back', async () => (await statusOf(a)) === 'up', NOTICE_MS);
+    await waitFor('edge a to come back', async () => (await statusOf(a)) === 'up', { timeoutMs: NOTICE_MS });
     assert.equal((await routing(asset)).decision.edge?.url, a.url, 'and its assets return to it');
   });
 
   test('an edge answering 503 on /healthz is dropped at the next check', async () => {
     b.mode = 'unhealthy';
-    await waitFor('edge b to be dropped', async () => (await statusOf(b)) === 'down', 4 * INTERVAL_MS + 1_500);
+    await waitFor('edge b to be dropped', async () => (await statusOf(b)) === 'down', { timeoutMs: 4 * INTERVAL_MS + 1_500 });
     b.mode = 'ok';
-    await waitFor('edge b to come back', async () => (await statusOf(b)) === 'up', NOTICE_MS);
+    await waitFor('edge b to come back', async () => (await statusOf(b)) === 'up', { timeoutMs: NOTICE_MS });
   });
 
   test('a failure report confirmed by a check takes the edge out at once; a refuted one does not', async () => {
@@ -99,7 +100,7 @@ describe('router health checking', () => {
     assert.equal(((await confirmed.json()) as { outcome: string }).outcome, 'confirmed');
     assert.equal(await statusOf(b), 'down', 'down right after the confirming check, not after down-after');
     b.mode = 'ok';
-    await waitFor('edge b to come back', async () => (await statusOf(b)) === 'up', NOTICE_MS);
+    await waitFor('edge b to come back', async () => (await statusOf(b)) === 'up', { timeoutMs: NOTICE_MS });
 
     const unknown = await fetch(`${server.url}/_router/report-failure`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ url: 'http://127.0.0.1:1/vod/x/master.m3u8' }) });
     assert.equal(unknown.status, 404);
@@ -110,7 +111,7 @@ describe('router health checking', () => {
 
   test('a stopped edge (connection refused) is dropped, and /metrics counts checks and transitions', async () => {
     await a.close();
-    await waitFor('closed edge a to be dropped', async () => (await statusOf(a)) === 'down', 4 * INTERVAL_MS + 1_500);
+    await waitFor('closed edge a to be dropped', async () => (await statusOf(a)) === 'down', { timeoutMs: 4 * INTERVAL_MS + 1_500 });
     const metrics = await (await fetch(`${server.url}/metrics`)).text();
     assert.match(metrics, /hls_router_edges_healthy\{region="eu"[^}]*\} 1/);
     assert.match(metrics, /hls_router_edges_known\{region="eu"[^}]*\} 2/);

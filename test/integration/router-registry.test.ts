@@ -7,7 +7,8 @@ import { edgeIndexKey, edgeRecordKey, publishHeartbeat, readEdges, removeEdge, t
 import { listen, type Listening } from '../../server/core/listen.ts';
 import { createRouterApp, type RouterApp } from '../../server/router/router-app.ts';
 import { routerFields } from '../../server/router/router-config.ts';
-import { startFakeEdge, waitFor, type FakeEdge } from '../helpers/fake-edge.ts';
+import { startFakeEdge, type FakeEdge } from '../helpers/fake-edge.ts';
+import { waitFor } from '../helpers/wait-for.ts';
 import { SHARED_REDIS_URL, testPrefix } from '../helpers/redis.ts';
 
 interface RoutingEdge {
@@ -80,7 +81,7 @@ describe('edge registry through Redis', () => {
     await waitFor('the new load', async () => (await edges()).find((e) => e.load === 9));
 
     // No more heartbeats: Redis expires the record and the router forgets the edge, although it still answers /healthz.
-    await waitFor('the edge to be forgotten', async () => (await edges()).length === 0, 5_000);
+    await waitFor('the edge to be forgotten', async () => (await edges()).length === 0, { timeoutMs: 5_000 });
     assert.equal(await redis.exists(edgeRecordKey(prefix, 'edge-r1')), 0);
   });
 });

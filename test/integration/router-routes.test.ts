@@ -5,7 +5,8 @@ import { defaultsOf } from '../../server/core/config.ts';
 import { listen, type Listening } from '../../server/core/listen.ts';
 import { createRouterApp, type RouterApp } from '../../server/router/router-app.ts';
 import { routerFields } from '../../server/router/router-config.ts';
-import { startFakeEdge, waitFor, type FakeEdge } from '../helpers/fake-edge.ts';
+import { startFakeEdge, type FakeEdge } from '../helpers/fake-edge.ts';
+import { waitFor } from '../helpers/wait-for.ts';
 
 const get = (url: string, init: RequestInit = {}): Promise<Response> => fetch(url, { redirect: 'manual', ...init });
 

@@ -10,7 +10,7 @@ import { routerFields } from '../../server/router/router-config.ts';
 import { readMasterPlaylist } from '../../server/core/hls/read-playlist.ts';
 import { pathwayIdOf } from '../../server/router/steering.ts';
 import { startCountingOrigin, type CountingOrigin } from '../helpers/counting-origin.ts';
-import { waitFor } from '../helpers/fake-edge.ts';
+import { waitFor } from '../helpers/wait-for.ts';
 
 const MASTER = '#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-STREAM-INF:BANDWIDTH=500000,RESOLUTION=320x240,CODECS="avc1.64000d,mp4a.40.2"\n240p/index.m3u8\n';
 const MEDIA = '#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:2\n#EXT-X-PLAYLIST-TYPE:VOD\n#EXTINF:2.0,\nseg_0.ts\n#EXT-X-ENDLIST\n';

@@ -8,6 +8,7 @@ import { extname, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { startChild, waitReady, type Child } from './processes.ts';
+import { trapStopSignals } from '../../server/core/process/signals.ts';
 
 const CONTENT_TYPES: Readonly<Record<string, string>> = {
   '.m3u8': 'application/vnd.apple.mpegurl',
@@ -92,8 +93,7 @@ function serve(port: number, files: Map<string, Stored>): void {
     server.closeAllConnections();
     process.exit(0);
   };
-  process.on('SIGTERM', stop);
-  process.on('SIGINT', stop);
+  trapStopSignals({ onSignal: stop });
   if (cluster.isWorker) cluster.worker?.on('disconnect', stop);
 }
 
@@ -113,8 +113,7 @@ function main(): void {
       for (const w of Object.values(cluster.workers ?? {})) w?.kill();
       process.exit(0);
     };
-    process.on('SIGTERM', stop);
-    process.on('SIGINT', stop);
+    trapStopSignals({ onSignal: stop });
     return;
   }
   serve(port, loadAssets(values.media, values.assets.split(',')));

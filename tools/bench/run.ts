@@ -18,6 +18,7 @@ import { renderMarkdown, type BenchResults, type MemoryResult, type Server, type
 import { deletePrefix, redisVersion, startEdge, startOrigin, type Started } from './stack.ts';
 import { cellOf, runMatrix, warmAndVerify, type Endpoint, type MatrixContext } from './throughput.ts';
 import { runViewerLoad } from './viewers.ts';
+import { exitCodeFor, trapStopSignals } from '../../server/core/process/signals.ts';
 
 export const SECTIONS = ['hits', 'redis', 'miss', 'viewers', 'tool'] as const;
 export type Section = (typeof SECTIONS)[number];
@@ -198,13 +199,13 @@ export async function main(argv: string[]): Promise<number> {
     rmSync(tmp, { recursive: true, force: true });
   };
   let interrupted = false;
-  const onSignal = (): void => {
-    interrupted = true;
-    say('interrupted: stopping servers and removing temp files');
-    void cleanup().finally(() => process.exit(130));
-  };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  const signals = trapStopSignals({
+    onSignal: (signal) => {
+      interrupted = true;
+      say('interrupted: stopping servers and removing temp files');
+      void cleanup().finally(() => process.exit(exitCodeFor(signal)));
+    },
+  });
 
   try {
     say(`edgeline benchmark${flags.quick ? ' (--quick)' : ''}: sections ${[...flags.sections].join(', ')}; temp ${tmp}`);
@@ -303,8 +304,7 @@ export async function main(argv: string[]): Promise<number> {
     process.exitCode = 1;
   } finally {
     await cleanup();
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    signals.dispose();
   }
 
   // An interrupted run writes no results: onSignal exits once everything is stopped and removed.

@@ -5,6 +5,7 @@ import { compareFields, resolveCompareSettings } from './compare-options.ts';
 import { runCompare } from './run-compare.ts';
 import { formatTerminalSummary } from './summary-text.ts';
 import { wantsHelp } from '../../server/cli/help.ts';
+import { abortOnStopSignal } from '../../server/core/process/signals.ts';
 
 const USAGE =
   'edgeline compare [--sessions 5] [--seconds 30] [--wan-rtt-ms 150 --wan-bandwidth-mbps 20 --wan-jitter-ms 0] [--concurrent 4] [--out reports/compare-<time>] [--origin URL --edge URL] [--src /vod/sample/master.m3u8]';
@@ -14,23 +15,15 @@ export async function run(argv: string[]): Promise<number> {
   const { values } = loadConfig(compareFields, process.env, argv);
   const settings = resolveCompareSettings(values, new Date(), process.cwd());
   // Ctrl-C stops the sessions, then the browser and the servers this command started (runCompare's finally).
-  const controller = new AbortController();
-  const onSignal = (): void => {
-    if (controller.signal.aborted) return;
-    process.stderr.write('\ninterrupted: stopping the browser and the servers…\n');
-    controller.abort();
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  const interrupt = abortOnStopSignal({ onSignal: () => process.stderr.write('\ninterrupted: stopping the browser and the servers…\n') });
   try {
-    const outcome = await runCompare(settings, { env: process.env, stdout: process.stdout, signal: controller.signal });
+    const outcome = await runCompare(settings, { env: process.env, stdout: process.stdout, signal: interrupt.signal });
     process.stdout.write(`\n${formatTerminalSummary(outcome.report)}\n\nreport: ${outcome.htmlPath}\n        ${outcome.jsonPath}\n`);
     return 0;
   } catch (err) {
-    if (err instanceof AppError && err.code === 'COMPARE_ABORTED') return 130;
+    if (err instanceof AppError && err.code === 'COMPARE_ABORTED') return interrupt.exitCode ?? 130;
     throw err;
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    interrupt.dispose();
   }
 }

@@ -1,6 +1,7 @@
 // `edgeline loadtest`: simulated viewers (or --mode max) against an edge; a terminal summary, report.json and report.html.
 import { loadConfig } from '../../server/core/config.ts';
 import { wantsHelp } from '../../server/cli/help.ts';
+import { abortOnStopSignal } from '../../server/core/process/signals.ts';
 import { loadTestSpec } from './options.ts';
 import { Progress } from './progress.ts';
 import { runLoadTest } from './run-load-test.ts';
@@ -24,16 +25,12 @@ export async function run(argv: string[]): Promise<number> {
   const { values: opts } = loadConfig(loadTestSpec, process.env, argv);
   const progress = new Progress({ isTTY: process.stderr.isTTY === true, write: (s) => process.stderr.write(s) }, opts.progress);
   // Ctrl-C ends the run early but still writes the report of what was measured.
-  const stop = new AbortController();
-  const onSignal = (): void => stop.abort();
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  const stop = abortOnStopSignal();
   try {
     const { report, files } = await runLoadTest(opts, progress, stop.signal);
     process.stdout.write(`${renderSummary(report)}\n  report        ${files.json}\n                ${files.html}\n`);
     return 0;
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    stop.dispose();
   }
 }

@@ -1,7 +1,7 @@
 // `edgeline wan`: a shaping proxy in front of one server (e.g. between an edge and its origin), so distance can be measured on one machine.
 import { fields, loadConfig } from '../../server/core/config.ts';
 import { ConfigError } from '../../server/core/errors.ts';
-import { onShutdown } from '../../server/core/listen.ts';
+import { installShutdown } from '../../server/core/process/shutdown.ts';
 import { wantsHelp } from '../../server/cli/help.ts';
 import { startWanProxy, WAN_INFO_PATH } from './wan-proxy.ts';
 import { wanConfigFields } from './wan-shaper.ts';
@@ -22,6 +22,6 @@ export async function run(argv: string[]): Promise<number> {
   const proxy = await startWanProxy({ target: c.target, port: c.port, host: c.host, wan: { wanRttMs: c.wanRttMs, wanBandwidthMbps: c.wanBandwidthMbps, wanJitterMs: c.wanJitterMs } });
   const label = proxy.description.enabled ? proxy.description.label : 'WAN emulation off (pass-through)';
   process.stdout.write(`edgeline wan listening on ${proxy.url} → ${c.target} — ${label} (${proxy.url}${WAN_INFO_PATH} describes it)\n`);
-  onShutdown(() => proxy.close());
+  installShutdown({ steps: [{ name: 'close the proxy', run: () => proxy.close() }] });
   return new Promise<number>(() => undefined);
 }

@@ -16,6 +16,7 @@ import { createOriginApp, type OriginApp } from '../../../server/origin/origin-a
 import { originConfig } from '../../../server/origin/origin-config.ts';
 import { cleanupDir, SHARED_REDIS_URL, testPrefix } from '../../helpers/redis.ts';
 import { packageClip, tempDir, type TempDir } from '../origin-fixture.ts';
+import { waitFor } from '../../helpers/wait-for.ts';
 
 /** Every sample of the hls_edge_* counters in one scrape, keyed by metric name and labels (role label dropped). */
 async function scrape(url: string): Promise<Map<string, number>> {
@@ -91,11 +92,10 @@ describe('edgeline loadtest through a real edge', { timeout: 120_000 }, () => {
     assert.ok(requests >= 4 * 3, `each viewer fetched playlists and segments: ${requests} requests`);
 
     // The edge counts a request once its response is handed over; wait for the last one to be counted.
-    let after = await scrape(edgeServer.url);
-    for (let i = 0; i < 50 && delta(before, after, 'hls_edge_cache_requests_total') < requests; i++) {
-      await new Promise((r) => setTimeout(r, 100));
-      after = await scrape(edgeServer.url);
-    }
+    const after = await waitFor('the edge to count every request the load test made', async () => {
+      const scraped = await scrape(edgeServer.url);
+      return delta(before, scraped, 'hls_edge_cache_requests_total') >= requests && scraped;
+    }, { timeoutMs: 5_000, intervalMs: 100 });
     const d = (name: string, ...labels: string[]): number => delta(before, after, name, ...labels);
 
     assert.equal(d('hls_edge_cache_requests_total'), requests, 'every request the tool made, and no other');

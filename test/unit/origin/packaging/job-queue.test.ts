@@ -9,6 +9,7 @@ import { createOriginMetrics } from '../../../../server/origin/origin-metrics.ts
 import { JobQueue, type Packager } from '../../../../server/origin/packaging/job-queue.ts';
 import { JobStore } from '../../../../server/origin/packaging/job-store.ts';
 import type { PackagedAsset, PackageOptions } from '../../../../server/origin/packaging/types.ts';
+import { waitFor } from '../../../helpers/wait-for.ts';
 
 const logger = pino({ level: 'silent' });
 
@@ -39,10 +40,7 @@ function controlledPackager(): { packager: Packager; calls: PackageOptions[]; ac
 }
 
 /** The store writes job files (fsync), so state changes land after real I/O: poll, bounded. */
-async function until(check: () => boolean): Promise<void> {
-  for (let i = 0; i < 2000 && !check(); i++) await new Promise((r) => setTimeout(r, 5));
-  assert.ok(check(), 'condition reached');
-}
+const POLL = { intervalMs: 5 };
 
 describe('JobQueue', () => {
   let dir: string;
@@ -70,27 +68,27 @@ describe('JobQueue', () => {
   it('runs no more than `concurrency` jobs at once', async () => {
     const { store, queue, ctl } = await setup('conc', 2, ['a', 'b', 'c']);
     queue.start();
-    await until(() => ctl.active() === 2);
+    await waitFor('two jobs packaging', () => ctl.active() === 2, POLL);
     assert.deepEqual(ctl.calls.map((c) => c.id).sort(), ['a', 'b']);
     assert.equal(store.get('c')?.status, 'queued');
     assert.deepEqual(queue.depth(), { waiting: 1, running: 2 });
     ctl.finish('a');
-    await until(() => ctl.calls.length === 3);
+    await waitFor('the third job to start', () => ctl.calls.length === 3, POLL);
     assert.equal(ctl.active(), 2);
     ctl.finish('b');
     ctl.finish('c');
-    await until(() => store.get('c')?.status === 'ready');
+    await waitFor('job c ready', () => store.get('c')?.status === 'ready', POLL);
     await queue.close();
   });
 
   it('records progress, then ready with 100 %, and removes the upload', async () => {
     const { store, queue, ctl, uploads } = await setup('ready', 1, ['a']);
     queue.start();
-    await until(() => ctl.active() === 1);
+    await waitFor('one job packaging', () => ctl.active() === 1, POLL);
     assert.equal(store.get('a')?.status, 'packaging');
     assert.equal(store.get('a')?.percent, 37);
     ctl.finish('a');
-    await until(() => store.get('a')?.status === 'ready');
+    await waitFor('job a ready', () => store.get('a')?.status === 'ready', POLL);
     assert.equal(store.get('a')?.percent, 100);
     assert.equal(store.get('a')?.durationSeconds, 6);
     assert.equal(existsSync(uploads['a'] ?? ''), false);
@@ -100,9 +98,9 @@ describe('JobQueue', () => {
   it('fails a job with the packager\'s code and message, naming the upload by its original name', async () => {
     const { store, queue, ctl, uploads } = await setup('fail', 1, ['a']);
     queue.start();
-    await until(() => ctl.active() === 1);
+    await waitFor('one job packaging', () => ctl.active() === 1, POLL);
     ctl.finish('a', new PackagingError(`cannot package "${uploads['a']}": ffprobe: Invalid data found when processing input`, '', 'PACKAGING_NOT_MEDIA'));
-    await until(() => store.get('a')?.status === 'failed');
+    await waitFor('job a failed', () => store.get('a')?.status === 'failed', POLL);
     assert.deepEqual(store.get('a')?.error, { code: 'PACKAGING_NOT_MEDIA', message: 'cannot package "a.mp4": ffprobe: Invalid data found when processing input' });
     assert.equal(existsSync(uploads['a'] ?? ''), false);
     await queue.close();
@@ -111,7 +109,7 @@ describe('JobQueue', () => {
   it('on close, aborts running jobs and leaves them queued with their upload for the next start', async () => {
     const { store, queue, ctl, uploads } = await setup('close', 1, ['a', 'b']);
     queue.start();
-    await until(() => ctl.active() === 1);
+    await waitFor('one job packaging', () => ctl.active() === 1, POLL);
     await queue.close();
     assert.equal(store.get('a')?.status, 'queued');
     assert.equal(store.get('b')?.status, 'queued');
