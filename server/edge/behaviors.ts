@@ -1,4 +1,5 @@
 // Cache behaviors: ordered path patterns (first match wins) and the lifetimes they give a response, as CloudFront does.
+import { targetDurationOf } from '../core/hls/target-duration.ts';
 import { parseCacheControl } from '../core/http/cache-control.ts';
 import { parseExpires } from '../core/http/expires.ts';
 import type { FieldValue } from '../core/http/field.ts';
@@ -131,16 +132,6 @@ export type StoreDecision =
       readonly targetDurationS: number | undefined;
     }
   | { readonly store: false; readonly reason: string };
-
-const TARGET_DURATION = /#EXT-X-TARGETDURATION:(\d{1,5})/;
-
-/** EXT-X-TARGETDURATION of a media playlist (RFC 8216 §4.3.3.1), from its first 4 KiB. */
-export function targetDurationOf(body: Buffer | undefined): number | undefined {
-  if (!body) return undefined;
-  const m = TARGET_DURATION.exec(body.toString('latin1', 0, Math.min(body.length, 4096)));
-  const td = m ? Number(m[1]) : undefined;
-  return td && td > 0 ? td : undefined;
-}
 
 function clamp(v: number, min: number, max: number): number {
   return Math.min(Math.max(v, min), max);

@@ -1,6 +1,7 @@
 // Content steering over HTTP: master playlists with one pathway per edge, and the steering manifest players reload.
 import express, { type Request, type Response } from 'express';
 import { AppError, UpstreamError } from '../core/errors.ts';
+import { readPlaylist, type ReadPlaylist } from '../core/hls/read-playlist.ts';
 import type { Logger } from '../core/log.ts';
 import { resolveViewer, type TrustProxy } from '../core/viewer-address.ts';
 import type { RouterMetrics } from './router-metrics.ts';
@@ -10,7 +11,7 @@ import type { RegionResolver, ViewerRegion } from './region.ts';
 import { decideRoute, type RingSet, type RouteDecision } from './route-decision.ts';
 import type { RouterConfig } from './router-config.ts';
 import { allowCors, checkAssetId } from './routes.ts';
-import { isMultivariantPlaylist, pathwayOrder, pathwaysOf, queryName, rewriteMasterPlaylist, steeringManifest, type Pathway } from './steering.ts';
+import { pathwayOrder, pathwaysOf, queryName, rewriteMasterPlaylist, steeringManifest, type Pathway } from './steering.ts';
 
 export interface SteeringRoutesContext {
   readonly config: RouterConfig;
@@ -118,8 +119,15 @@ export function createSteeringRoutes(ctx: SteeringRoutesContext): express.Router
       res.status(answer.status).send(answer.body);
       return;
     }
-    if (!isMultivariantPlaylist(answer.body)) {
-      // Not a multivariant playlist (a media playlist under this name): nothing to steer, send the player there.
+    let read: ReadPlaylist | undefined;
+    try {
+      read = readPlaylist(answer.body, { source: answer.url });
+    } catch (err) {
+      logger.warn({ edge: answer.edge.id, err: (err as Error).message }, 'master playlist is not a valid playlist; redirecting instead of steering');
+    }
+    if (read?.kind !== 'master') {
+      // A media playlist under this name, or something the router cannot read: nothing to steer, so the player goes
+      // to the edge and gets its answer, as without steering.
       metrics.masterPlaylists.inc({ result: 'redirected' });
       res.setHeader('Location', `${answer.edge.url}${req.originalUrl}`);
       res.status(302).end();
@@ -130,7 +138,7 @@ export function createSteeringRoutes(ctx: SteeringRoutesContext): express.Router
     const source = pathways.find((p) => p.edge.key === answer.edge.key);
     const ordered = source ? [source, ...listed.filter((p) => p !== source)].slice(0, config.steeringPathways) : listed;
     const text = rewriteMasterPlaylist({
-      text: answer.body,
+      master: read.master.parsed,
       sourceUrl: answer.url,
       sourceBase: answer.edge.probeUrl.replace(/\/+$/, ''),
       pathways: ordered,

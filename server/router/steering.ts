@@ -1,4 +1,6 @@
 // Pure content steering (HLS rfc8216bis §7): pathway order per asset, master playlist rewrite, steering manifest.
+import { hlsTypes, type HlsMasterPlaylist, type HlsRendition } from '../core/hls/strict-hls.ts';
+import { writeHlsMaster } from '../core/hls/write-master.ts';
 import type { EdgeView } from './edge-directory.ts';
 import { ANY_REGION, isOriginUnreachable, type RingSet } from './route-decision.ts';
 
@@ -78,37 +80,11 @@ export function steeringManifest(ttlS: number, reloadUri: string, priority: read
   return { VERSION: 1, TTL: Math.max(1, Math.round(ttlS)), 'RELOAD-URI': reloadUri, 'PATHWAY-PRIORITY': [...priority] };
 }
 
-// ---- attribute lists (RFC 8216 §4.2) ----
-
-type Attr = [name: string, raw: string];
-
-/** `A=1,B="x,y",C=z` → [['A','1'],['B','"x,y"'],['C','z']]; quoted values keep their quotes. */
-export function parseAttributeList(text: string): Attr[] {
-  const attrs: Attr[] = [];
-  const re = /\s*([A-Z0-9-]+)=("[^"\r\n]*"|[^,]*)\s*(?:,|$)/gy;
-  let m: RegExpExecArray | null;
-  while (re.lastIndex < text.length && (m = re.exec(text)) !== null) attrs.push([m[1] ?? '', m[2] ?? '']);
-  return attrs;
-}
-
-function formatAttributeList(attrs: readonly Attr[]): string {
-  return attrs.map(([n, v]) => `${n}=${v}`).join(',');
-}
-
-const unquote = (raw: string): string => (raw.startsWith('"') && raw.endsWith('"') && raw.length >= 2 ? raw.slice(1, -1) : raw);
-const quote = (s: string): string => `"${s.replace(/["\r\n]/g, '')}"`;
-
-function setAttr(attrs: Attr[], name: string, raw: string): Attr[] {
-  const i = attrs.findIndex(([n]) => n === name);
-  if (i < 0) return [...attrs, [name, raw]];
-  return attrs.map((a, j): Attr => (j === i ? [name, raw] : a));
-}
-
 // ---- master playlist rewrite ----
 
 export interface RewriteInput {
-  /** The master playlist as the source edge served it. */
-  readonly text: string;
+  /** The master playlist as the source edge served it, read by core/hls (URIs as written). */
+  readonly master: HlsMasterPlaylist;
   /** Where it was fetched: relative URIs resolve against this. */
   readonly sourceUrl: string;
   /** The source edge's base URL: absolute URIs under it move to each pathway's edge. */
@@ -120,104 +96,39 @@ export interface RewriteInput {
   readonly steeringUri: string;
 }
 
-/** Is this text a multivariant playlist (as opposed to a media playlist or not a playlist at all)? */
-export function isMultivariantPlaylist(text: string): boolean {
-  return text.startsWith('#EXTM3U') && /^#EXT-X-STREAM-INF:/m.test(text) && !/^#EXTINF:/m.test(text);
-}
-
-/** Group-referencing attributes of a variant whose renditions carry URIs (CLOSED-CAPTIONS groups never do). */
-const GROUP_REFS = ['AUDIO', 'VIDEO', 'SUBTITLES'] as const;
-
 /**
- * The master playlist with every variant (and alternate rendition, and I-frame playlist) repeated once per pathway:
+ * The master playlist with every variant (and I-frame playlist, and alternate rendition) repeated once per pathway:
  * PATHWAY-ID set, URIs absolute on that pathway's edge, rendition GROUP-IDs suffixed per pathway so each pathway's
  * variants reference only its own renditions (what hls.js's PATHWAY-CLONES does too), and one
  * EXT-X-CONTENT-STEERING naming the steering server and the preferred (first) pathway (rfc8216bis §4.4.6.6).
+ * Tags hls-parser does not model are not carried over: a rewrite cannot vouch for what it does not understand.
  */
 export function rewriteMasterPlaylist(input: RewriteInput): string {
-  const lines = input.text.split(/\r?\n/);
-  const head: string[] = [];
-  const session: string[] = [];
-  const media: Attr[][] = [];
-  const closedCaptions: string[] = [];
-  const variants: Array<{ attrs: Attr[]; uri: string }> = [];
-  const iframes: Attr[][] = [];
-  let pending: Attr[] | undefined;
-  for (const raw of lines) {
-    const line = raw.trim();
-    if (line === '') continue;
-    if (pending) {
-      if (line.startsWith('#')) continue; // comments or unknown tags between EXT-X-STREAM-INF and its URI
-      variants.push({ attrs: pending, uri: line });
-      pending = undefined;
-      continue;
-    }
-    const colon = line.indexOf(':');
-    const tag = colon < 0 ? line : line.slice(0, colon);
-    const rest = colon < 0 ? '' : line.slice(colon + 1);
-    switch (tag) {
-      case '#EXT-X-STREAM-INF':
-        pending = parseAttributeList(rest);
-        break;
-      case '#EXT-X-I-FRAME-STREAM-INF':
-        iframes.push(parseAttributeList(rest));
-        break;
-      case '#EXT-X-MEDIA': {
-        const attrs = parseAttributeList(rest);
-        if (attrs.some(([n]) => n === 'URI')) media.push(attrs);
-        else closedCaptions.push(line); // no URI (closed captions, muxed renditions): shared by every pathway
-        break;
-      }
-      case '#EXT-X-CONTENT-STEERING':
-        break; // replaced by ours
-      case '#EXT-X-SESSION-DATA':
-      case '#EXT-X-SESSION-KEY': {
-        const attrs = parseAttributeList(rest);
-        const uri = attrs.find(([n]) => n === 'URI');
-        session.push(uri ? `${tag}:${formatAttributeList(setAttr(attrs, 'URI', quote(absolute(unquote(uri[1]), input.sourceUrl))))}` : line);
-        break;
-      }
-      default:
-        if (line.startsWith('#')) head.push(line);
-        // A URI line without EXT-X-STREAM-INF is malformed: dropped rather than guessed at.
-        break;
-    }
-  }
-
-  const preferred = input.pathways[0]?.id ?? '.';
-  const out = head.filter((l) => l !== '#EXTM3U');
-  const body: string[] = ['#EXTM3U', ...out, ...session, ...closedCaptions];
-  body.push(`#EXT-X-CONTENT-STEERING:SERVER-URI=${quote(input.steeringUri)},PATHWAY-ID=${quote(preferred)}`);
-  const groupsWithUris = new Set(media.map((attrs) => `${attrValue(attrs, 'TYPE')}/${attrValue(attrs, 'GROUP-ID')}`));
-  for (const p of input.pathways) {
+  const { master } = input;
+  // Groups whose renditions carry URIs get one copy per pathway; the others (closed captions, audio muxed into the
+  // variant) have nothing to move and stay shared.
+  const groupsWithUris = new Set<string>();
+  for (const v of master.variants) for (const r of [...v.audio, ...v.video, ...v.subtitles]) if (r.uri) groupsWithUris.add(`${r.type}/${r.groupId}`);
+  const variants = input.pathways.flatMap((p) => {
     const move = (uri: string): string => rebase(uri, input, p);
-    const suffix = (type: string, group: string): string => (groupsWithUris.has(`${type}/${group}`) ? `${group}_${p.id}` : group);
-    for (const attrs of media) {
-      const type = attrValue(attrs, 'TYPE');
-      let a = setAttr(attrs, 'GROUP-ID', quote(suffix(type, attrValue(attrs, 'GROUP-ID'))));
-      a = setAttr(a, 'URI', quote(move(attrValue(attrs, 'URI'))));
-      body.push(`#EXT-X-MEDIA:${formatAttributeList(a)}`);
-    }
-    for (const v of variants) {
-      let a = setAttr(v.attrs, 'PATHWAY-ID', quote(p.id));
-      for (const ref of GROUP_REFS) {
-        const group = attrValue(v.attrs, ref);
-        if (group) a = setAttr(a, ref, quote(suffix(ref, group)));
-      }
-      body.push(`#EXT-X-STREAM-INF:${formatAttributeList(a)}`, move(v.uri));
-    }
-    for (const attrs of iframes) {
-      let a = setAttr(attrs, 'PATHWAY-ID', quote(p.id));
-      a = setAttr(a, 'URI', quote(move(attrValue(attrs, 'URI'))));
-      body.push(`#EXT-X-I-FRAME-STREAM-INF:${formatAttributeList(a)}`);
-    }
-  }
-  return `${body.join('\n')}\n`;
-}
-
-function attrValue(attrs: readonly Attr[], name: string): string {
-  const a = attrs.find(([n]) => n === name);
-  return a ? unquote(a[1]) : '';
+    const clone = <R extends HlsRendition>(r: R): R =>
+      groupsWithUris.has(`${r.type}/${r.groupId}`) ? (new hlsTypes.Rendition({ ...r, groupId: `${r.groupId}_${p.id}`, uri: r.uri === undefined ? undefined : move(r.uri) }) as R) : r;
+    return master.variants.map(
+      (v) => new hlsTypes.Variant({ ...v, uri: move(v.uri), pathwayId: p.id, audio: v.audio.map(clone), video: v.video.map(clone), subtitles: v.subtitles.map(clone) }),
+    );
+  });
+  return writeHlsMaster(
+    new hlsTypes.MasterPlaylist({
+      version: master.version,
+      independentSegments: master.independentSegments,
+      start: master.start,
+      defines: master.defines,
+      sessionDataList: master.sessionDataList.map((d) => (d.uri === undefined ? d : new hlsTypes.SessionData({ ...d, uri: absolute(d.uri, input.sourceUrl) }))),
+      sessionKeyList: master.sessionKeyList.map((k) => (k.uri === undefined ? k : new hlsTypes.Key({ ...k, uri: absolute(k.uri, input.sourceUrl) }))),
+      contentSteering: new hlsTypes.ContentSteering({ serverUri: input.steeringUri, pathwayId: input.pathways[0]?.id ?? '.' }),
+      variants,
+    }),
+  );
 }
 
 function absolute(uri: string, base: string): string {
@@ -241,7 +152,9 @@ function rebase(uri: string, input: RewriteInput, p: Pathway): string {
   if (input.carryQuery.length === 0) return href;
   // Names already on the URI win (the packager's own parameters are never overwritten by the viewer's); the pieces
   // are appended byte for byte, since re-encoding could change what a signature covers.
-  const carried = input.carryQuery.filter((piece) => !url.searchParams.has(queryName(piece)));
+  // A raw double quote (browsers send %22) would end the quoted-string of an EXT-X-MEDIA URI (RFC 8216 §4.2): it is
+  // percent-encoded, as the WHATWG URL parser does for any query.
+  const carried = input.carryQuery.filter((piece) => !url.searchParams.has(queryName(piece))).map((piece) => piece.replace(/"/g, '%22'));
   if (carried.length === 0) return href;
   return `${href}${url.search ? '&' : '?'}${carried.join('&')}`;
 }

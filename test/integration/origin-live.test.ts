@@ -2,19 +2,17 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import request from 'supertest';
+import { readMediaPlaylist } from '../../server/core/hls/read-playlist.ts';
 import { createOriginMetrics } from '../../server/origin/origin-metrics.ts';
 import { createOriginApp, type OriginApp } from '../../server/origin/origin-app.ts';
 import { originConfig } from '../../server/origin/origin-config.ts';
 import { tempDir, type TempDir } from './origin-fixture.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 
-/** EXT-X-MEDIA-SEQUENCE and the segment URIs of a media playlist. */
+/** EXT-X-MEDIA-SEQUENCE, target duration and the segment URIs of a media playlist. */
 function parseMedia(text: string): { sequence: number; targetDuration: number; segments: string[] } {
-  return {
-    sequence: Number(/#EXT-X-MEDIA-SEQUENCE:(\d+)/.exec(text)?.[1] ?? NaN),
-    targetDuration: Number(/#EXT-X-TARGETDURATION:(\d+)/.exec(text)?.[1] ?? NaN),
-    segments: text.split('\n').filter((l) => l.trim() && !l.startsWith('#')),
-  };
+  const m = readMediaPlaylist(text);
+  return { sequence: m.mediaSequence, targetDuration: m.targetDuration, segments: m.segments.map((s) => s.uri) };
 }
 
 describe('origin serving a live channel', () => {

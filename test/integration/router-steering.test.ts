@@ -7,7 +7,8 @@ import { createEdgeApp, type EdgeApp } from '../../server/edge/edge-app.ts';
 import { testEdgeConfig } from '../../server/edge/edge-config.ts';
 import { createRouterApp, type RouterApp } from '../../server/router/router-app.ts';
 import { routerFields } from '../../server/router/router-config.ts';
-import { parseAttributeList, pathwayIdOf } from '../../server/router/steering.ts';
+import { readMasterPlaylist } from '../../server/core/hls/read-playlist.ts';
+import { pathwayIdOf } from '../../server/router/steering.ts';
 import { startCountingOrigin, type CountingOrigin } from '../helpers/counting-origin.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 
@@ -82,16 +83,10 @@ describe('router content steering', () => {
   const master = async (query = ''): Promise<{ res: Response; text: string; pathways: Array<{ id: string; uri: string }>; steeringUri: string; preferred: string }> => {
     const res = await fetch(`${server.url}/vod/clip/master.m3u8${query}`, { redirect: 'manual', headers: { 'X-Viewer-Region': 'eu' } });
     const text = await res.text();
-    const lines = text.split('\n');
-    const pathways: Array<{ id: string; uri: string }> = [];
-    lines.forEach((l, i) => {
-      if (!l.startsWith('#EXT-X-STREAM-INF:')) return;
-      const attrs = Object.fromEntries(parseAttributeList(l.slice(18)));
-      pathways.push({ id: (attrs['PATHWAY-ID'] ?? '').replace(/"/g, ''), uri: lines[i + 1] ?? '' });
-    });
-    const tag = lines.find((l) => l.startsWith('#EXT-X-CONTENT-STEERING:')) ?? '';
-    const attrs = Object.fromEntries(parseAttributeList(tag.slice(24)));
-    return { res, text, pathways, steeringUri: (attrs['SERVER-URI'] ?? '').replace(/"/g, ''), preferred: (attrs['PATHWAY-ID'] ?? '').replace(/"/g, '') };
+    if (res.status !== 200) return { res, text, pathways: [], steeringUri: '', preferred: '' };
+    const read = readMasterPlaylist(text);
+    const pathways = read.variants.map((v) => ({ id: v.pathwayId ?? '', uri: v.uri }));
+    return { res, text, pathways, steeringUri: read.contentSteering?.serverUri ?? '', preferred: read.contentSteering?.pathwayId ?? '' };
   };
 
   const steering = async (uri: string, current?: string): Promise<Steering> => {

@@ -1,5 +1,6 @@
 // ffprobe for live channels: which streams a source has, and the CODECS of a finished segment.
 import { execFile } from 'node:child_process';
+import { codecOf } from '../../core/hls/codecs.ts';
 import type { FfmpegPaths } from '../ffmpeg/paths.ts';
 
 function runFfprobe(paths: FfmpegPaths, args: string[]): Promise<unknown> {
@@ -45,25 +46,13 @@ export async function probeSource(paths: FfmpegPaths, file: string): Promise<{ h
   return { hasVideo: streams.some((s) => s.codecType === 'video'), hasAudio: streams.some((s) => s.codecType === 'audio') };
 }
 
-// profile_idc and the constraint-flag byte x264 writes for each profile ffprobe names (RFC 6381 §3.3 "avc1.PPCCLL").
-const AVC_PROFILES: Record<string, string> = {
-  'Constrained Baseline': '42c0',
-  Baseline: '4200',
-  Main: '4d40',
-  High: '6400',
-};
-
-/** RFC 6381 CODECS for the streams ffprobe found in a segment, or undefined when it cannot tell. */
+/** RFC 6381 CODECS for the streams ffprobe found in a segment, or undefined when it cannot name the video. */
 export function codecsFromProbe(json: unknown): string | undefined {
   const out: string[] = [];
   for (const s of streamsOf(json)) {
-    if (s.codecName === 'h264') {
-      const profile = AVC_PROFILES[s.profile];
-      if (!profile || s.level <= 0) return undefined;
-      out.push(`avc1.${profile}${s.level.toString(16).padStart(2, '0')}`);
-    } else if (s.codecName === 'aac') {
-      out.push(s.profile === 'HE-AAC' ? 'mp4a.40.5' : 'mp4a.40.2');
-    }
+    const codec = codecOf({ codec: s.codecName, profile: s.profile || undefined, level: s.level || undefined });
+    if (s.codecName === 'h264' && !codec) return undefined;
+    if (codec) out.push(codec);
   }
   return out.some((c) => c.startsWith('avc1.')) ? out.join(',') : undefined;
 }

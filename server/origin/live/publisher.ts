@@ -1,18 +1,11 @@
 // Turns the segments ffmpeg finished into a live channel's playlists: aligned across renditions, numbered across restarts.
 import { rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { targetDurationFor } from '../../core/hls/target-duration.ts';
+import { writeMasterPlaylist, type VariantSpec } from '../../core/hls/write-master.ts';
+import { writeMediaPlaylist } from '../../core/hls/write-media.ts';
 import type { Logger } from '../../core/log.ts';
-import {
-  EMPTY_WINDOW,
-  appendToWindow,
-  mediaSequenceOf,
-  renderLiveMasterPlaylist,
-  renderLiveMediaPlaylist,
-  targetDurationFor,
-  type LiveSegment,
-  type LiveVariant,
-  type LiveWindow,
-} from './playlist.ts';
+import { EMPTY_WINDOW, appendToWindow, mediaSequenceOf, type LiveSegment, type LiveWindow } from './sliding-window.ts';
 import type { SegmentListEntry } from './segment-list.ts';
 import type { LiveRendition } from './types.ts';
 
@@ -23,7 +16,7 @@ export interface LivePublisherOptions {
   readonly segmentSeconds: number;
   readonly windowSegments: number;
   /** Master playlist attributes, measured once the first segments exist. */
-  readonly measureVariants: (firstSegments: ReadonlyMap<string, LiveSegment>) => Promise<LiveVariant[]>;
+  readonly measureVariants: (firstSegments: ReadonlyMap<string, LiveSegment>) => Promise<VariantSpec[]>;
   readonly logger: Logger;
   readonly now: () => number;
 }
@@ -51,7 +44,7 @@ export class LivePublisher {
   private deletions: { path: string; atMs: number }[] = [];
 
   constructor(private readonly o: LivePublisherOptions) {
-    this.targetDuration = Math.max(1, Math.ceil(o.segmentSeconds));
+    this.targetDuration = targetDurationFor([], o.segmentSeconds);
     for (const r of o.renditions) this.windows.set(r.name, EMPTY_WINDOW);
   }
 
@@ -138,7 +131,7 @@ export class LivePublisher {
       const { window, evicted } = appendToWindow(this.windows.get(r.name) ?? EMPTY_WINDOW, segment, this.o.windowSegments);
       this.windows.set(r.name, window);
       for (const old of evicted) this.deletions.push({ path: join(this.o.dir, r.name, old.uri), atMs: deleteAtMs });
-      this.targetDuration = targetDurationFor([segment], this.targetDuration);
+      this.targetDuration = targetDurationFor([segment.durationSeconds], this.targetDuration);
     });
     this.next = sequence + 1;
     this.hasPublished = true;
@@ -148,14 +141,21 @@ export class LivePublisher {
   private async writePlaylists(): Promise<void> {
     for (const r of this.o.renditions) {
       const window = this.windows.get(r.name) ?? EMPTY_WINDOW;
-      await writeAtomic(join(this.o.dir, r.name, 'index.m3u8'), renderLiveMediaPlaylist(window, this.targetDuration));
+      const text = writeMediaPlaylist({
+        kind: 'live',
+        segments: window.segments,
+        mediaSequence: mediaSequenceOf(window),
+        discontinuitySequence: window.discontinuitySequence,
+        minimumTargetDuration: this.targetDuration,
+      });
+      await writeAtomic(join(this.o.dir, r.name, 'index.m3u8'), text);
     }
     // Once, and after the media playlists, so a player that finds the master always finds what it lists.
     if (!this.isMasterWritten) {
       this.isMasterWritten = true;
       const firstSegments = new Map<string, LiveSegment>();
       for (const [name, window] of this.windows) if (window.segments[0]) firstSegments.set(name, window.segments[0]);
-      await writeAtomic(join(this.o.dir, 'master.m3u8'), renderLiveMasterPlaylist(await this.o.measureVariants(firstSegments)));
+      await writeAtomic(join(this.o.dir, 'master.m3u8'), writeMasterPlaylist({ variants: await this.o.measureVariants(firstSegments) }));
     }
   }
 }

@@ -3,7 +3,8 @@ import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FfmpegPaths } from '../ffmpeg/paths.ts';
 import type { Logger } from '../../core/log.ts';
-import type { LiveSegment, LiveVariant } from './playlist.ts';
+import type { VariantSpec } from '../../core/hls/write-master.ts';
+import type { LiveSegment } from './sliding-window.ts';
 import { probeSegmentCodecs } from './probe.ts';
 import type { LiveRendition } from './types.ts';
 
@@ -27,8 +28,8 @@ export interface MeasureLiveVariantsOptions {
  * BANDWIDTH must be the peak segment bit rate (RFC 8216 §4.3.4.2), which a live stream cannot know ahead: take the larger
  * of the nominal rate and the first segment's, with headroom. CODECS is what x264 actually wrote, read by ffprobe.
  */
-export async function measureLiveVariants(o: MeasureLiveVariantsOptions): Promise<LiveVariant[]> {
-  const variants: LiveVariant[] = [];
+export async function measureLiveVariants(o: MeasureLiveVariantsOptions): Promise<VariantSpec[]> {
+  const variants: VariantSpec[] = [];
   for (const r of o.renditions) {
     const first = o.firstSegments.get(r.name);
     const nominalBps = (r.videoKbps + (o.hasAudio ? o.audioKbps : 0)) * 1000;
@@ -47,8 +48,7 @@ export async function measureLiveVariants(o: MeasureLiveVariantsOptions): Promis
     variants.push({
       uri: `${r.name}/index.m3u8`,
       bandwidth: Math.ceil(Math.max(nominalBps, measuredBps) * PEAK_FACTOR),
-      width: r.width,
-      height: r.height,
+      resolution: { width: r.width, height: r.height },
       codecs: codecs ?? (o.hasAudio ? 'avc1.42c01e,mp4a.40.2' : 'avc1.42c01e'),
       frameRate: o.frameRate,
     });

@@ -1,6 +1,6 @@
 // ffmpeg arguments for packaging: one decode, a split filter, one H.264 + AAC HLS output per rendition (pure).
 import { join } from 'node:path';
-import { levelName } from './codecs.ts';
+import { levelName } from './h264-levels.ts';
 import type { Rational, RenditionPlan } from './ladder.ts';
 import type { SourceInfo } from './probe.ts';
 

@@ -1,6 +1,6 @@
 // The ABR ladder: named rungs (height, bit rates, H.264 profile and level) and the plan for one source, capped at its size.
 import { BadRequestError } from '../../core/errors.ts';
-import { requiredLevel, type H264Profile } from './codecs.ts';
+import { requiredLevel, type H264Profile } from './h264-levels.ts';
 
 export interface Rung {
   /** Rendition name and folder: 1080p, 720p, … */

@@ -4,10 +4,12 @@ import { join } from 'node:path';
 import { PackagingError } from '../../core/errors.ts';
 import type { FfmpegPaths } from '../ffmpeg/paths.ts';
 import type { RenditionPlan } from './ladder.ts';
-import type { MasterVariant } from './master-playlist.ts';
+import { aacCodecString, avcCodecString } from '../../core/hls/codecs.ts';
+import { readMediaPlaylist } from '../../core/hls/read-playlist.ts';
+import { writeMediaPlaylist } from '../../core/hls/write-media.ts';
+import type { VariantSpec } from '../../core/hls/write-master.ts';
 import { FFMPEG_PLAYLIST } from './ffmpeg-args.ts';
-import { aacCodecString, avcCodecString } from './codecs.ts';
-import { averageBitRate, parseMediaSegments, peakBitRate, renderMediaPlaylist, type MeasuredSegment } from './media-playlist.ts';
+import { averageBitRate, peakBitRate, type MeasuredSegment } from './bit-rates.ts';
 import type { PackagedRendition } from './types.ts';
 import { probeStreams } from './probe.ts';
 
@@ -15,7 +17,7 @@ export const MEDIA_PLAYLIST = 'index.m3u8';
 
 export interface MeasuredRendition {
   readonly rendition: PackagedRendition;
-  readonly variant: MasterVariant;
+  readonly variant: VariantSpec;
   readonly segments: readonly MeasuredSegment[];
 }
 
@@ -25,10 +27,10 @@ const PLANNED_PROFILE_NAMES = { baseline: 'Constrained Baseline', main: 'Main', 
 /** Reads ffmpeg's playlist and segment sizes, probes the first segment, and writes {rendition}/index.m3u8. */
 export async function measureRendition(renditionDir: string, plan: RenditionPlan, paths: FfmpegPaths, signal?: AbortSignal): Promise<MeasuredRendition> {
   const ffmpegPlaylist = join(renditionDir, FFMPEG_PLAYLIST);
-  const listed = parseMediaSegments(await readFile(ffmpegPlaylist, 'utf8'));
+  const listed = readMediaPlaylist(await readFile(ffmpegPlaylist, 'utf8'), { source: `${plan.name}/${FFMPEG_PLAYLIST}` }).segments;
   if (listed.length === 0) throw new PackagingError(`rendition ${plan.name}: ffmpeg wrote no segments`, '', 'PACKAGING_FAILED');
   const segments: MeasuredSegment[] = [];
-  for (const s of listed) segments.push({ ...s, bytes: (await stat(join(renditionDir, s.uri))).size });
+  for (const s of listed) segments.push({ uri: s.uri, durationSeconds: s.durationSeconds, bytes: (await stat(join(renditionDir, s.uri))).size });
 
   const first = segments[0];
   const streams = first ? await probeStreams(paths, join(renditionDir, first.uri), signal) : [];
@@ -51,7 +53,7 @@ export async function measureRendition(renditionDir: string, plan: RenditionPlan
   const bandwidth = peakBitRate(segments);
   const averageBandwidth = averageBitRate(segments);
 
-  await writeFile(join(renditionDir, MEDIA_PLAYLIST), renderMediaPlaylist(segments));
+  await writeFile(join(renditionDir, MEDIA_PLAYLIST), writeMediaPlaylist({ kind: 'vod', segments }));
   await unlink(ffmpegPlaylist);
 
   const codecList = codecs.join(',');

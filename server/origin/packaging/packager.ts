@@ -6,7 +6,8 @@ import { AppError, BadRequestError, PackagingError, isAppError } from '../../cor
 import type { FfmpegPaths } from '../ffmpeg/paths.ts';
 import { rootLogger, type Logger } from '../../core/log.ts';
 import { DEFAULT_LADDER, planRenditions, type RenditionPlan } from './ladder.ts';
-import { orderVariants, renderMasterPlaylist } from './master-playlist.ts';
+import { writeMasterPlaylist } from '../../core/hls/write-master.ts';
+import { orderVariants } from './variant-order.ts';
 import { buildFfmpegJob, commandLine, type FfmpegJob } from './ffmpeg-args.ts';
 import { assetExists, assetExistsError, createScratch, discardScratch, hlsDirOf, publishScratch, removeStaleLeftovers } from './publish.ts';
 import { checkAlignment, measureRendition } from './measure.ts';
@@ -116,7 +117,7 @@ async function encodeAndMeasure(
   });
   const misaligned = checkAlignment(measured);
   if (misaligned) throw new PackagingError(`renditions of "${opts.input}" are not aligned: ${misaligned}`, '', 'PACKAGING_FAILED');
-  await writeFile(join(scratch, MASTER_PLAYLIST), renderMasterPlaylist(orderVariants(measured.map((m) => m.variant))));
+  await writeFile(join(scratch, MASTER_PLAYLIST), writeMasterPlaylist({ variants: orderVariants(measured.map((m) => m.variant)) }));
   const durationSeconds = (measured[0]?.segments ?? []).reduce((sum, s) => sum + s.durationSeconds, 0);
   return { renditions: measured.map((m) => m.rendition), durationSeconds: Math.round(durationSeconds * 1000) / 1000 };
 }

@@ -2,7 +2,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ConfigError } from '../../../server/core/errors.ts';
-import { BEHAVIOR_DEFAULTS, Behaviors, compilePathPattern, decideStore, DEFAULT_BEHAVIORS, targetDurationOf, type CacheBehavior } from '../../../server/edge/behaviors.ts';
+import { targetDurationOf } from '../../../server/core/hls/target-duration.ts';
+import { BEHAVIOR_DEFAULTS, Behaviors, compilePathPattern, decideStore, DEFAULT_BEHAVIORS, type CacheBehavior } from '../../../server/edge/behaviors.ts';
 import { loadBehaviorsFile, parseBehaviorsText } from '../../../server/edge/behaviors-file.ts';
 
 const NOW = Date.parse('2030-01-01T00:00:00Z');

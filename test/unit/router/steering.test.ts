@@ -3,9 +3,8 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { EdgeView } from '../../../server/router/edge-directory.ts';
 import { RingSet, decideRoute } from '../../../server/router/route-decision.ts';
+import { readMasterPlaylist } from '../../../server/core/hls/read-playlist.ts';
 import {
-  isMultivariantPlaylist,
-  parseAttributeList,
   pathwayIdOf,
   pathwayOrder,
   pathwaysOf,
@@ -53,46 +52,44 @@ describe('content steering', () => {
     { id: 'edge-2', edge: e2 },
   ];
   const rewrite = (carryQuery: string[] = []): string =>
-    rewriteMasterPlaylist({ text: MASTER, sourceUrl: `${e1.url}/vod/a/master.m3u8`, sourceBase: e1.url, pathways, carryQuery, steeringUri: '/steering/vod/a?region=eu' });
+    rewriteMasterPlaylist({ master: readMasterPlaylist(MASTER).parsed, sourceUrl: `${e1.url}/vod/a/master.m3u8`, sourceBase: e1.url, pathways, carryQuery, steeringUri: '/steering/vod/a?region=eu' });
 
-  test('lists every variant once per pathway, absolute on that pathway’s edge, with one EXT-X-CONTENT-STEERING', () => {
-    const text = rewrite();
-    const lines = text.trimEnd().split('\n');
-    assert.equal(lines[0], '#EXTM3U');
-    assert.equal(lines.filter((l) => l.startsWith('#EXT-X-CONTENT-STEERING')).length, 1);
-    assert.ok(lines.includes('#EXT-X-CONTENT-STEERING:SERVER-URI="/steering/vod/a?region=eu",PATHWAY-ID="edge-1"'));
-    assert.ok(lines.includes('#EXT-X-VERSION:6') && lines.includes('#EXT-X-INDEPENDENT-SEGMENTS'));
-    const uris = lines.filter((l) => !l.startsWith('#'));
-    assert.deepEqual(uris, [
-      'http://127.0.0.1:8081/vod/a/360p/index.m3u8',
-      'http://127.0.0.1:8081/vod/a/180p/index.m3u8?v=2',
-      'http://127.0.0.1:8082/vod/a/360p/index.m3u8',
-      'http://127.0.0.1:8082/vod/a/180p/index.m3u8?v=2',
-    ]);
-    const variants = lines.filter((l) => l.startsWith('#EXT-X-STREAM-INF:')).map((l) => Object.fromEntries(parseAttributeList(l.slice(18))));
-    assert.deepEqual(variants.map((v) => [v['PATHWAY-ID'], v['AUDIO'], v['CLOSED-CAPTIONS'], v['BANDWIDTH']]), [
-      ['"edge-1"', '"aud_edge-1"', '"cc"', '800000'],
-      ['"edge-1"', '"aud_edge-1"', '"cc"', '300000'],
-      ['"edge-2"', '"aud_edge-2"', '"cc"', '800000'],
-      ['"edge-2"', '"aud_edge-2"', '"cc"', '300000'],
-    ]);
-    assert.equal(variants[0]?.['CODECS'], '"avc1.64001e,mp4a.40.2"', 'quoted values with commas survive');
+  test('lists every variant, I-frame playlist and audio rendition once per pathway, absolute on that pathway’s edge, with one EXT-X-CONTENT-STEERING', () => {
+    // Audio groups get a copy per pathway (their URIs move); closed captions have no URI and stay shared.
+    assert.equal(
+      rewrite(),
+      [
+        '#EXTM3U',
+        '#EXT-X-VERSION:6',
+        '#EXT-X-INDEPENDENT-SEGMENTS',
+        '#EXT-X-CONTENT-STEERING:SERVER-URI="/steering/vod/a?region=eu",PATHWAY-ID="edge-1"',
+        '#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID="aud_edge-1",NAME="English",DEFAULT=YES,URI="http://127.0.0.1:8081/vod/a/audio/en.m3u8"',
+        '#EXT-X-MEDIA:TYPE=CLOSED-CAPTIONS,GROUP-ID="cc",NAME="CC1",INSTREAM-ID="CC1"',
+        '#EXT-X-STREAM-INF:BANDWIDTH=800000,CODECS="avc1.64001e,mp4a.40.2",RESOLUTION=640x360,AUDIO="aud_edge-1",CLOSED-CAPTIONS="cc",PATHWAY-ID="edge-1"',
+        'http://127.0.0.1:8081/vod/a/360p/index.m3u8',
+        '#EXT-X-STREAM-INF:BANDWIDTH=300000,CODECS="avc1.64000d,mp4a.40.2",RESOLUTION=320x180,AUDIO="aud_edge-1",CLOSED-CAPTIONS="cc",PATHWAY-ID="edge-1"',
+        'http://127.0.0.1:8081/vod/a/180p/index.m3u8?v=2',
+        '#EXT-X-I-FRAME-STREAM-INF:BANDWIDTH=90000,URI="http://127.0.0.1:8081/vod/a/360p/iframes.m3u8",PATHWAY-ID="edge-1"',
+        '#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID="aud_edge-2",NAME="English",DEFAULT=YES,URI="http://127.0.0.1:8082/vod/a/audio/en.m3u8"',
+        '#EXT-X-STREAM-INF:BANDWIDTH=800000,CODECS="avc1.64001e,mp4a.40.2",RESOLUTION=640x360,AUDIO="aud_edge-2",CLOSED-CAPTIONS="cc",PATHWAY-ID="edge-2"',
+        'http://127.0.0.1:8082/vod/a/360p/index.m3u8',
+        '#EXT-X-STREAM-INF:BANDWIDTH=300000,CODECS="avc1.64000d,mp4a.40.2",RESOLUTION=320x180,AUDIO="aud_edge-2",CLOSED-CAPTIONS="cc",PATHWAY-ID="edge-2"',
+        'http://127.0.0.1:8082/vod/a/180p/index.m3u8?v=2',
+        '#EXT-X-I-FRAME-STREAM-INF:BANDWIDTH=90000,URI="http://127.0.0.1:8082/vod/a/360p/iframes.m3u8",PATHWAY-ID="edge-2"',
+        '',
+      ].join('\n'),
+    );
   });
 
-  test('alternate renditions get a group per pathway; groups without URIs (closed captions) stay shared', () => {
-    const lines = rewrite().split('\n');
-    const media = lines.filter((l) => l.startsWith('#EXT-X-MEDIA:'));
-    assert.equal(media.filter((l) => l.includes('TYPE=CLOSED-CAPTIONS')).length, 1);
-    const audio = media.filter((l) => l.includes('TYPE=AUDIO')).map((l) => Object.fromEntries(parseAttributeList(l.slice(13))));
-    assert.deepEqual(audio.map((a) => [a['GROUP-ID'], a['URI']]), [
-      ['"aud_edge-1"', '"http://127.0.0.1:8081/vod/a/audio/en.m3u8"'],
-      ['"aud_edge-2"', '"http://127.0.0.1:8082/vod/a/audio/en.m3u8"'],
+  test('the rewrite reads back as a valid master playlist: pathways, groups and steering all resolve', () => {
+    const read = readMasterPlaylist(rewrite());
+    assert.deepEqual(read.variants.map((v) => [v.pathwayId, v.audioGroup, v.bandwidth]), [
+      ['edge-1', 'aud_edge-1', 800000],
+      ['edge-1', 'aud_edge-1', 300000],
+      ['edge-2', 'aud_edge-2', 800000],
+      ['edge-2', 'aud_edge-2', 300000],
     ]);
-    const iframes = lines.filter((l) => l.startsWith('#EXT-X-I-FRAME-STREAM-INF:')).map((l) => Object.fromEntries(parseAttributeList(l.slice(26))));
-    assert.deepEqual(iframes.map((a) => [a['PATHWAY-ID'], a['URI']]), [
-      ['"edge-1"', '"http://127.0.0.1:8081/vod/a/360p/iframes.m3u8"'],
-      ['"edge-2"', '"http://127.0.0.1:8082/vod/a/360p/iframes.m3u8"'],
-    ]);
+    assert.deepEqual(read.contentSteering, { serverUri: '/steering/vod/a?region=eu', pathwayId: 'edge-1' });
   });
 
   test('carries the viewer’s query pieces byte for byte, never over a parameter the URI already has', () => {
@@ -103,9 +100,15 @@ describe('content steering', () => {
     assert.equal(queryName('a+b%3D=1'), 'a b=');
   });
 
+  test('percent-encodes a raw double quote in a carried piece, which would end a quoted URI attribute', () => {
+    const text = rewrite(['t=a"b']);
+    assert.ok(text.includes('URI="http://127.0.0.1:8081/vod/a/audio/en.m3u8?t=a%22b"'));
+    assert.equal(readMasterPlaylist(text).variants[0]?.uri, 'http://127.0.0.1:8081/vod/a/360p/index.m3u8?t=a%22b');
+  });
+
   test('absolute URIs on the source edge move to each pathway; foreign ones are left alone', () => {
     const text = rewriteMasterPlaylist({
-      text: '#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=1\nhttp://127.0.0.1:8081/vod/a/v/index.m3u8\n#EXT-X-STREAM-INF:BANDWIDTH=2\nhttps://other.example/v.m3u8\n',
+      master: readMasterPlaylist('#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=1\nhttp://127.0.0.1:8081/vod/a/v/index.m3u8\n#EXT-X-STREAM-INF:BANDWIDTH=2\nhttps://other.example/v.m3u8\n').parsed,
       sourceUrl: `${e1.url}/vod/a/master.m3u8`,
       sourceBase: e1.url,
       pathways,
@@ -114,12 +117,6 @@ describe('content steering', () => {
     });
     const uris = text.split('\n').filter((l) => l !== '' && !l.startsWith('#'));
     assert.deepEqual(uris, ['http://127.0.0.1:8081/vod/a/v/index.m3u8', 'https://other.example/v.m3u8', 'http://127.0.0.1:8082/vod/a/v/index.m3u8', 'https://other.example/v.m3u8']);
-  });
-
-  test('tells multivariant playlists from media playlists and other text', () => {
-    assert.equal(isMultivariantPlaylist(MASTER), true);
-    assert.equal(isMultivariantPlaylist('#EXTM3U\n#EXT-X-TARGETDURATION:2\n#EXTINF:2,\nseg0.ts\n'), false);
-    assert.equal(isMultivariantPlaylist('edge body'), false);
   });
 
   test('pathway ids use only the characters rfc8216bis allows, and stay unique and stable', () => {

@@ -121,8 +121,11 @@ describe('codecsFromProbe', () => {
     assert.equal(codecsFromProbe(probe({ profile: 'Constrained Baseline', level: 30 })), 'avc1.42c01e,mp4a.40.2');
     assert.equal(codecsFromProbe(probe({ profile: 'Main', level: 21 })), 'avc1.4d4015,mp4a.40.2');
     assert.equal(codecsFromProbe(probe({ profile: 'High', level: 40 })), 'avc1.640028,mp4a.40.2');
-    assert.equal(codecsFromProbe(probe({ profile: 'High 4:4:4 Predictive', level: 40 })), undefined);
+    assert.equal(codecsFromProbe(probe({ profile: 'High 4:4:4 Predictive', level: 40 })), 'avc1.f40028,mp4a.40.2');
+    assert.equal(codecsFromProbe(probe({ profile: 'Mystery', level: 40 })), undefined);
     assert.equal(codecsFromProbe({ streams: [{ codec_type: 'video', codec_name: 'h264', profile: 'High', level: 31 }] }), 'avc1.64001f');
     assert.equal(codecsFromProbe({}), undefined);
+    const heAacV2 = { streams: [{ codec_type: 'video', codec_name: 'h264', profile: 'Main', level: 30 }, { codec_type: 'audio', codec_name: 'aac', profile: 'HE-AACv2' }] };
+    assert.equal(codecsFromProbe(heAacV2), 'avc1.4d401e,mp4a.40.29', 'the same CODECS table as VOD: HE-AAC v2 is object type 29');
   });
 });

@@ -7,7 +7,7 @@ import { after, describe, it } from 'node:test';
 import HLS from 'hls-parser';
 import { rootLogger } from '../../../../server/core/log.ts';
 import { sequenceOfSegmentName } from '../../../../server/origin/live/ffmpeg-args.ts';
-import type { LiveSegment } from '../../../../server/origin/live/playlist.ts';
+import type { LiveSegment } from '../../../../server/origin/live/sliding-window.ts';
 import { LivePublisher, LiveRunSegments } from '../../../../server/origin/live/publisher.ts';
 import type { SegmentListEntry } from '../../../../server/origin/live/segment-list.ts';
 import type { LiveRendition } from '../../../../server/origin/live/types.ts';
@@ -34,7 +34,7 @@ function setup() {
     windowSegments: 2,
     measureVariants: async (first) => {
       measured.push(first);
-      return RENDITIONS.map((r) => ({ uri: `${r.name}/index.m3u8`, bandwidth: 1, width: r.width, height: r.height, codecs: 'avc1.42c01e', frameRate: 25 }));
+      return RENDITIONS.map((r) => ({ uri: `${r.name}/index.m3u8`, bandwidth: 1, resolution: { width: r.width, height: r.height }, codecs: 'avc1.42c01e', frameRate: 25 }));
     },
     logger: rootLogger,
     now: () => clock.ms,

@@ -1,7 +1,9 @@
 // Reading the compared asset's playlists (RFC 8216): variants for the report, URLs for the warm-up, the purge path.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parseAttributes, parseMasterPlaylist, parseMediaPlaylist } from '../../../../tools/compare/asset-playlists.ts';
+import { after, before } from 'node:test';
+import { assetUrls, describeAsset } from '../../../../tools/compare/asset-playlists.ts';
+import { startCountingOrigin, type CountingOrigin } from '../../../helpers/counting-origin.ts';
 import { purgePathOf } from '../../../../tools/compare/edge-cache.ts';
 import { childEnv, planStack } from '../../../../tools/compare/own-stack.ts';
 import { loadConfig } from '../../../../server/core/config.ts';
@@ -19,6 +21,7 @@ const MASTER = `#EXTM3U
 `;
 
 const MEDIA = `#EXTM3U
+#EXT-X-VERSION:7
 #EXT-X-TARGETDURATION:4
 #EXT-X-MAP:URI="init.mp4"
 #EXTINF:4.000,
@@ -31,24 +34,32 @@ seg2.m4s
 `;
 
 describe('asset playlists', () => {
-  it('parses attribute lists with quoted commas', () => {
-    assert.deepEqual(parseAttributes('BANDWIDTH=1,CODECS="a,b",RESOLUTION=2x2'), { BANDWIDTH: '1', CODECS: 'a,b', RESOLUTION: '2x2' });
+  let origin: CountingOrigin;
+  before(async () => {
+    origin = await startCountingOrigin();
+    origin.set('/vod/a/master.m3u8', { body: MASTER });
+    for (const p of ['480p', '240p', 'audio']) origin.set(`/vod/a/${p}/index.m3u8`, { body: MEDIA });
   });
+  after(() => origin.stop());
 
-  it('reads the variants and alternative renditions of a master playlist', () => {
-    const m = parseMasterPlaylist(MASTER);
-    assert.deepEqual(m.variants, [
+  it('describes the asset from its master and first media playlist: variants as written, target duration, length', async () => {
+    const d = await describeAsset(`${origin.url}/vod/a/master.m3u8`);
+    assert.deepEqual(d.variants, [
       { uri: '480p/index.m3u8', bandwidth: 1_200_000, resolution: '854x480' },
       { uri: '240p/index.m3u8', bandwidth: 400_000, resolution: '426x240' },
     ]);
-    assert.deepEqual(m.mediaUris, ['audio/index.m3u8']);
+    assert.equal(d.targetDurationS, 4);
+    assert.equal(d.durationS, 9.5);
+    assert.equal(d.segmentsPerRendition, 3);
   });
 
-  it('reads segments with their start times, the init segment and the target duration', () => {
-    const m = parseMediaPlaylist(MEDIA);
-    assert.equal(m.initUri, 'init.mp4');
-    assert.equal(m.targetDurationS, 4);
-    assert.deepEqual(m.segments.map((s) => [s.uri, s.startS, s.durationS]), [['seg0.m4s', 0, 4], ['seg1.m4s', 4, 4], ['seg2.m4s', 8, 1.5]]);
+  it('lists every playlist, init segment and segment that starts before the cut-off, alternative renditions included', async () => {
+    const base = `${origin.url}/vod/a`;
+    const urls = await assetUrls(`${base}/master.m3u8`, 5);
+    assert.deepEqual(urls, [
+      `${base}/master.m3u8`,
+      ...['480p', '240p', 'audio'].flatMap((p) => [`${base}/${p}/index.m3u8`, `${base}/${p}/init.mp4`, `${base}/${p}/seg0.m4s`, `${base}/${p}/seg1.m4s`]),
+    ]);
   });
 
   it('purges the asset folder', () => {

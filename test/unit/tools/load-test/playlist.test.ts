@@ -35,6 +35,6 @@ describe('playlists', () => {
   it('rejects text that is not a playlist, and a media playlist without a target duration', () => {
     assert.throws(() => parseMediaPlaylist('<html>', 'http://127.0.0.1/x.m3u8'), /must start with #EXTM3U/);
     assert.throws(() => parseMediaPlaylist('#EXTM3U\n#EXTINF:2,\na.ts', 'http://127.0.0.1/x.m3u8'), /EXT-X-TARGETDURATION/);
-    assert.throws(() => parseMasterPlaylist('#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=1\n', 'http://127.0.0.1/m.m3u8'), /no variants/);
+    assert.throws(() => parseMasterPlaylist('#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=1\n', 'http://127.0.0.1/m.m3u8'), /EXT-X-STREAM-INF must be followed by a URI line/);
   });
 });

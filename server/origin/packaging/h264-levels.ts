@@ -1,4 +1,4 @@
-// H.264 levels and RFC 6381 CODECS strings: pure lookups from ITU-T H.264 Annex A and ISO/IEC 14496-15.
+// H.264 levels for the encoder (-level): pure lookups from ITU-T H.264 Annex A. CODECS strings: core/hls/codecs.ts.
 
 export type H264Profile = 'baseline' | 'main' | 'high';
 
@@ -53,44 +53,4 @@ export function requiredLevel(s: { width: number; height: number; frameRate: num
 /** "3.1" for x264's -level from a level_idc. */
 export function levelName(idc: number): string {
   return (idc / 10).toFixed(1);
-}
-
-// profile_idc and the constraint_set flags byte, by the profile name ffprobe reports. Constraint flags as x264 writes
-// them: Baseline sets constraint_set0 and set1 (so ffprobe calls it "Constrained Baseline"), Main sets set1.
-const AVC_PROFILES: Readonly<Record<string, { idc: number; constraints: number }>> = {
-  'Baseline': { idc: 66, constraints: 0x00 },
-  'Constrained Baseline': { idc: 66, constraints: 0xc0 },
-  'Main': { idc: 77, constraints: 0x40 },
-  'Extended': { idc: 88, constraints: 0x00 },
-  'High': { idc: 100, constraints: 0x00 },
-  'Constrained High': { idc: 100, constraints: 0x0c },
-  'Progressive High': { idc: 100, constraints: 0x08 },
-  'High 10': { idc: 110, constraints: 0x00 },
-  'High 10 Intra': { idc: 110, constraints: 0x10 },
-  'High 4:2:2': { idc: 122, constraints: 0x00 },
-  'High 4:2:2 Intra': { idc: 122, constraints: 0x10 },
-  'High 4:4:4 Predictive': { idc: 244, constraints: 0x00 },
-  'High 4:4:4 Intra': { idc: 244, constraints: 0x10 },
-};
-
-function hex2(n: number): string {
-  return n.toString(16).padStart(2, '0');
-}
-
-/**
- * RFC 6381 §3.3 `avc1.PPCCLL`: profile_idc, constraint flags and level_idc in hex, from the profile name and level
- * ffprobe reports for the encoded stream. Returns undefined for a profile name it does not know.
- */
-export function avcCodecString(profile: string, level: number): string | undefined {
-  const p = AVC_PROFILES[profile];
-  if (!p || !Number.isInteger(level) || level <= 0 || level > 255) return undefined;
-  return `avc1.${hex2(p.idc)}${hex2(p.constraints)}${hex2(level)}`;
-}
-
-// RFC 6381 §3.3 with the MPEG-4 Audio Object Types: 2 = AAC LC, 5 = HE-AAC (SBR), 29 = HE-AAC v2 (PS).
-const AAC_OBJECT_TYPES: Readonly<Record<string, number>> = { 'LC': 2, 'HE-AAC': 5, 'HE-AACv2': 29 };
-
-/** `mp4a.40.N` for an AAC profile name as ffprobe reports it; AAC LC when unknown, as that is what we encode. */
-export function aacCodecString(profile: string | undefined): string {
-  return `mp4a.40.${AAC_OBJECT_TYPES[profile ?? 'LC'] ?? 2}`;
 }
