@@ -6,7 +6,7 @@ import { availableParallelism } from 'node:os';
 import { AggregatorRegistry } from 'prom-client';
 import { loadConfig } from '../core/config.ts';
 import { ConfigError } from '../core/errors.ts';
-import { applyServerLimits, listen, listenServer, SERVER_LIMITS, type Listening } from '../core/listen.ts';
+import { applyServerLimits, listen, listenServer, SERVER_OPTIONS, type Listening } from '../core/listen.ts';
 import { clusterWorkerHandle } from '../core/process/child-handle.ts';
 import { installShutdown } from '../core/process/shutdown.ts';
 import { SUPERVISED_ENV } from '../core/process/signals.ts';
@@ -86,7 +86,7 @@ async function runWorker(config: EdgeConfig, workerCount: number): Promise<numbe
     } catch (err) {
       throw new ConfigError([`EDGE_TLS_CERT / EDGE_TLS_KEY: cannot read the certificate or key: ${(err as Error).message}`]);
     }
-    const httpsServer = https.createServer({ ...tls, maxHeaderSize: SERVER_LIMITS.maxHeaderSize }, edge);
+    const httpsServer = https.createServer({ ...tls, ...SERVER_OPTIONS }, edge);
     applyServerLimits(httpsServer);
     secure = await listenServer(httpsServer, config.httpsPort, config.host);
   }

@@ -29,7 +29,7 @@ export async function run(argv: string[]): Promise<number> {
     ffmpeg,
     metrics,
     // The player page and its QoE beacons, so "direct from the origin" can be measured like "through an edge".
-    extraRouters: [createPlayerRouter({ logger, loadAtStartup: true }), createQoeRouter({ registry: metrics.registry, role: 'origin', logger }).router],
+    extraRouters: [createPlayerRouter({ logger, loadAtStartup: true }), createQoeRouter({ registry: metrics.registry, role: 'origin', logger, readToken: config.apiToken, readTokenSetting: 'ORIGIN_API_TOKEN (--api-token)' }).router],
     // ORIGIN_SECRET (origin access control) is applied by createOriginApp itself, so no embedding can forget it.
     healthDetails: () => ({ originAccessControl: config.originSecret.length > 0 }),
   });

@@ -2,6 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import { isAppError } from './errors.ts';
+import { hasDuplicateHost } from './host-header.ts';
 import type { Logger } from './log.ts';
 import { requestKind, statusClass, type HttpMetrics } from './metrics.ts';
 
@@ -51,6 +52,12 @@ export function createApp(opts: AppShellOptions): Express {
       opts.logger.info({ reqId, method: req.method, path: req.path, status: res.statusCode, bytes, ms: Math.round(ms * 10) / 10 }, 'request');
     });
     next();
+  });
+
+  // RFC 9112 §3.2: a request with more than one Host field line is answered 400 (which one would a cache key use?).
+  app.use((req: Request, res: Response, next: NextFunction) => {
+    if (!hasDuplicateHost(req)) return next();
+    res.status(400).set('Cache-Control', 'no-store').json({ error: 'DUPLICATE_HOST', message: 'a request must carry exactly one Host header (RFC 9112 §3.2)' });
   });
 
   // Longer targets are refused before any route parses them (CloudFront's own limit is 8,192 bytes); the header

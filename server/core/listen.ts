@@ -24,6 +24,13 @@ export interface ListenOptions {
 /** What every role's HTTP and HTTPS servers use unless told otherwise. */
 export const SERVER_LIMITS = { headersTimeoutMs: 20_000, requestTimeoutMs: 120_000, keepAliveTimeoutMs: 5_000, maxHeaderSize: 16 * 1024, idleTimeoutMs: 60_000 } as const;
 
+/**
+ * Options for http(s).createServer. Node enforces headersTimeout and requestTimeout only when it sweeps its connections,
+ * every connectionsCheckingInterval (30 s by default): a slowloris connection was cut 20-50 s in, not at 20 s. Sweeping
+ * every second keeps the cut within a second of the limit.
+ */
+export const SERVER_OPTIONS = { maxHeaderSize: SERVER_LIMITS.maxHeaderSize, connectionsCheckingInterval: 1_000 } as const;
+
 /** Applies the time limits to any node:http(s) server, so slow or idle clients cannot hold its sockets. */
 export function applyServerLimits(server: Server, opts: Omit<ListenOptions, 'port' | 'host' | 'maxHeaderSize'> = {}): void {
   server.headersTimeout = opts.headersTimeoutMs ?? SERVER_LIMITS.headersTimeoutMs;
@@ -34,7 +41,16 @@ export function applyServerLimits(server: Server, opts: Omit<ListenOptions, 'por
 }
 
 export async function listen(handler: RequestListener, opts: ListenOptions): Promise<Listening> {
-  const server = http.createServer({ maxHeaderSize: opts.maxHeaderSize ?? SERVER_LIMITS.maxHeaderSize }, handler);
+  const headersTimeoutMs = opts.headersTimeoutMs ?? SERVER_LIMITS.headersTimeoutMs;
+  const server = http.createServer(
+    {
+      ...SERVER_OPTIONS,
+      maxHeaderSize: opts.maxHeaderSize ?? SERVER_LIMITS.maxHeaderSize,
+      // A short header timeout (tests) needs a finer sweep to be kept.
+      connectionsCheckingInterval: Math.max(50, Math.min(SERVER_OPTIONS.connectionsCheckingInterval, Math.floor(headersTimeoutMs / 10))),
+    },
+    handler,
+  );
   applyServerLimits(server, opts);
   return listenServer(server, opts.port, opts.host ?? '127.0.0.1');
 }

@@ -1,7 +1,7 @@
 // Admin endpoints on the edge's Express app: invalidations behind a bearer token, CORS preflight for media.
-import { createHash, timingSafeEqual } from 'node:crypto';
 import express, { Router, type NextFunction, type Request, type Response } from 'express';
-import { AppError, ForbiddenError, NotFoundError } from '../core/errors.ts';
+import { requireBearerToken } from '../core/bearer-token.ts';
+import { NotFoundError } from '../core/errors.ts';
 import { corsHeadersFor } from './cors.ts';
 import { validateInvalidationPaths, type Invalidator } from './invalidation.ts';
 
@@ -10,33 +10,15 @@ export interface AdminRoutesOptions {
   readonly adminToken: string | undefined;
 }
 
-/** Hashing both sides first gives equal lengths, so the comparison time says nothing about the token. */
-export function tokenMatches(given: string, expected: string): boolean {
-  const a = createHash('sha256').update(given).digest();
-  const b = createHash('sha256').update(expected).digest();
-  return timingSafeEqual(a, b);
-}
-
-function requireToken(expected: string | undefined) {
-  return (req: Request, res: Response, next: NextFunction): void => {
-    if (!expected) {
-      next(new ForbiddenError('admin endpoints are disabled: start the edge with EDGE_ADMIN_TOKEN (--admin-token)', 'EDGE_ADMIN_DISABLED'));
-      return;
-    }
-    const auth = req.headers.authorization;
-    const m = typeof auth === 'string' ? /^Bearer ([\x21-\x7e]{1,512})$/.exec(auth) : null;
-    if (!m || !tokenMatches(m[1] ?? '', expected)) {
-      res.setHeader('WWW-Authenticate', 'Bearer realm="edgeline-admin"');
-      next(new AppError('EDGE_UNAUTHORIZED', 401, 'a valid "Authorization: Bearer <token>" header is required'));
-      return;
-    }
-    next();
-  };
-}
-
 export function createAdminRouter(opts: AdminRoutesOptions): Router {
   const router = Router();
-  const auth = requireToken(opts.adminToken);
+  const auth = requireBearerToken({
+    expected: opts.adminToken,
+    disabledCode: 'EDGE_ADMIN_DISABLED',
+    disabledMessage: 'admin endpoints are disabled: start the edge with EDGE_ADMIN_TOKEN (--admin-token)',
+    unauthorizedCode: 'EDGE_UNAUTHORIZED',
+    realm: 'edgeline-admin',
+  });
   router.post('/_edge/invalidations', auth, express.json({ limit: '256kb' }), async (req, res, next) => {
     try {
       const paths = validateInvalidationPaths(req.body);

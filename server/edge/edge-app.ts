@@ -19,12 +19,14 @@ import { resolveEdgeSettings, type EdgeConfig, type ResolvedEdgeSettings } from 
 import { Invalidator } from './invalidation.ts';
 import { MemoryTier } from './memory-tier.ts';
 import { OriginClient } from './origin-client.ts';
+import { OriginProbe } from './origin-probe.ts';
 import type { Edge, UpstreamFetcher } from './pipeline.ts';
 import { PurgeLog } from './purge-log.ts';
-import { RateLimiter } from './rate-limiter.ts';
+import { RateLimiter } from '../core/rate-limiter.ts';
 import { RedisTier } from './redis-tier.ts';
 import { createViewerHandler, isViewerRequest, type ViewerCheck } from './routes.ts';
-import { protocolCheck, rateLimitCheck, signatureCheck } from './viewer-checks.ts';
+import { httpsBaseOf, protocolCheck, rateLimitCheck, signatureCheck, viewerResolver } from './viewer-checks.ts';
+import { trustProxyOf } from '../core/viewer-address.ts';
 
 export interface EdgeDeps {
   /** Milliseconds since the epoch; tests move it to make objects stale. */
@@ -65,7 +67,12 @@ export interface EdgeApp extends RequestListener {
   close(): Promise<void>;
 }
 
-const HEALTH_PROBE_CACHE_MS = 1_000;
+/**
+ * Origin reachability for /healthz: checked this often in the background. A slow origin (1 s away) still counts as
+ * reachable; one that does not answer within the timeout (frozen, partitioned) is reported unreachable within ~5 s.
+ */
+const ORIGIN_PROBE_INTERVAL_MS = 2_000;
+const ORIGIN_PROBE_TIMEOUT_MS = 3_000;
 /** Forget purges after this: far longer than a fill can take (every upstream call has a timeout). */
 const PURGE_LOG_RETENTION_MS = 10 * 60_000;
 
@@ -111,6 +118,7 @@ export async function createEdgeApp(config: EdgeConfig, deps: EdgeDeps = {}): Pr
       logger,
       metrics,
       lockToken: invalidatorToken,
+      purgeEpoch: () => purges.redisEpoch,
     });
     remote = new RemoteFills(redis, keys.fillChannel, config.collapseWaitMs);
     const ready = await redis.waitReady(deps.redisWaitMs ?? 2_000);
@@ -167,31 +175,38 @@ export async function createEdgeApp(config: EdgeConfig, deps: EdgeDeps = {}): Pr
     breakerOpen: () => redis?.breaker.state === 'open',
   });
 
-  let probed: { at: number; report: Awaited<ReturnType<OriginClient['probe']>> } | undefined;
-  const health = async (): Promise<HealthReport> => {
+  // Origin reachability is probed in the background and only reported: /healthz answers at once from this process's own
+  // state, so a frozen or slow origin never makes the edge look down (it still serves what it holds).
+  const originProbe = origin ? new OriginProbe(() => origin.probe(ORIGIN_PROBE_TIMEOUT_MS), ORIGIN_PROBE_INTERVAL_MS, Date.now) : undefined;
+  originProbe?.start();
+  const health = (): HealthReport => {
     const warnings: string[] = [];
     const redisStatus = redis ? redis.status : undefined;
     if (redis && !redis.isAvailable) warnings.push('Redis tier unavailable: serving from memory and origin');
-    if (origin && (!probed || Date.now() - probed.at > HEALTH_PROBE_CACHE_MS)) probed = { at: Date.now(), report: await origin.probe(1_000) };
-    const origins = probed?.report ?? [];
-    if (origins.length > 0 && !origins.some((o) => o.reachable)) warnings.push('no origin reachable: serving cached copies within stale-if-error only');
+    const originState = originProbe?.state;
+    if (originState?.reachable === false) warnings.push('no origin reachable: serving cached copies within stale-if-error only');
     // Degraded is still healthy: an edge that cannot reach Redis or the origin serves what it can, as any other would.
     return {
       ok: true,
+      status: warnings.length > 0 ? 'degraded' : 'ok',
       edge: settings.edgeId,
       region: config.region,
       redis: redisStatus ? { configured: true, ...redisStatus } : { configured: false },
-      origins,
+      origin: originState ?? { reachable: null, checkedAt: null, origins: [] },
       memory: { bytes: memory.bytes, entries: memory.entries, maxBytes: memory.maxBytes },
       warnings,
     };
   };
 
   const app = createApp({ role: 'edge', logger, metrics, health });
+  // Behind trusted proxies (--trust-proxy), checks and req.ip (QoE rate limits) see the viewer, not the hop.
+  const trustProxy = trustProxyOf(config.trustProxy);
+  app.set('trust proxy', trustProxy ?? false);
+  const viewerOf = viewerResolver(trustProxy);
   app.use(mediaPreflightFor(config.corsOrigins));
   if (config.player) {
     app.use(createPlayerRouter({ logger, loadAtStartup: deps.loadPlayerAtStartup ?? false }));
-    app.use(createQoeRouter({ registry: metrics.registry, role: 'edge', logger }).router);
+    app.use(createQoeRouter({ registry: metrics.registry, role: 'edge', logger, readToken: config.adminToken, readTokenSetting: 'EDGE_ADMIN_TOKEN (--admin-token)' }).router);
   }
   app.use(createAdminRouter({ invalidator, adminToken: config.adminToken }));
   app.use(mediaMethodNotAllowed);
@@ -209,10 +224,10 @@ export async function createEdgeApp(config: EdgeConfig, deps: EdgeDeps = {}): Pr
       redisTimeoutMs: config.redisTimeoutMs,
       onRedisError: () => metrics.redisErrors.inc({ op: 'rate-limit' }),
     });
-    checks.push(rateLimitCheck(limiter));
+    checks.push(rateLimitCheck(limiter, viewerOf));
   }
-  if (behaviors.list.some((b) => b.viewerProtocolPolicy !== 'allow-all')) checks.push(protocolCheck(config.tlsCert ? config.httpsPort : undefined));
-  if (config.signingKeys) checks.push(signatureCheck(config.signingKeys, Date.now, { urlCookies: config.signedUrlCookies }));
+  if (behaviors.list.some((b) => b.viewerProtocolPolicy !== 'allow-all')) checks.push(protocolCheck(config.tlsCert ? httpsBaseOf(config.publicUrl, config.httpsPort) : undefined, viewerOf));
+  if (config.signingKeys) checks.push(signatureCheck(config.signingKeys, Date.now, { urlCookies: config.signedUrlCookies }, viewerOf));
   checks.push(...(deps.viewerChecks ?? []));
   const viewer = createViewerHandler({ edge, behaviors, edgeId: settings.edgeId, checks, corsOrigins: config.corsOrigins });
   const metricsText = deps.metricsText;
@@ -260,6 +275,7 @@ export async function createEdgeApp(config: EdgeConfig, deps: EdgeDeps = {}): Pr
       const tier = redis;
       if (tier) await tier.attempt('registry', (r) => removeEdge(r, config.redisPrefix, settings.edgeId));
     }
+    originProbe?.stop();
     await invalidator.stop();
     // Let stores and refreshes finish (each is bounded by upstream and Redis timeouts), then release what remains.
     const deadline = new Promise<void>((r) => setTimeout(r, 5_000).unref());

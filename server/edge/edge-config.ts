@@ -7,6 +7,7 @@ import { parseClusterNodes, type RedisTarget } from '../core/redis-client.ts';
 import { DEFAULT_BEHAVIORS, type CacheBehavior } from './behaviors.ts';
 import { loadBehaviorsFile } from './behaviors-file.ts';
 import { keyGroupField } from './cloudfront/key-group.ts';
+import { parseTrustProxyEntry } from '../core/viewer-address.ts';
 
 export const edgeFields = {
   port: fields.int('port', 8081, { env: 'PORT', min: 0, max: 65535, help: 'port to listen on' }),
@@ -45,6 +46,7 @@ export const edgeFields = {
   tlsCert: fields.optionalString('tls-cert', { env: 'EDGE_TLS_CERT', help: 'certificate chain (PEM file) to serve HTTPS' }),
   tlsKey: fields.optionalString('tls-key', { env: 'EDGE_TLS_KEY', help: 'private key (PEM file) of the certificate' }),
   httpsPort: fields.int('https-port', 8443, { env: 'EDGE_HTTPS_PORT', min: 0, max: 65535, help: 'HTTPS port when a certificate is given' }),
+  trustProxy: fields.list('trust-proxy', [], { env: 'TRUST_PROXY', item: parseTrustProxyEntry, help: 'addresses or CIDRs of proxies in front of this edge (a router, a load balancer): their X-Forwarded-For / CloudFront-Viewer-Address and X-Forwarded-Proto are believed, so IP conditions, rate limits and https checks see the viewer. Unset: nobody\'s' }),
   player: fields.bool('player', true, { env: 'EDGE_PLAYER', help: 'serve the player page at /player/ and accept QoE beacons at /qoe' }),
 };
 

@@ -283,7 +283,7 @@ export function createEdgeMetrics(opts: { processMetrics?: boolean } = {}): Edge
     }),
     purges: new Counter({
       name: 'hls_edge_purges_total',
-      help: 'Invalidations applied by this edge, by source (local: submitted here, remote: from another edge)',
+      help: 'Invalidations applied by this edge, by source (local: submitted here, remote: announced by another edge, log: read back from the Redis log, resync: the memory tier dropped because Redis lost the purge log)',
       labelNames: ['source'] as const,
       registers: [registry],
     }),

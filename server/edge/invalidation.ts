@@ -1,4 +1,4 @@
-// Invalidation: purges numbered in Redis, fanned out by pub/sub, applied by every edge, tracked by heartbeats.
+// Invalidation: purges numbered in Redis (per epoch), fanned out by pub/sub, applied by every edge, tracked by heartbeats.
 import { randomBytes } from 'node:crypto';
 import { BadRequestError } from '../core/errors.ts';
 import type { Logger } from '../core/log.ts';
@@ -7,7 +7,10 @@ import type { EdgeMetrics } from './edge-metrics.ts';
 import type { RedisKeys } from './cache-key.ts';
 import type { MemoryTier } from './memory-tier.ts';
 import { recordMatches, type PurgeLog, type PurgeRecord } from './purge-log.ts';
-import { script, type RedisTier } from './redis-tier.ts';
+import { parsePurgeRecord } from './purge-scripts.ts';
+import { continuesChain, planSync, type Doubt, type PurgePosition } from './purge-sync.ts';
+import type { RedisTier } from './redis-tier.ts';
+
 
 const MAX_PATHS = 1000;
 /** A path to purge: exact, or a prefix when it ends in "*" (CloudFront allows the wildcard only at the end). */
@@ -29,31 +32,9 @@ export function validateInvalidationPaths(body: unknown): string[] {
   return [...new Set(paths as string[])];
 }
 
-/** Numbers the purge, logs it (last 10,000) and keeps its record for a day, atomically. */
-const SUBMIT = script(`
-local seq = redis.call('INCR', KEYS[1])
-local rec = cjson.encode({seq = seq, id = ARGV[1], at = tonumber(ARGV[2]), paths = cjson.decode(ARGV[3])})
-redis.call('ZADD', KEYS[2], seq, rec)
-redis.call('ZREMRANGEBYRANK', KEYS[2], 0, -10001)
-redis.call('SET', KEYS[3], rec, 'PX', ARGV[4])
-return rec`);
-
 const RECORD_TTL_MS = 86_400_000;
-
-export function parsePurgeRecord(text: string): PurgeRecord | undefined {
-  let v: unknown;
-  try {
-    v = JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-  if (typeof v !== 'object' || v === null) return undefined;
-  const r = v as Record<string, unknown>;
-  const paths = r['paths'];
-  if (typeof r['seq'] !== 'number' || typeof r['id'] !== 'string' || typeof r['at'] !== 'number') return undefined;
-  if (!Array.isArray(paths) || !paths.every((p) => typeof p === 'string')) return undefined;
-  return { seq: r['seq'], id: r['id'], at: r['at'], paths: paths as string[] };
-}
+/** How long after Redis lost its purge state every live edge process has beaten again (reconnect back-off ≤ 1 s). */
+const EPOCH_SETTLE_MS = 3_000;
 
 export interface InvalidationStatus {
   readonly id: string;
@@ -79,11 +60,12 @@ export interface InvalidatorOptions {
 export class Invalidator {
   readonly instance = `${process.pid}-${randomBytes(3).toString('hex')}`;
   private timer: NodeJS.Timeout | undefined;
-  private catchingUp: Promise<void> | undefined;
+  private syncing: Promise<void> | undefined;
+  private isSyncWanted = false;
 
   constructor(private readonly opts: InvalidatorOptions) {}
 
-  /** Subscribes to purges, catches up with the log, and starts heartbeats. */
+  /** Subscribes to purges, catches up with the log (now, and whenever a Redis connection is back), and starts heartbeats. */
   async start(): Promise<void> {
     const redis = this.opts.redis;
     if (!redis) return;
@@ -91,10 +73,11 @@ export class Invalidator {
       const rec = parsePurgeRecord(message);
       if (!rec) return;
       this.apply(rec, 'remote');
-      if (rec.seq === this.opts.purges.appliedSeq + 1) this.opts.purges.appliedSeq = rec.seq;
-      else void this.catchUp();
+      this.advance(rec);
       void this.beat();
     });
+    // Messages published while a connection was down are lost: the log has them (and says whether Redis lost its own).
+    redis.onReady(() => void this.catchUp().then(() => this.beat()));
     await this.catchUp();
     await this.beat();
     this.timer = setInterval(() => {
@@ -104,7 +87,7 @@ export class Invalidator {
   }
 
   /** Applies one purge to this process: forget matching objects in memory, remember it against in-flight fills. */
-  apply(rec: PurgeRecord, source: 'local' | 'remote'): boolean {
+  apply(rec: PurgeRecord, source: 'local' | 'remote' | 'log' | 'resync'): boolean {
     if (!this.opts.purges.add(rec)) return false;
     const n = this.opts.memory.deleteWhere((k) => recordMatches(rec, k));
     this.opts.metrics.purges.inc({ source });
@@ -121,23 +104,36 @@ export class Invalidator {
     const id = `I${randomBytes(8).toString('hex').toUpperCase()}`;
     const at = this.opts.clock();
     const redis = this.opts.redis;
-    const k = this.opts.keys;
-    const res = redis
-      ? await redis.attempt('purge', (r) => redis.evalScript(r, SUBMIT, [k.purgeSeq, k.purgeLog, k.invalidation(id)], [id, at, JSON.stringify(paths), RECORD_TTL_MS]))
-      : { ok: false as const };
-    const rec = res.ok && typeof res.value === 'string' ? parsePurgeRecord(res.value) : undefined;
+    const res = redis ? await redis.attempt('purge', () => redis.scripts.submit(id, at, paths, RECORD_TTL_MS)) : { ok: false as const };
+    const rec = res.ok ? res.value : undefined;
     if (!redis || !rec) {
-      const local: PurgeRecord = { seq: 0, id, at, paths };
+      const local: PurgeRecord = { seq: 0, prev: 0, epoch: '', id, at, paths };
       this.apply(local, 'local');
       return { scope: 'this-edge', record: local };
     }
     this.apply(rec, 'local');
-    if (rec.seq === this.opts.purges.appliedSeq + 1) this.opts.purges.appliedSeq = rec.seq;
-    await redis.publish(k.purgeChannel, res.ok ? String(res.value) : JSON.stringify(rec));
+    this.advance(rec);
+    await redis.publish(this.opts.keys.purgeChannel, JSON.stringify(rec));
     await this.deleteShared(rec);
     await this.catchUp();
     await this.beat();
     return { scope: 'all-edges', record: rec };
+  }
+
+  /** Moves this process's place in the log past `rec` when it continues the chain; anything else is left to a log read. */
+  private advance(rec: PurgeRecord): void {
+    const p = this.opts.purges;
+    if (!this.syncing && continuesChain(this.position(), rec)) {
+      p.appliedSeq = rec.seq;
+      p.appliedId = rec.id;
+    } else {
+      void this.catchUp();
+    }
+  }
+
+  private position(): PurgePosition {
+    const p = this.opts.purges;
+    return { epoch: p.redisEpoch, seq: p.appliedSeq, id: p.appliedId };
   }
 
   /** Deletes matching objects from Redis. Correctness does not hang on it: copies older than a purge are refused on read. */
@@ -170,37 +166,72 @@ export class Invalidator {
     if (removed > 0) this.opts.metrics.purgedObjects.inc({ tier: 'redis' }, removed);
   }
 
-  /** Applies every logged purge this process has not seen (missed messages, a restart, a Redis outage). */
+  /**
+   * Reads the log from this process's place and applies what it has not seen (missed messages, a restart, a Redis
+   * outage). One read at a time; a call during a read schedules one more, so nothing announced meanwhile is skipped.
+   */
   catchUp(): Promise<void> {
-    this.catchingUp ??= this.readLog().finally(() => {
-      this.catchingUp = undefined;
+    if (this.syncing) {
+      this.isSyncWanted = true;
+      return this.syncing;
+    }
+    const run = async (): Promise<void> => {
+      do {
+        this.isSyncWanted = false;
+        await this.sync();
+      } while (this.isSyncWanted);
+    };
+    this.syncing = run().finally(() => {
+      this.syncing = undefined;
     });
-    return this.catchingUp;
+    return this.syncing;
   }
 
-  private async readLog(): Promise<void> {
+  private async sync(): Promise<void> {
     const redis = this.opts.redis;
     if (!redis) return;
-    const since = this.opts.purges.appliedSeq;
-    const page = await redis.attempt('purge-log', (r) => r.zrangebyscore(this.opts.keys.purgeLog, `(${since}`, '+inf'));
-    if (!page.ok) return;
-    let max = since;
-    for (const text of page.value) {
-      const rec = parsePurgeRecord(text);
-      if (!rec) continue;
-      this.apply(rec, 'remote');
-      max = Math.max(max, rec.seq);
+    const pos = this.position();
+    const memoryIsEmpty = this.opts.memory.entries === 0;
+    const got = await redis.attempt('purge-log', () => redis.scripts.head(pos.epoch, pos.seq));
+    if (!got.ok) return;
+    let plan = planSync(pos, got.value, { isFullLog: got.value.epoch !== pos.epoch, memoryIsEmpty });
+    if (plan.needsFullLog) {
+      const all = await redis.attempt('purge-log', () => redis.scripts.head(undefined, 0));
+      if (!all.ok) return;
+      plan = planSync(pos, all.value, { isFullLog: true, memoryIsEmpty });
     }
-    if (max > this.opts.purges.appliedSeq) this.opts.purges.appliedSeq = max;
+    for (const rec of plan.apply) this.apply(rec, 'log');
+    if (plan.doubt) this.dropMemory(plan.doubt, pos);
+    const p = this.opts.purges;
+    p.redisEpoch = plan.position.epoch;
+    p.appliedSeq = plan.position.seq;
+    p.appliedId = plan.position.id;
+  }
+
+  /**
+   * When in doubt, purge everything this process holds: a purge of a lost history may never have reached it. Applied
+   * as a local purge of "/*", so fills in flight are not stored either. Shared copies are not touched: every purge
+   * deleted its matches from Redis, and stores were checked against the log Redis had.
+   */
+  private dropMemory(doubt: Doubt, was: PurgePosition): void {
+    const entries = this.opts.memory.entries;
+    this.apply({ seq: 0, prev: 0, epoch: '', id: `resync-${randomBytes(6).toString('hex')}`, at: this.opts.clock(), paths: ['/*'] }, 'resync');
+    this.opts.logger.warn({ reason: doubt, previousEpoch: was.epoch, dropped: entries }, 'purge log lost or broken in Redis: dropped the memory tier, as purges may have been missed');
   }
 
   /** Tells the others how far this process has applied purges; expires if the process dies. */
   async beat(): Promise<void> {
     const redis = this.opts.redis;
     if (!redis) return;
-    const value = JSON.stringify({ edge: this.opts.edgeId, instance: this.instance, appliedSeq: this.opts.purges.appliedSeq, at: this.opts.clock() });
-    const ttl = Math.max(3 * this.opts.heartbeatMs, 3_000);
+    const p = this.opts.purges;
+    const value = JSON.stringify({ edge: this.opts.edgeId, instance: this.instance, epoch: p.redisEpoch ?? null, appliedSeq: p.appliedSeq, at: this.opts.clock() });
+    const ttl = this.heartbeatTtlMs;
     await redis.attempt('heartbeat', (r) => r.set(this.opts.keys.edgeProcess(this.opts.edgeId, this.instance), value, 'PX', ttl));
+  }
+
+  /** A heartbeat key outlives two missed beats: a process silent longer is taken for dead. */
+  private get heartbeatTtlMs(): number {
+    return Math.max(3 * this.opts.heartbeatMs, 3_000);
   }
 
   /** Undefined when the id is unknown (or Redis is unavailable and the status cannot be read). */
@@ -210,6 +241,13 @@ export class Invalidator {
     const got = await redis.attempt('invalidation-status', (r) => r.get(this.opts.keys.invalidation(id)));
     const rec = got.ok && got.value ? parsePurgeRecord(got.value) : undefined;
     if (!rec) return undefined;
+    const head = await redis.attempt('invalidation-status', () => redis.scripts.head(undefined, undefined));
+    if (!head.ok) return undefined;
+    const epoch = head.value.epoch;
+    // A process has applied it when its heartbeat says so in the purge's own epoch. A purge of an epoch Redis has since
+    // lost counts as applied by a process that has moved to the current epoch: moving there dropped its memory tier.
+    const hasApplied = (hb: { epoch: unknown; appliedSeq: number }): boolean =>
+      (hb.epoch === rec.epoch && hb.appliedSeq >= rec.seq) || (rec.epoch !== epoch && hb.epoch === epoch);
     const edges: Array<{ edge: string; instance: string; applied: boolean }> = [];
     // The heartbeat keys share the {purge} hash tag, so in a cluster they sit on one node and one MGET reads a page.
     for (const node of keyNodes(redis.client)) {
@@ -224,9 +262,9 @@ export class Invalidator {
         for (const v of values.value) {
           if (!v) continue;
           try {
-            const hb = JSON.parse(v) as { edge?: unknown; instance?: unknown; appliedSeq?: unknown };
+            const hb = JSON.parse(v) as { edge?: unknown; instance?: unknown; epoch?: unknown; appliedSeq?: unknown };
             if (typeof hb.edge === 'string' && typeof hb.instance === 'string' && typeof hb.appliedSeq === 'number') {
-              edges.push({ edge: hb.edge, instance: hb.instance, applied: hb.appliedSeq >= rec.seq });
+              edges.push({ edge: hb.edge, instance: hb.instance, applied: hasApplied({ epoch: hb.epoch, appliedSeq: hb.appliedSeq }) });
             }
           } catch {
             // not ours
@@ -235,9 +273,13 @@ export class Invalidator {
       } while (cursor !== '0');
     }
     edges.sort((a, b) => (a.edge + a.instance).localeCompare(b.edge + b.instance));
+    // Right after Redis lost its data, live processes have not all beaten again, so an absent heartbeat does not yet
+    // mean a dead process. Each beats as soon as it reconnects (onReady), within the client's back-off of at most 1 s;
+    // until the epoch is a few seconds old (Redis's clock on both sides), nothing is Completed.
+    const isSettled = head.value.nowMs - head.value.sinceMs >= Math.min(this.heartbeatTtlMs, EPOCH_SETTLE_MS);
     return {
       id: rec.id,
-      status: edges.every((e) => e.applied) ? 'Completed' : 'InProgress',
+      status: isSettled && edges.length > 0 && edges.every((e) => e.applied) ? 'Completed' : 'InProgress',
       createTime: new Date(rec.at).toISOString(),
       paths: rec.paths,
       edges,
@@ -247,7 +289,7 @@ export class Invalidator {
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
-    await this.catchingUp;
+    await this.syncing;
     const redis = this.opts.redis;
     if (redis) await redis.attempt('heartbeat', (r) => r.del(this.opts.keys.edgeProcess(this.opts.edgeId, this.instance)));
   }

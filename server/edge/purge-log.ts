@@ -3,8 +3,15 @@ import type { CacheKey } from './cache-key.ts';
 
 /** One invalidation as stored in Redis (and in the log): `paths` are exact paths or prefixes ending in "*". */
 export interface PurgeRecord {
-  /** Order across every edge (Redis INCR); 0 for a purge that could only be applied to this process. */
+  /**
+   * Order across every edge and every epoch (purge-scripts.ts: max(previous + 1, Redis time in µs)); 0 for a purge
+   * applied to this process only (Redis unavailable, or a conservative resync).
+   */
   readonly seq: number;
+  /** The seq of the purge logged before this one in the same epoch (0 for the first): proves a chain is unbroken. */
+  readonly prev: number;
+  /** The Redis epoch that numbered it ('' for local purges). */
+  readonly epoch: string;
   readonly id: string;
   readonly at: number;
   readonly paths: readonly string[];
@@ -12,7 +19,7 @@ export interface PurgeRecord {
 
 /**
  * A path ending in "*" is a prefix; any other path matches the key exactly or with a query string (a purge of
- * /vod/a/x.m3u8 removes /vod/a/x.m3u8?lang=en too). The Lua store script in redis-tier.ts applies the same rule.
+ * /vod/a/x.m3u8 removes /vod/a/x.m3u8?lang=en too). The Lua store script in purge-scripts.ts applies the same rule.
  */
 export function purgeMatches(pattern: string, key: CacheKey): boolean {
   if (pattern.endsWith('*')) return key.startsWith(pattern.slice(0, -1));
@@ -39,24 +46,30 @@ export interface PurgeLogOptions {
 
 export class PurgeLog {
   private applied: Applied[] = [];
-  private readonly seen = new Set<number>();
-  /** Every purge with seq <= appliedSeq has been applied here. */
+  private readonly seen = new Set<string>();
+  /**
+   * This process's place in the Redis purge log: in epoch `redisEpoch`, every purge up to `appliedSeq` has been applied
+   * here, and `appliedId` is the one numbered `appliedSeq` (undefined when the log no longer holds it). Undefined epoch:
+   * Redis has not been read yet. Only invalidation.ts moves it, after checking the chain (purge-sync.ts).
+   */
+  redisEpoch: string | undefined = undefined;
   appliedSeq = 0;
-  /** Number of purges applied by this process. */
+  appliedId: string | undefined = undefined;
+  /** Number of purges applied by this process (a local order, unrelated to Redis epochs). */
   epoch = 0;
 
   constructor(private readonly opts: PurgeLogOptions) {}
 
-  has(seq: number): boolean {
-    return seq > 0 && this.seen.has(seq);
+  has(id: string): boolean {
+    return this.seen.has(id);
   }
 
-  /** Records a purge; false when this seq was already applied. */
+  /** Records a purge; false when this id was already applied (a message and a log read may bring the same one). */
   add(rec: PurgeRecord): boolean {
-    if (this.has(rec.seq)) return false;
+    if (this.has(rec.id)) return false;
     this.epoch++;
     this.applied.push({ rec, epoch: this.epoch });
-    if (rec.seq > 0) this.seen.add(rec.seq);
+    this.seen.add(rec.id);
     this.trim();
     return true;
   }
@@ -72,7 +85,10 @@ export class PurgeLog {
     return false;
   }
 
-  /** Did a purge with a sequence number above `seq` match the key? (A copy filled under `seq`.) */
+  /**
+   * Did a purge with a sequence number above `seq` match the key? (A copy filled under `seq`.) Sequence numbers rise
+   * across epochs, so this holds after Redis lost its counter too. Local purges (seq 0) say nothing about shared copies.
+   */
   purgedSinceSeq(key: CacheKey, seq: number): boolean {
     for (const a of this.applied) if (a.rec.seq > seq && recordMatches(a.rec, key)) return true;
     return false;
@@ -83,7 +99,7 @@ export class PurgeLog {
     let drop = 0;
     while (drop < this.applied.length && ((this.applied[drop]?.rec.at ?? 0) < cutoff || this.applied.length - drop > this.opts.maxRecords)) drop++;
     if (drop === 0) return;
-    for (const a of this.applied.slice(0, drop)) this.seen.delete(a.rec.seq);
+    for (const a of this.applied.slice(0, drop)) this.seen.delete(a.rec.id);
     this.applied = this.applied.slice(drop);
   }
 }

@@ -1,5 +1,5 @@
 // The shared Redis tier: binary objects with expiry, fill locks, pub/sub — bounded timeouts and a circuit breaker.
-import { createHash } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { Cluster } from 'ioredis';
 import type { Logger } from '../core/log.ts';
 import { createRedisClient, describeRedisTarget, type RedisClient, type RedisTarget } from '../core/redis-client.ts';
@@ -8,6 +8,8 @@ import { CacheEntry } from './cache-entry.ts';
 import type { CacheKey, RedisKeys } from './cache-key.ts';
 import { CircuitBreaker, type BreakerState } from './circuit-breaker.ts';
 import { recordMatches } from './purge-log.ts';
+import { PurgeScripts } from './purge-scripts.ts';
+import { defineScript, type RedisScript } from '../core/redis-script.ts';
 
 export interface RedisTierOptions {
   /** One Redis (REDIS_URL) or a Redis Cluster (REDIS_CLUSTER_NODES). */
@@ -22,50 +24,13 @@ export interface RedisTierOptions {
   readonly metrics: EdgeMetrics;
   /** Every edge process has its own lock token, so only the holder releases a lock. */
   readonly lockToken: string;
+  /** The purge epoch this process's fills start under (the purge log's), for the store-time check. */
+  readonly purgeEpoch?: () => string | undefined;
 }
 
 export type Attempt<T> = { readonly ok: true; readonly value: T } | { readonly ok: false };
 
-/**
- * Store unless a purge newer than the fill's start matches the key: a fill that was in flight when the purge
- * arrived must not put the old object back. Purge records are JSON {seq, id, at, paths}; a path ending in "*"
- * is a prefix, any other matches the key exactly or with a query string. Same rule as purge-log.ts.
- */
-const STORE_LUA = `
-local snap = tonumber(ARGV[3])
-local cur = tonumber(redis.call('GET', KEYS[3]) or '0')
-if cur > snap then
-  local key = ARGV[4]
-  for _, rec in ipairs(redis.call('ZRANGEBYSCORE', KEYS[2], '(' .. snap, '+inf')) do
-    local ok, r = pcall(cjson.decode, rec)
-    if ok and type(r) == 'table' and type(r['paths']) == 'table' then
-      for _, p in ipairs(r['paths']) do
-        if string.sub(p, -1) == '*' then
-          local pre = string.sub(p, 1, -2)
-          if string.sub(key, 1, #pre) == pre then return 0 end
-        elseif key == p or string.sub(key, 1, #p + 1) == p .. '?' then
-          return 0
-        end
-      end
-    end
-  end
-end
-redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
-return 1`;
-
 const RELEASE_LUA = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;
-
-export interface Script {
-  readonly lua: string;
-  readonly sha: string;
-}
-
-export function script(lua: string): Script {
-  return { lua, sha: createHash('sha1').update(lua).digest('hex') };
-}
-
-const STORE = script(STORE_LUA);
-const RELEASE = script(RELEASE_LUA);
 
 export type FillNotice = 'stored' | 'failed';
 
@@ -75,8 +40,13 @@ export class RedisTier {
   readonly breaker: CircuitBreaker;
   private readonly channelHandlers = new Map<string, (message: string) => void>();
   private readonly downListeners = new Set<() => void>();
+  private readonly readyListeners = new Set<() => void>();
+  /** The purge counter, log and store-time check (one Lua each, loaded with defineCommand). */
+  readonly scripts: PurgeScripts;
+  private readonly releaseScript: RedisScript;
   private readonly reads = new Map<CacheKey, Promise<CacheEntry | undefined>>();
-  private lastWarned: string | undefined;
+  /** An outage is one warning when it starts and one line when it ends; the failures between are counted, not logged. */
+  private outage: { since: number; failures: number } | undefined;
   private closed = false;
 
   constructor(private readonly opts: RedisTierOptions) {
@@ -100,15 +70,35 @@ export class RedisTier {
       clock: opts.clock,
       onChange: (s) => this.onBreaker(s),
     });
-    this.client.on('error', (err: Error) => this.warn('redis connection error', err));
-    this.sub.on('error', (err: Error) => this.warn('redis subscriber error', err));
+    this.client.on('error', (err: Error) => {
+      opts.metrics.redisErrors.inc({ op: 'connection' });
+      this.warn('redis connection error', err);
+    });
+    this.sub.on('error', (err: Error) => {
+      opts.metrics.redisErrors.inc({ op: 'subscriber' });
+      this.warn('redis subscriber error', err);
+    });
+    this.scripts = new PurgeScripts(this.client, opts.keys, () => randomBytes(8).toString('hex'));
+    this.releaseScript = defineScript(this.client, 'edgelineReleaseLock', 1, RELEASE_LUA);
     this.client.on('ready', () => {
-      this.lastWarned = undefined;
-      opts.logger.info({ redis: describeRedisTarget(opts.target) }, 'redis tier connected');
+      if (!this.recovered()) opts.logger.info({ redis: describeRedisTarget(opts.target) }, 'redis tier connected');
+      for (const l of this.readyListeners) l();
+    });
+    // ioredis resubscribes right after 'ready'; subscribing again and awaiting the reply means the listeners run only
+    // once messages are flowing, so a log read they start cannot miss one published in between.
+    this.sub.on('ready', () => {
+      const channels = [...this.channelHandlers.keys()];
+      if (channels.length === 0) return;
+      this.sub.subscribe(...channels).then(
+        () => {
+          for (const l of this.readyListeners) l();
+        },
+        (err: unknown) => this.warn('redis resubscribe failed', err),
+      );
     });
     this.client.on('close', () => {
       if (this.closed) return;
-      this.warn('redis tier disconnected; serving from memory and origin', undefined);
+      this.warn('redis disconnected', undefined);
       for (const l of this.downListeners) l();
     });
     this.sub.on('close', () => {
@@ -147,6 +137,12 @@ export class RedisTier {
     return () => this.downListeners.delete(listener);
   }
 
+  /** Called when a connection is (again) ready: the main one, or the subscriber once its channels are subscribed. */
+  onReady(listener: () => void): () => void {
+    this.readyListeners.add(listener);
+    return () => this.readyListeners.delete(listener);
+  }
+
   /**
    * Runs one Redis operation under the breaker: a failure is logged once per state change, counted, and
    * reported as `{ ok: false }` — a Redis problem is a miss, never a viewer error.
@@ -156,22 +152,13 @@ export class RedisTier {
     try {
       const value = await fn(this.client);
       this.breaker.success();
+      if (this.outage) this.recovered();
       return { ok: true, value };
     } catch (err) {
       this.breaker.failure();
       this.opts.metrics.redisErrors.inc({ op });
       this.warn(`redis ${op} failed`, err);
       return { ok: false };
-    }
-  }
-
-  /** EVALSHA, loading the script on NOSCRIPT (after a Redis restart or on a fresh server). */
-  async evalScript(r: RedisClient, s: Script, keys: string[], args: Array<string | Buffer | number>): Promise<unknown> {
-    try {
-      return await r.evalsha(s.sha, keys.length, ...keys, ...args);
-    } catch (err) {
-      if (!(err instanceof Error) || !err.message.startsWith('NOSCRIPT')) throw err;
-      return r.eval(s.lua, keys.length, ...keys, ...args);
     }
   }
 
@@ -197,12 +184,10 @@ export class RedisTier {
   /** 'stored', 'purged' (a newer purge matches: refused), 'skipped' (too large, or Redis unavailable). */
   async put(entry: CacheEntry, retainMs: number): Promise<'stored' | 'purged' | 'skipped'> {
     if (entry.body.length > this.opts.maxObjectBytes || retainMs <= 0) return 'skipped';
-    const k = this.opts.keys;
     const value = entry.encode();
     if (this.isCluster) return this.putInCluster(entry, value, retainMs);
-    const res = await this.attempt('put', (r) =>
-      this.evalScript(r, STORE, [k.object(entry.key), k.purgeLog, k.purgeSeq], [value, Math.ceil(retainMs), entry.fillSeq, entry.key]),
-    );
+    const fillEpoch = this.opts.purgeEpoch?.();
+    const res = await this.attempt('put', () => this.scripts.store(this.opts.keys.object(entry.key), value, retainMs, entry.fillSeq, entry.key, fillEpoch));
     if (!res.ok) return 'skipped';
     return res.value === 1 ? 'stored' : 'purged';
   }
@@ -213,16 +198,20 @@ export class RedisTier {
   }
 
   /**
-   * STORE_LUA's rule in two steps: the object and the purge log hash to different slots, so one script cannot touch
+   * The store script's rule (purge-scripts.ts) in two steps: the object and the purge log hash to different slots, so one script cannot touch
    * both. A purge landing between the check and the SET can leave an old copy in Redis; readers still refuse it
    * (fill.ts compares its fill sequence with the purges they applied), and the next fill replaces it.
    */
   private async putInCluster(entry: CacheEntry, value: Buffer, retainMs: number): Promise<'stored' | 'purged' | 'skipped'> {
     const k = this.opts.keys;
-    const seq = await this.attempt('put', (r) => r.get(k.purgeSeq));
-    if (!seq.ok) return 'skipped';
-    if (Number(seq.value ?? '0') > entry.fillSeq) {
-      const newer = await this.attempt('put', (r) => r.zrangebyscore(k.purgeLog, `(${entry.fillSeq}`, '+inf'));
+    const head = await this.attempt('put', (r) => r.hmget(k.purgeSeq, 'epoch', 'seq'));
+    if (!head.ok) return 'skipped';
+    const [epoch, seq] = head.value;
+    const fillEpoch = this.opts.purgeEpoch?.() ?? '';
+    // In another epoch every logged purge is one the fill did not know; in its own, those numbered after it.
+    const from = !epoch ? undefined : epoch !== fillEpoch ? '-inf' : Number(seq ?? '0') > entry.fillSeq ? `(${entry.fillSeq}` : undefined;
+    if (from !== undefined) {
+      const newer = await this.attempt('put', (r) => r.zrangebyscore(k.purgeLog, from, '+inf'));
       if (!newer.ok) return 'skipped';
       for (const text of newer.value) {
         let rec: unknown;
@@ -247,7 +236,7 @@ export class RedisTier {
   }
 
   async releaseLock(key: CacheKey): Promise<void> {
-    await this.attempt('unlock', (r) => this.evalScript(r, RELEASE, [this.opts.keys.lock(key)], [this.opts.lockToken]));
+    await this.attempt('unlock', () => this.releaseScript([this.opts.keys.lock(key)], [this.opts.lockToken]));
   }
 
   async publish(channel: string, message: string): Promise<boolean> {
@@ -264,22 +253,40 @@ export class RedisTier {
   async close(): Promise<void> {
     this.closed = true;
     this.downListeners.clear();
+    this.readyListeners.clear();
     await Promise.allSettled([this.client.quit(), this.sub.quit()]);
     this.client.disconnect();
     this.sub.disconnect();
   }
 
   private onBreaker(s: BreakerState): void {
-    if (s === 'open') this.opts.logger.warn({ cooldownMs: this.opts.breakerCooldownMs }, 'redis circuit open: skipping the Redis tier');
-    else if (s === 'closed') this.opts.logger.info('redis circuit closed: using the Redis tier again');
+    if (s === 'open') this.warn('redis circuit open', undefined);
+    this.opts.logger.debug({ state: s, cooldownMs: this.opts.breakerCooldownMs }, 'redis circuit');
   }
 
-  /** Warn once per distinct problem until Redis is healthy again, so an outage is not one line per request. */
-  private warn(msg: string, err: unknown): void {
+  /**
+   * One warning per outage (its first failure), then silence: ioredis reports every reconnect attempt, and every
+   * request, heartbeat and purge read that fails would add a line. The failures are counted in
+   * hls_edge_redis_errors_total and summed in the line that ends the outage.
+   */
+  private warn(what: string, err: unknown): void {
     if (this.closed) return;
-    const text = `${msg}: ${err instanceof Error ? err.message : ''}`;
-    if (text === this.lastWarned) return;
-    this.lastWarned = text;
-    this.opts.logger.warn({ err: err instanceof Error ? err.message : undefined }, msg);
+    const detail = err instanceof Error ? err.message : undefined;
+    if (this.outage) {
+      this.outage.failures++;
+      this.opts.logger.debug({ what, err: detail }, 'redis still unavailable');
+      return;
+    }
+    this.outage = { since: Date.now(), failures: 1 };
+    this.opts.logger.warn({ what, err: detail, redis: describeRedisTarget(this.opts.target) }, 'redis tier unavailable: serving from memory and origin until it is back');
+  }
+
+  /** Ends an outage (a connection is ready or a command succeeded); false when there was none. */
+  private recovered(): boolean {
+    const o = this.outage;
+    if (!o || this.client.status !== 'ready') return false;
+    this.outage = undefined;
+    this.opts.logger.info({ downMs: Date.now() - o.since, failures: o.failures, redis: describeRedisTarget(this.opts.target) }, 'redis tier back');
+    return true;
   }
 }

@@ -1,5 +1,6 @@
 // Rejects hostile viewer requests before the cache: odd paths, bodies on GET, routing-override headers.
 import type { IncomingHttpHeaders } from 'node:http';
+import { hasDuplicateHost } from '../core/host-header.ts';
 
 export type GuardResult =
   | { readonly ok: true; readonly path: string; readonly query: string | undefined }
@@ -21,7 +22,7 @@ function bad(reason: string, message: string): GuardResult {
   return { ok: false, reason, message };
 }
 
-export function guardViewerRequest(url: string, headers: IncomingHttpHeaders): GuardResult {
+export function guardViewerRequest(url: string, headers: IncomingHttpHeaders, rawHeaders: readonly string[] = []): GuardResult {
   if (url.length > MAX_URL_LENGTH) return bad('url-too-long', `request target must be at most ${MAX_URL_LENGTH} characters`);
   const q = url.indexOf('?');
   const path = q < 0 ? url : url.slice(0, q);
@@ -37,6 +38,8 @@ export function guardViewerRequest(url: string, headers: IncomingHttpHeaders): G
   for (const h of OVERRIDE_HEADERS) {
     if (headers[h] !== undefined) return bad('override-header', `the ${h} header is not accepted`);
   }
+  // RFC 9112 §3.2: more than one Host is a 400 (Node keeps only the first in `headers`).
+  if (hasDuplicateHost({ rawHeaders: rawHeaders as string[] })) return bad('duplicate-host', 'a request must carry exactly one Host header (RFC 9112 §3.2)');
   const host = headers.host;
   if (host !== undefined && !HOST.test(host)) return bad('bad-host', 'the Host header must be a host name or IP literal with an optional port');
   return { ok: true, path, query: q < 0 ? undefined : url.slice(q + 1) };

@@ -111,7 +111,7 @@ export function createViewerHandler(opts: ViewerRoutesOptions): (req: IncomingMe
       for (let i = 0; i < cors.length; i += 2) res.setHeader(cors[i] as string, cors[i + 1] as string);
     }
     edge.metrics.countViewerRequest(viewerKindOf(req.url ?? ''));
-    const g = guardViewerRequest(req.url ?? '', req.headers);
+    const g = guardViewerRequest(req.url ?? '', req.headers, req.rawHeaders);
     if (!g.ok) return reject(res, startedAt, bad(400, 'EDGE_BAD_REQUEST', g.message, g.reason));
     // A request that already went through this edge is a shield loop: stop it (RFC 9110 §7.6.3, Via).
     const via = req.headers.via;

@@ -1,6 +1,6 @@
 // Checks before the cache: CloudFront-style signatures on behaviors that require them, and per-client rate limits.
 import type { IncomingMessage } from 'node:http';
-import type { TLSSocket } from 'node:tls';
+import { resolveViewer, type TrustProxy, type Viewer } from '../core/viewer-address.ts';
 import { cloudFrontBase64 } from './cloudfront/base64.ts';
 import type { KeyGroup } from './cloudfront/key-group.ts';
 import { MAX_POLICY_BYTES, parsePolicy } from './cloudfront/policy.ts';
@@ -8,28 +8,53 @@ import { signedCookieHeaders } from './cloudfront/signed-cookies.ts';
 import { splitSignatureParams } from './cloudfront/signature-params.ts';
 import type { SignedCookies } from './cloudfront/signer.ts';
 import { verifyViewerRequest } from './cloudfront/verifier.ts';
-import { rateLimitClientId, type RateLimiter } from './rate-limiter.ts';
+import { rateLimitClientId, type RateLimiter } from '../core/rate-limiter.ts';
 import type { ViewerCheck } from './routes.ts';
 
 const MAX_POLICY_CHARS = Math.ceil(MAX_POLICY_BYTES / 3) * 4;
 
+/** The viewer of a request (behind trusted proxies, see core/viewer-address.ts), resolved once per request. */
+export type ViewerOf = (req: IncomingMessage) => Viewer;
+
+export function viewerResolver(trust: TrustProxy | undefined): ViewerOf {
+  const seen = new WeakMap<IncomingMessage, Viewer>();
+  return (req) => {
+    let v = seen.get(req);
+    if (!v) {
+      v = resolveViewer(req, trust);
+      seen.set(req, v);
+    }
+    return v;
+  };
+}
+
+const directViewer = viewerResolver(undefined);
+
 /** The URL as the viewer asked for it, which is what a signer signed: scheme, Host, raw target. */
-export function viewerUrlOf(req: IncomingMessage): string {
-  const scheme = (req.socket as TLSSocket).encrypted ? 'https' : 'http';
-  return `${scheme}://${req.headers.host ?? '127.0.0.1'}${req.url ?? '/'}`;
+export function viewerUrlOf(req: IncomingMessage, viewer: Viewer = directViewer(req)): string {
+  return `${viewer.isHttps ? 'https' : 'http'}://${viewer.host ?? '127.0.0.1'}${req.url ?? '/'}`;
 }
 
 /**
- * CloudFront's viewer protocol policy per behavior: redirect-to-https answers 301 to the same path on the HTTPS
- * port, https-only answers 403. Requests that arrived over TLS pass.
+ * The https:// origin redirects point at: the configured public URL's host (an https public URL as it is), on the
+ * HTTPS port. Never the request's Host, which a client chooses (a redirect to a host of its choosing).
  */
-export function protocolCheck(httpsPort: number | undefined): ViewerCheck {
+export function httpsBaseOf(publicUrl: string | undefined, httpsPort: number): string {
+  const u = publicUrl ? new URL(publicUrl) : undefined;
+  if (u?.protocol === 'https:') return u.origin;
+  return `https://${u?.hostname ?? '127.0.0.1'}${httpsPort === 443 ? '' : `:${httpsPort}`}`;
+}
+
+/**
+ * CloudFront's viewer protocol policy per behavior: redirect-to-https answers 301 to the same path under `httpsBase`,
+ * https-only answers 403. Requests the viewer sent over TLS pass (to this edge, or to a trusted proxy that says so).
+ */
+export function protocolCheck(httpsBase: string | undefined, viewerOf: ViewerOf = directViewer): ViewerCheck {
   return (req, _path, _query, behavior) => {
     const policy = behavior.viewerProtocolPolicy;
-    if (policy === 'allow-all' || (req.socket as TLSSocket).encrypted) return undefined;
-    if (policy === 'redirect-to-https' && httpsPort !== undefined) {
-      const host = (req.headers.host ?? '127.0.0.1').replace(/:\d+$/, '');
-      const location = `https://${host}${httpsPort === 443 ? '' : `:${httpsPort}`}${req.url ?? '/'}`;
+    if (policy === 'allow-all' || viewerOf(req).isHttps) return undefined;
+    if (policy === 'redirect-to-https' && httpsBase !== undefined) {
+      const location = `${httpsBase}${req.url ?? '/'}`;
       return { status: 301, code: 'EDGE_HTTPS_REDIRECT', message: `this path is served over HTTPS: ${location}`, reason: 'https-redirect', headers: ['Location', location] };
     }
     return { status: 403, code: 'EDGE_HTTPS_ONLY', message: 'this path is served over HTTPS only', reason: 'https-only' };
@@ -45,13 +70,14 @@ export function protocolCheck(httpsPort: number | undefined): ViewerCheck {
  * answered with the same policy as signed cookies (see signedUrlCookies), so the player's later requests for the
  * asset's playlists and segments, which carry no query, are allowed too.
  */
-export function signatureCheck(keyGroup: KeyGroup, clock: () => number, opts: { urlCookies?: boolean } = {}): ViewerCheck {
+export function signatureCheck(keyGroup: KeyGroup, clock: () => number, opts: { urlCookies?: boolean } = {}, viewerOf: ViewerOf = directViewer): ViewerCheck {
   return (req, path, query, behavior, res) => {
     if (!behavior.requireSignature) return undefined;
-    const r = verifyViewerRequest({ url: viewerUrlOf(req), cookies: req.headers.cookie, clientIp: req.socket.remoteAddress, now: clock() }, keyGroup);
+    const viewer = viewerOf(req);
+    const r = verifyViewerRequest({ url: viewerUrlOf(req, viewer), cookies: req.headers.cookie, clientIp: viewer.address, now: clock() }, keyGroup);
     if (r.ok) {
       if (opts.urlCookies && r.via === 'url' && r.policy === 'custom' && path.endsWith('.m3u8') && query !== undefined) {
-        const cookies = signedUrlCookies(query, path, (req.socket as TLSSocket).encrypted === true);
+        const cookies = signedUrlCookies(query, path, viewer.isHttps);
         if (cookies) res.setHeader('Set-Cookie', cookies);
       }
       return undefined;
@@ -67,9 +93,9 @@ export function signatureCheck(keyGroup: KeyGroup, clock: () => number, opts: { 
 }
 
 /** Token buckets per client address (IPv6 by /64): 429 with Retry-After (RFC 9110 §10.2.3) when empty. */
-export function rateLimitCheck(limiter: RateLimiter): ViewerCheck {
+export function rateLimitCheck(limiter: RateLimiter, viewerOf: ViewerOf = directViewer): ViewerCheck {
   return async (req) => {
-    const d = await limiter.take(rateLimitClientId(req.socket.remoteAddress ?? 'unknown'));
+    const d = await limiter.take(rateLimitClientId(viewerOf(req).address || 'unknown'));
     if (d.allowed) return undefined;
     return {
       status: 429,

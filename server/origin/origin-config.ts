@@ -78,6 +78,7 @@ export const originFields = {
   ffmpegPath: fields.optionalString('ffmpeg-path', { env: 'FFMPEG_PATH', help: 'ffmpeg binary (default: the one from @ffmpeg-installer)' }),
   ffprobePath: fields.optionalString('ffprobe-path', { env: 'FFPROBE_PATH', help: 'ffprobe binary (default: the one from @ffprobe-installer)' }),
   originSecret: originSecretField(),
+  apiToken: fields.optionalString('api-token', { env: 'ORIGIN_API_TOKEN', help: 'the origin\'s admin token (bearer): reading QoE sessions (GET /qoe/sessions); unset: nobody may' }),
 };
 
 export type OriginConfig = ValuesOf<typeof originFields>;

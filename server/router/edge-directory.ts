@@ -19,6 +19,8 @@ export interface EdgeView {
   readonly sources: ReadonlyArray<'config' | 'registry'>;
   readonly status: EdgeStatus;
   readonly healthy: boolean;
+  /** The edge's own last word on its origin: false means it serves only what it holds (routed to, but after the others). */
+  readonly originReachable: boolean | undefined;
   readonly load: number | undefined;
   readonly lastOkAt: number | undefined;
   readonly lastCheckAt: number | undefined;
@@ -39,6 +41,7 @@ interface EdgeEntry {
   lastId: string | undefined;
   recordSeenAt: number;
   probeLoad: { load: number; at: number } | undefined;
+  originReachable: boolean | undefined;
   lastOkAt: number | undefined;
   lastCheckAt: number | undefined;
   consecutiveFailures: number;
@@ -153,6 +156,11 @@ export class EdgeDirectory {
     const entry = this.findByUrl(url);
     if (!entry) return undefined;
     const ok = await this.check(entry, true);
+    // The check may have been a round's, already under way (shared): a report it confirms still takes the edge out.
+    if (!ok && !this.isStopped) {
+      entry.isDownNow = true;
+      this.noteStatus(entry, this.now());
+    }
     return { edge: this.view(entry, this.now()), outcome: ok ? 'refuted' : 'confirmed' };
   }
 
@@ -245,6 +253,7 @@ export class EdgeDirectory {
         e.lastError = undefined;
         // An answer without a load figure withdraws the previous one: a stale high load would keep spilling forever.
         e.probeLoad = result.load === undefined ? undefined : { load: result.load, at: now };
+        e.originReachable = result.originReachable;
       } else {
         e.consecutiveFailures++;
         e.lastError = `${result.failure ?? 'error'}: ${result.message ?? ''}`.trim();
@@ -287,6 +296,7 @@ export class EdgeDirectory {
       sources,
       status,
       healthy: status === 'up',
+      originReachable: e.originReachable,
       load: loadOf(e),
       lastOkAt: e.lastOkAt,
       lastCheckAt: e.lastCheckAt,
@@ -306,6 +316,7 @@ function newEntry(key: string, url: string, fromConfig: boolean, configRegion: s
     lastId: undefined,
     recordSeenAt: 0,
     probeLoad: undefined,
+    originReachable: undefined,
     lastOkAt: undefined,
     lastCheckAt: undefined,
     consecutiveFailures: 0,

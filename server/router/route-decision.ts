@@ -12,7 +12,7 @@ export interface Candidate {
   readonly load: number | undefined;
   readonly isOverloaded: boolean;
   /** Why the walk went past this edge, or `chosen`; undefined for edges after the chosen one. */
-  readonly verdict: 'chosen' | 'unhealthy' | 'overloaded' | undefined;
+  readonly verdict: 'chosen' | 'unhealthy' | 'overloaded' | 'origin-unreachable' | undefined;
 }
 
 export interface RouteDecision {
@@ -79,27 +79,35 @@ function isOverloaded(e: EdgeView, threshold: number): boolean {
   return threshold > 0 && e.load !== undefined && e.load > threshold;
 }
 
+/** The edge says it cannot reach its origin: it still serves what it holds, so it is a second choice, never down. */
+export function isOriginUnreachable(e: EdgeView): boolean {
+  return e.originReachable === false;
+}
+
 /**
- * Walks the ring from the asset's position: the first healthy edge with room wins. When every healthy edge is
- * overloaded, the first healthy one takes it anyway: spilling further cannot help, and it keeps the asset's cache warm.
+ * Walks the ring from the asset's position: the first healthy edge with room whose origin is reachable wins. When
+ * every healthy edge says its origin is unreachable (the origin itself is frozen or gone), they are all still routed
+ * to, in ring order, as they serve what they hold; when every healthy edge is overloaded, the first healthy one takes
+ * it anyway: spilling further cannot help, and it keeps the asset's cache warm.
  */
 function walkRing(ring: Ring, asset: string, byKey: ReadonlyMap<string, EdgeView>, threshold: number): Walk {
   const order = ring.walk(asset).flatMap((k) => byKey.get(k) ?? []);
   const healthy = order.filter((e) => e.healthy);
-  const chosen = healthy.find((e) => !isOverloaded(e, threshold)) ?? healthy[0];
+  const withRoom = healthy.filter((e) => !isOverloaded(e, threshold));
+  const chosen = withRoom.find((e) => !isOriginUnreachable(e)) ?? withRoom[0] ?? healthy[0];
   let isPastChosen = false;
   const candidates = order.map((e): Candidate => {
     let verdict: Candidate['verdict'];
     if (e === chosen) verdict = 'chosen';
-    else if (!isPastChosen) verdict = e.healthy ? 'overloaded' : 'unhealthy';
+    else if (!isPastChosen) verdict = !e.healthy ? 'unhealthy' : isOverloaded(e, threshold) ? 'overloaded' : 'origin-unreachable';
     if (e === chosen) isPastChosen = true;
     return { id: e.id, url: e.url, region: e.region, status: e.status, load: e.load, isOverloaded: isOverloaded(e, threshold), verdict };
   });
-  const passed = candidates.filter((c) => c.verdict === 'overloaded' || c.verdict === 'unhealthy');
+  const passed = candidates.filter((c) => c.verdict !== 'chosen' && c.verdict !== undefined);
   return {
     edge: chosen,
     isSpill: passed.some((c) => c.verdict === 'overloaded'),
-    isFailover: passed.some((c) => c.verdict === 'unhealthy'),
+    isFailover: passed.some((c) => c.verdict === 'unhealthy' || c.verdict === 'origin-unreachable'),
     candidates: chosen ? candidates : candidates.map((c) => ({ ...c, verdict: 'unhealthy' as const })),
   };
 }

@@ -7,6 +7,7 @@ import { createQoeRouter } from '../core/qoe/qoe-routes.ts';
 import { rootLogger, type Logger } from '../core/log.ts';
 import { createHttpMetrics, type HttpMetrics } from '../core/metrics.ts';
 import { createRedisClient } from '../core/redis-client.ts';
+import { trustProxyOf } from '../core/viewer-address.ts';
 import { createRouterMetrics, type RouterMetrics } from './router-metrics.ts';
 import { EdgeDirectory } from './edge-directory.ts';
 import { probeHealth, type HealthProbe } from './health-probe.ts';
@@ -87,19 +88,21 @@ export function createRouterApp(config: RouterConfig, deps: RouterDeps = {}): Ro
       return { ok: true, edgesKnown: edges.length, edgesHealthy: edges.filter((e) => e.healthy).length, registry: redis ? redis.status : 'off' };
     },
   });
-  if (config.trustProxy) app.set('trust proxy', true);
+  // req.ip (QoE rate limits, the CIDR region map) and the address forwarded to edges: the right-most untrusted hop.
+  const trustProxy = trustProxyOf(config.trustProxy);
+  app.set('trust proxy', trustProxy ?? false);
 
   // The player page served here plays `/vod/…` through this router's redirects, and beacons to this router's /qoe.
   if (deps.player ?? true) {
     app.use(createPlayerRouter({ logger, loadAtStartup: deps.loadPlayerAtStartup ?? false }));
-    app.use(createQoeRouter({ registry: httpMetrics.registry, role: 'router', logger }).router);
+    app.use(createQoeRouter({ registry: httpMetrics.registry, role: 'router', logger, readToken: config.adminToken, readTokenSetting: 'ROUTER_ADMIN_TOKEN (--admin-token)' }).router);
   }
   // Extra routers (e.g. content steering, later) go before the redirect routes.
   for (const extra of deps.extraRouters ?? []) app.use(extra);
   const rings = new RingSet(config.vnodes);
   const regions = regionResolver(config);
   // Master playlists with one pathway per edge, so players move to another edge when theirs dies (before the 302 routes).
-  if (config.steering) app.use(createSteeringRoutes({ config, directory, rings, regions, metrics, logger }));
+  if (config.steering) app.use(createSteeringRoutes({ config, directory, rings, regions, metrics, logger, trustProxy }));
   app.use(createRouterRoutes({ config, directory, rings, regions, metrics }));
   finishApp(app, logger);
 

@@ -3,6 +3,7 @@ import { ConfigError } from '../core/errors.ts';
 import { fields, parseUrl, type Field, type ValuesOf } from '../core/config.ts';
 import { parseClusterNodes, type RedisTarget } from '../core/redis-client.ts';
 import { normalizeRegion, parseCidrMap, type CidrRule } from './region.ts';
+import { parseTrustProxyEntry } from '../core/viewer-address.ts';
 
 /** An edge named on the command line: `URL#region` (the region may also come from the edge's heartbeat). */
 export interface EdgeSeed {
@@ -69,7 +70,8 @@ export const routerFields = {
   overloadThreshold: fields.number('overload-threshold', 0, { env: 'ROUTER_OVERLOAD_THRESHOLD', min: 0, help: 'edge load (active requests) above which assets spill to the next edge; 0 = off' }),
   routeSegments: fields.bool('route-segments', true, { env: 'ROUTER_ROUTE_SEGMENTS', help: 'redirect segment requests too, not only playlists' }),
   vnodes: fields.int('vnodes', 160, { env: 'ROUTER_VNODES', min: 1, max: 4096, help: 'virtual nodes per edge on the hash ring' }),
-  trustProxy: fields.bool('trust-proxy', false, { env: 'TRUST_PROXY', help: 'take the client address from X-Forwarded-For (behind a proxy)' }),
+  adminToken: fields.optionalString('admin-token', { env: 'ROUTER_ADMIN_TOKEN', help: 'bearer token for reading QoE sessions (GET /qoe/sessions); unset: nobody may read them' }),
+  trustProxy: fields.list('trust-proxy', [], { env: 'TRUST_PROXY', item: parseTrustProxyEntry, help: 'addresses or CIDRs of proxies in front of the router: the right-most untrusted X-Forwarded-For entry is the viewer. Unset: the socket peer is' }),
   steering: fields.bool('steering', true, { env: 'ROUTER_STEERING', help: 'serve master playlists with one content-steering pathway per edge (--no-steering: 302 them like other paths)' }),
   steeringTtlMs: fields.durationMs('steering-ttl', 5_000, { env: 'ROUTER_STEERING_TTL', help: 'TTL of steering manifests: how soon players learn that an edge went down (whole seconds, at least 1 s)' }),
   steeringPathways: fields.int('steering-pathways', 4, { env: 'ROUTER_STEERING_PATHWAYS', min: 1, max: 32, help: 'edges (pathways) listed in each master playlist, best first' }),

@@ -163,6 +163,7 @@ function edgeJson(e: EdgeView): Record<string, unknown> {
     sources: e.sources,
     status: e.status,
     healthy: e.healthy,
+    originReachable: e.originReachable ?? null,
     load: e.load ?? null,
     lastOkAt: e.lastOkAt === undefined ? null : new Date(e.lastOkAt).toISOString(),
     lastCheckAt: e.lastCheckAt === undefined ? null : new Date(e.lastCheckAt).toISOString(),

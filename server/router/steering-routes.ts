@@ -3,6 +3,7 @@ import express, { type Request, type Response } from 'express';
 import { AppError, UpstreamError } from '../core/errors.ts';
 import { readPlaylist, type ReadPlaylist } from '../core/hls/read-playlist.ts';
 import type { Logger } from '../core/log.ts';
+import { resolveViewer, type TrustProxy } from '../core/viewer-address.ts';
 import type { RouterMetrics } from './router-metrics.ts';
 import type { EdgeDirectory, EdgeView } from './edge-directory.ts';
 import { fetchMaster } from './master-fetch.ts';
@@ -19,6 +20,8 @@ export interface SteeringRoutesContext {
   readonly regions: RegionResolver;
   readonly metrics: RouterMetrics;
   readonly logger: Logger;
+  /** Proxies in front of the router (--trust-proxy); the viewer is the right-most address they did not add. */
+  readonly trustProxy: TrustProxy | undefined;
 }
 
 const MASTER_PATH = /^\/(vod|live)\/([^/]+)\/master\.m3u8$/;
@@ -78,7 +81,16 @@ export function createSteeringRoutes(ctx: SteeringRoutesContext): express.Router
     }
     const pieces = rawQueryOf(req);
     const carry = pieces.filter((p) => !isPlayerOwned(queryName(p)) && queryName(p) !== config.regionParam);
-    const forwarded: Record<string, string> = { accept: 'application/vnd.apple.mpegurl, */*', 'user-agent': 'edgeline-router', 'x-forwarded-for': req.ip ?? '' };
+    // The router fetches the master itself: the edge (trusting the router, --trust-proxy) must see the viewer's address
+    // and scheme, not the router's, for IP conditions, rate limits and https-only behaviors. One hop, one address.
+    const viewer = resolveViewer(req, ctx.trustProxy);
+    const forwarded: Record<string, string> = {
+      accept: 'application/vnd.apple.mpegurl, */*',
+      'user-agent': 'edgeline-router',
+      'x-forwarded-for': viewer.address,
+      'x-forwarded-proto': viewer.isHttps ? 'https' : 'http',
+      ...(viewer.host ? { 'x-forwarded-host': viewer.host } : {}),
+    };
     if (typeof req.headers.cookie === 'string') forwarded['cookie'] = req.headers.cookie;
     const fetched = await fetchMaster({
       edges: order,

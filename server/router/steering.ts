@@ -2,7 +2,7 @@
 import { hlsTypes, type HlsMasterPlaylist, type HlsRendition } from '../core/hls/strict-hls.ts';
 import { writeHlsMaster } from '../core/hls/write-master.ts';
 import type { EdgeView } from './edge-directory.ts';
-import { ANY_REGION, type RingSet } from './route-decision.ts';
+import { ANY_REGION, isOriginUnreachable, type RingSet } from './route-decision.ts';
 
 /** One edge as a pathway: every variant of the master appears once per pathway, with absolute URLs on that edge. */
 export interface Pathway {
@@ -27,8 +27,8 @@ export function pathwayIdOf(edgeId: string): string {
 
 /**
  * Every known edge, best first, for one asset and viewer: the routing decision's edge, then healthy edges with room
- * (the viewer's region in the asset's ring order, then the others in the all-edges ring order), then overloaded ones,
- * then unhealthy ones. Ring order keeps each asset's fallback traffic on few edges, as primary routing does.
+ * (the viewer's region in the asset's ring order, then the others in the all-edges ring order), then those that say
+ * their origin is unreachable (they serve what they hold), then overloaded ones, then unhealthy ones. Ring order keeps each asset's fallback traffic on few edges, as primary routing does.
  */
 export function pathwayOrder(input: {
   readonly asset: string;
@@ -54,7 +54,7 @@ export function pathwayOrder(input: {
   add(input.rings.get(ANY_REGION)?.walk(input.asset) ?? []);
   add(input.edges.map((e) => e.key)); // edges a stale ring does not know yet
   const isOverloaded = (e: EdgeView): boolean => input.overloadThreshold > 0 && e.load !== undefined && e.load > input.overloadThreshold;
-  const rank = (e: EdgeView): number => (e === input.chosen ? 0 : !e.healthy ? 3 : isOverloaded(e) ? 2 : 1);
+  const rank = (e: EdgeView): number => (e === input.chosen ? 0 : !e.healthy ? 4 : isOverloaded(e) ? 3 : isOriginUnreachable(e) ? 2 : 1);
   // Array.prototype.sort is stable: ring order survives within each rank.
   return ordered.sort((a, b) => rank(a) - rank(b));
 }

@@ -71,7 +71,7 @@ describe('player through a real edge', { timeout: 180_000 }, () => {
       originTargets.push(req.url ?? '');
       origin.app(req, res);
     }, { port: 0 });
-    edge = await createEdgeApp(testEdgeConfig({ origin: [originServer.url], redis: SHARED_REDIS_URL, redisPrefix: prefix.prefix }), { loadPlayerAtStartup: true });
+    edge = await createEdgeApp(testEdgeConfig({ origin: [originServer.url], redis: SHARED_REDIS_URL, redisPrefix: prefix.prefix, adminToken: 'player-edge-token' }), { loadPlayerAtStartup: true });
     edgeServer = await listen(edge, { port: 0 });
   });
 
@@ -94,7 +94,7 @@ describe('player through a real edge', { timeout: 180_000 }, () => {
       await tab.waitForFunction(() => (window.__edgelineQoe?.currentTimeS ?? 0) > 3, undefined, { timeout: 60_000, polling: 250 });
       const live = (await tab.evaluate(() => window.__edgelineQoe)) as unknown as PageQoe;
       assert.equal(await tab.evaluate(() => window.__edgelineQoeFinish?.()), true, 'the edge accepted the final beacon');
-      const res = await fetch(`${edgeServer.url}/qoe/sessions/${live.sessionId}`);
+      const res = await fetch(`${edgeServer.url}/qoe/sessions/${live.sessionId}`, { headers: { Authorization: 'Bearer player-edge-token' } });
       assert.equal(res.status, 200, 'the edge kept the session');
       return { live, stored: (await res.json()) as StoredSession };
     } finally {

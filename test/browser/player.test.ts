@@ -104,7 +104,7 @@ describe('player in chromium', { timeout: 120_000 }, () => {
     const metrics = createHttpMetrics('edge', { processMetrics: false });
     const app = createApp({ role: 'edge', logger: rootLogger, metrics });
     app.use(createPlayerRouter({ loadAtStartup: true }));
-    qoe = createQoeRouter({ registry: metrics.registry, role: 'edge' });
+    qoe = createQoeRouter({ registry: metrics.registry, role: 'edge', readToken: 'player-test-token', readTokenSetting: 'EDGE_ADMIN_TOKEN (--admin-token)' });
     app.use(qoe.router);
     page = await listen(finishApp(app, rootLogger), { port: 0 });
   });
@@ -155,7 +155,7 @@ describe('player in chromium', { timeout: 120_000 }, () => {
     assert.deepEqual(stored.map((s) => `${s.sn}:${s.xCache}`), stored.map((s) => `${s.sn}:${expectedXCache(s.sn)}`), 'the beacons carried the same X-Cache per segment');
     assert.equal(session.metrics.fatalErrors, 0);
 
-    const listed = (await (await fetch(`${page.url}/qoe/sessions?arm=test-arm`)).json()) as { sessions: Array<{ sessionId: string }> };
+    const listed = (await (await fetch(`${page.url}/qoe/sessions?arm=test-arm`, { headers: { Authorization: 'Bearer player-test-token' } })).json()) as { sessions: Array<{ sessionId: string }> };
     assert.deepEqual(listed.sessions.map((s) => s.sessionId), [live.sessionId]);
     const metricsText = await (await fetch(`${page.url}/metrics`)).text();
     assert.match(metricsText, /hls_edge_qoe_startup_seconds_count\{[^}]*kind="vod"[^}]*arm="edge"[^}]*\} 1/);

@@ -14,7 +14,7 @@ export interface CountingOrigin {
   /** Serve `obj` at `path` (replaces what was there). */
   set(path: string, obj: OriginObject): void;
   delete(path: string): void;
-  /** Requests seen for a path (query included when given), or all requests. */
+  /** Requests seen for a path (query included when given), or all requests but health probes. */
   count(path?: string): number;
   /** Headers of the last request for a path. */
   lastHeaders(path: string): IncomingHttpHeaders | undefined;
@@ -40,7 +40,8 @@ export async function startCountingOrigin(opts: { port?: number } = {}): Promise
   const handler: http.RequestListener = (req, res) => {
     const url = req.url ?? '/';
     const path = url.split('?')[0] ?? url;
-    total++;
+    // Edges probe /healthz in the background: a health check, not a fetch, so it is not in the total.
+    if (path !== '/healthz') total++;
     counts.set(url, (counts.get(url) ?? 0) + 1);
     if (url !== path) counts.set(path, (counts.get(path) ?? 0) + 1);
     headersSeen.set(path, req.headers);

@@ -4,7 +4,7 @@ import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { pino } from 'pino';
 import request from 'supertest';
-import { tokenMatches } from '../../server/edge/admin-routes.ts';
+import { tokenMatches } from '../../server/core/bearer-token.ts';
 import { createEdgeApp, type EdgeApp } from '../../server/edge/edge-app.ts';
 import { testEdgeConfig } from '../../server/edge/edge-config.ts';
 import { startCountingOrigin, type CountingOrigin } from '../helpers/counting-origin.ts';

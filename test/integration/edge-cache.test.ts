@@ -197,7 +197,8 @@ describe('edge cache', () => {
     assert.match(metrics.text, /hls_edge_memory_tier_bytes\{role="edge"\} [1-9]\d*/);
     const health = await request(edge).get('/healthz').expect(200);
     assert.equal(health.body.redis.connected, true);
-    assert.equal(health.body.origins[0].reachable, true);
+    assert.equal(health.body.origin.reachable, true);
+    assert.equal(health.body.origin.origins[0].reachable, true);
     assert.deepEqual(health.body.warnings, []);
   });
 });

@@ -141,8 +141,11 @@ describe('origin failure', () => {
     assert.equal(gone.headers['x-cache'], 'ERROR');
     assert.equal(gone.headers['cache-control'], 'no-store');
     assert.equal(gone.body.error, 'EDGE_ORIGIN_UNREACHABLE');
-    const health = await request(edge).get('/healthz').expect(200);
-    assert.ok(health.body.warnings.some((w: string) => /origin/.test(w)));
+    // The origin is probed in the background: /healthz says so within a probe interval, and stays 200 (degraded).
+    await waitFor('/healthz to report the origin unreachable', async () => {
+      const health = await request(edge).get('/healthz').expect(200);
+      return health.body.status === 'degraded' && health.body.warnings.some((w: string) => /origin/.test(w));
+    });
 
     await origin.start();
     const back = await request(edge).get('/vod/o/index.m3u8').expect(200);

@@ -174,7 +174,7 @@ describe('viewer protocol policy over TLS', () => {
     const origin = await startCountingOrigin();
     origin.set('/vod/secure/720p/seg_1.ts', { body: 'secure', headers: { 'content-type': 'text/plain' } });
     const pems = await generate([{ name: 'commonName', value: '127.0.0.1' }], { keySize: 2048 });
-    const edge = await createEdgeApp(testEdgeConfig({ origin: [origin.url], redis: 'none', tlsCert: 'cert.pem', tlsKey: 'key.pem', httpsPort: 8443 }), {
+    const edge = await createEdgeApp(testEdgeConfig({ origin: [origin.url], redis: 'none', tlsCert: 'cert.pem', tlsKey: 'key.pem', httpsPort: 8443, publicUrl: 'http://cdn.example:8081' }), {
       behaviors: [
         { ...BEHAVIOR_DEFAULTS, pathPattern: '/vod/secure/*', viewerProtocolPolicy: 'https-only' },
         { ...BEHAVIOR_DEFAULTS, pathPattern: '/vod/redir/*', viewerProtocolPolicy: 'redirect-to-https' },
@@ -185,7 +185,8 @@ describe('viewer protocol policy over TLS', () => {
     try {
       const refused = await request(edge).get('/vod/secure/720p/seg_1.ts').expect(403);
       assert.equal(refused.body.error, 'EDGE_HTTPS_ONLY');
-      const moved = await request(edge).get('/vod/redir/720p/seg_1.ts?x=1').set('Host', 'cdn.example:8081').expect(301);
+      // Location comes from the configured public URL: a Host of the client's choosing never names the redirect's target.
+      const moved = await request(edge).get('/vod/redir/720p/seg_1.ts?x=1').set('Host', 'evil.example:8081').expect(301);
       assert.equal(moved.headers['location'], 'https://cdn.example:8443/vod/redir/720p/seg_1.ts?x=1');
       const ok = await request(secure.url.replace('http:', 'https:')).get('/vod/secure/720p/seg_1.ts').trustLocalhost().disableTLSCerts().expect(200);
       assert.equal(ok.text, 'secure');

@@ -8,10 +8,13 @@ import { createHttpMetrics } from '../../server/core/metrics.ts';
 import type { Beacon } from '../../server/core/qoe/beacon-schema.ts';
 import { createQoeRouter, type QoeRouterOptions } from '../../server/core/qoe/qoe-routes.ts';
 
+const TOKEN = 'qoe-read-token-0123456789';
+const AUTH = `Bearer ${TOKEN}`;
+
 function app(opts: Partial<QoeRouterOptions> = {}) {
   const metrics = createHttpMetrics('origin', { processMetrics: false });
   const a = createApp({ role: 'origin', logger: rootLogger, metrics });
-  const qoe = createQoeRouter({ registry: metrics.registry, role: 'origin', ...opts });
+  const qoe = createQoeRouter({ registry: metrics.registry, role: 'origin', readToken: TOKEN, readTokenSetting: 'ORIGIN_API_TOKEN (--api-token)', ...opts });
   a.use(qoe.router);
   return { app: finishApp(a, rootLogger), qoe };
 }
@@ -47,15 +50,15 @@ describe('QoE routes', () => {
     assert.match(metrics, /hls_origin_qoe_startup_seconds_count\{[^}]*kind="vod",arm="direct"[^}]*\} 1/);
     assert.match(metrics, /hls_origin_qoe_segments_total\{[^}]*x_cache="none"[^}]*\} 1/);
     assert.match(metrics, /hls_origin_qoe_sessions_total\{[^}]*kind="vod",arm="direct",started="true"[^}]*\} 1/);
-    const list = (await request(a).get('/qoe/sessions?arm=direct').expect(200)).body as { count: number; sessions: Array<{ sessionId: string; finalizedBy: string; firstSeenAt: string; segments: unknown[] }> };
+    const list = (await request(a).get('/qoe/sessions?arm=direct').set('Authorization', AUTH).expect(200)).body as { count: number; sessions: Array<{ sessionId: string; finalizedBy: string; firstSeenAt: string; segments: unknown[] }> };
     assert.equal(list.count, 1);
     assert.equal(list.sessions[0]?.finalizedBy, 'final');
     assert.equal(list.sessions[0]?.segments.length, 1);
     assert.match(list.sessions[0]?.firstSeenAt ?? '', /^\d{4}-\d\d-\d\dT/);
-    assert.equal((await request(a).get('/qoe/sessions?arm=other').expect(200)).body.count, 0);
-    await request(a).get('/qoe/sessions/sess-12345678').expect(200);
-    assert.equal((await request(a).get('/qoe/sessions/nope').expect(404)).body.error, 'QOE_SESSION_NOT_FOUND');
-    assert.equal((await request(a).get('/qoe/sessions?limit=0').expect(400)).body.error, 'BAD_REQUEST');
+    assert.equal((await request(a).get('/qoe/sessions?arm=other').set('Authorization', AUTH).expect(200)).body.count, 0);
+    await request(a).get('/qoe/sessions/sess-12345678').set('Authorization', AUTH).expect(200);
+    assert.equal((await request(a).get('/qoe/sessions/nope').set('Authorization', AUTH).expect(404)).body.error, 'QOE_SESSION_NOT_FOUND');
+    assert.equal((await request(a).get('/qoe/sessions?limit=0').set('Authorization', AUTH).expect(400)).body.error, 'BAD_REQUEST');
   });
 
   it('accepts the text/plain body sendBeacon sends for a string', async () => {
@@ -87,5 +90,40 @@ describe('QoE routes', () => {
     const limited = await request(a).post('/qoe').send(beacon({ seq: 3, type: 'update' })).expect(429);
     assert.equal(limited.body.error, 'QOE_RATE_LIMITED');
     assert.ok(Number(limited.headers['retry-after']) >= 1);
+  });
+
+  it('sessions are readable only with the admin token; without one configured, by no one', async () => {
+    const { app: a } = app();
+    await request(a).post('/qoe').send(beacon()).expect(204);
+    for (const path of ['/qoe/sessions', '/qoe/sessions/sess-12345678']) {
+      const anonymous = await request(a).get(path).expect(401);
+      assert.equal(anonymous.body.error, 'QOE_UNAUTHORIZED');
+      assert.equal(anonymous.headers['www-authenticate'], 'Bearer realm="edgeline-qoe"');
+      await request(a).get(path).set('Authorization', 'Bearer wrong-token').expect(401);
+      await request(a).get(path).set('Authorization', AUTH).expect(200);
+    }
+    const { app: closed } = app({ readToken: undefined });
+    await request(closed).post('/qoe').send(beacon()).expect(204);
+    for (const path of ['/qoe/sessions', '/qoe/sessions/sess-12345678']) {
+      const r = await request(closed).get(path).set('Authorization', AUTH).expect(403);
+      assert.equal(r.body.error, 'QOE_SESSIONS_DISABLED');
+      assert.match(r.body.message, /ORIGIN_API_TOKEN/);
+    }
+  });
+
+  it('keeps a beacon\'s playlist URL without its query: a signed URL\'s Policy, Signature and Key-Pair-Id never reach the store', async () => {
+    const { app: a, qoe } = app();
+    const signed = 'https://cdn.example.com/vod/sample/master.m3u8?Policy=eyJTdGF0ZW1lbnQiOltdfQ__&Signature=abc~def&Key-Pair-Id=K2JCJMDEHXQW5F&token=t#frag';
+    await request(a).post('/qoe').send(beacon({ sessionId: 'sess-signed-1', src: signed })).expect(204);
+    assert.equal(qoe.store.get('sess-signed-1')?.src, 'https://cdn.example.com/vod/sample/master.m3u8');
+    await request(a).post('/qoe').send(beacon({ sessionId: 'sess-signed-2', src: 'https://user:pw@cdn.example.com/vod/a/master.m3u8?Expires=1&Signature=x' })).expect(204);
+    await request(a).post('/qoe').send(beacon({ sessionId: 'sess-signed-3', src: '/vod/b/master.m3u8?Expires=1&Signature=x&Key-Pair-Id=K' })).expect(204);
+    const listed = await request(a).get('/qoe/sessions').set('Authorization', AUTH).expect(200);
+    const text = JSON.stringify(listed.body);
+    for (const secret of ['Signature', 'Policy', 'Key-Pair-Id', 'Expires', 'token', 'pw@', 'frag']) assert.equal(text.includes(secret), false, `no ${secret} in GET /qoe/sessions`);
+    assert.deepEqual(
+      (listed.body.sessions as Array<{ src: string }>).map((x) => x.src).sort(),
+      ['/vod/b/master.m3u8', 'https://cdn.example.com/vod/a/master.m3u8', 'https://cdn.example.com/vod/sample/master.m3u8'],
+    );
   });
 });

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { after, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
-import { RateLimiter } from '../../server/edge/rate-limiter.ts';
+import { RateLimiter } from '../../server/core/rate-limiter.ts';
 import { freePort } from '../helpers/ports.ts';
 import { SHARED_REDIS_URL, startPrivateRedis, testPrefix } from '../helpers/redis.ts';
 

@@ -69,7 +69,7 @@ export async function runArms(p: ArmsPlan, browser: CompareBrowser, progress: Pr
       const first = sessions.length;
       const results = await Promise.all(
         Array.from({ length: size }, async (_, i) => {
-          const r = await browser.runSession({ arm, index: first + i + 1, wave: w + 1, serverUrl, srcPath: p.srcPath, seconds: p.seconds, ...(signal ? { signal } : {}) });
+          const r = await browser.runSession({ arm, index: first + i + 1, wave: w + 1, serverUrl, srcPath: p.srcPath, seconds: p.seconds, readToken: p.adminToken, ...(signal ? { signal } : {}) });
           done += 1;
           show(`${arm} · ${done}/${total} sessions`);
           return r;

@@ -49,6 +49,8 @@ export interface SessionPlan {
   readonly serverUrl: string;
   readonly srcPath: string;
   readonly seconds: number;
+  /** The server's admin token, to read the session back (GET /qoe/sessions/{id}). */
+  readonly readToken?: string | undefined;
   readonly signal?: AbortSignal;
 }
 
@@ -67,9 +69,11 @@ function abortableSleep(ms: number, signal: AbortSignal | undefined): Promise<vo
   });
 }
 
-async function serverSession(serverUrl: string, sessionId: string): Promise<ReturnType<typeof parseServerSession>> {
+async function serverSession(serverUrl: string, sessionId: string, readToken: string | undefined): Promise<ReturnType<typeof parseServerSession>> {
   try {
-    const res = await fetch(`${serverUrl}/qoe/sessions/${encodeURIComponent(sessionId)}`, { signal: AbortSignal.timeout(5_000) });
+    // Sessions are readable only with the server's admin token.
+    const headers: Record<string, string> = readToken ? { Authorization: `Bearer ${readToken}` } : {};
+    const res = await fetch(`${serverUrl}/qoe/sessions/${encodeURIComponent(sessionId)}`, { headers, signal: AbortSignal.timeout(5_000) });
     if (!res.ok) return undefined;
     return parseServerSession(await res.json());
   } catch {
@@ -125,7 +129,7 @@ export class CompareBrowser {
     if (!snapshot) {
       return { ...base, sessionId: null, source: 'none', metrics: null, segments: [], beacons: 0, viewerRequests, error: error ?? 'the page exposed no QoE numbers (window.__edgelineQoe)' };
     }
-    const server = await serverSession(p.serverUrl, snapshot.sessionId);
+    const server = await serverSession(p.serverUrl, snapshot.sessionId, p.readToken);
     if (server) {
       return { ...base, sessionId: server.sessionId, source: 'server', metrics: server.metrics, segments: server.segments, beacons: server.beacons, viewerRequests, error };
     }

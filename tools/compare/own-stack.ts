@@ -144,7 +144,8 @@ export async function startOwnStack(o: OwnStackOptions): Promise<OwnStack> {
     if (redisUrl) await deleteKeysWithPrefix(redisUrl, redisPrefix).catch(() => undefined);
   };
   try {
-    const origin = startChild('origin', plan.origin, env, o.logDir);
+    // One token for both roles it starts: the edge's admin endpoints, and both roles' QoE sessions.
+    const origin = startChild('origin', plan.origin, { ...env, ORIGIN_API_TOKEN: adminToken }, o.logDir);
     children.push(origin);
     const originUrl = `http://127.0.0.1:${originPort}`;
     await waitReady(origin, originUrl, o.startTimeoutMs, o.signal);

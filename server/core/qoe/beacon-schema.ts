@@ -4,6 +4,21 @@ import { BEACON_MAX_ERRORS, BEACON_MAX_SEGMENTS } from './beacon-limits.ts';
 
 export { BEACON_MAX_BYTES, BEACON_MAX_ERRORS, BEACON_MAX_SEGMENTS } from './beacon-limits.ts';
 
+/**
+ * A beacon's playlist URL as it may be kept: scheme, host and path only. The query of a signed URL is its credential
+ * (CloudFront's Policy, Signature, Key-Pair-Id, Expires) and other queries may carry tokens too, so no query is kept;
+ * nor a fragment, nor user:password@. Not a URL: everything from the first "?" or "#" is dropped.
+ */
+export function srcWithoutQuery(src: string): string {
+  try {
+    const u = new URL(src);
+    if (u.protocol === 'http:' || u.protocol === 'https:') return `${u.protocol}//${u.host}${u.pathname}`;
+  } catch {
+    // a relative or odd src: cut by hand below
+  }
+  return src.replace(/[?#].*$/s, '');
+}
+
 const ms = z.number().finite().min(0).max(86_400_000);
 const count = z.number().int().min(0).max(1_000_000);
 const kbps = z.number().finite().min(0).max(10_000_000);
@@ -61,7 +76,8 @@ export const beaconSchema = z.object({
   /** Increases by one per beacon of a session; repeats and reorderings are ignored. */
   seq: z.number().int().min(0).max(1_000_000),
   sessionId: z.string().regex(/^[A-Za-z0-9_-]{8,64}$/, 'sessionId must be 8-64 characters of [A-Za-z0-9_-]'),
-  src: z.string().min(1).max(2048),
+  /** The playlist URL; stored without its query and fragment (see srcWithoutQuery). */
+  src: z.string().min(1).max(2048).transform(srcWithoutQuery),
   /** Free label from the page's ?arm= (used by `edgeline compare`); not a metric label. */
   arm: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'arm must be 1-64 characters of [A-Za-z0-9._-]').nullable(),
   /** ms since the play request when the beacon was built. */

@@ -1,12 +1,13 @@
-// POST /qoe (player beacons -> Prometheus metrics + recent sessions) and GET /qoe/sessions, for any role to mount.
+// POST /qoe (player beacons -> Prometheus metrics + recent sessions) and GET /qoe/sessions (admin token), for any role to mount.
 import express, { Router, type NextFunction, type Request, type Response } from 'express';
 import type { Registry } from 'prom-client';
 import { AppError, BadRequestError, NotFoundError, PayloadTooLargeError } from '../errors.ts';
+import { requireBearerToken } from '../bearer-token.ts';
 import { rootLogger, type Logger } from '../log.ts';
 import type { Role } from '../metrics.ts';
 import { BEACON_MAX_BYTES, beaconSchema } from './beacon-schema.ts';
 import { createQoeMetrics, type BeaconResult, type QoeMetrics } from './qoe-metrics.ts';
-import { RateLimiter } from './rate-limiter.ts';
+import { RateLimiter, rateLimitClientId } from '../rate-limiter.ts';
 import { SessionStore, type SessionRecord } from './session-store.ts';
 
 export interface QoeRouterOptions {
@@ -17,6 +18,13 @@ export interface QoeRouterOptions {
   readonly maxBodyBytes?: number;
   /** Per client address; beacons come every few seconds per session, so the default leaves room for many tabs. */
   readonly rateLimit?: { readonly burst: number; readonly perSecond: number };
+  /**
+   * Bearer token for reading sessions (GET /qoe/sessions…): the role's admin token. Sessions name what viewers watched
+   * and from where; without a token configured they are readable by no one (403). Beacons need none.
+   */
+  readonly readToken: string | undefined;
+  /** The setting that holds it, for the 403 message: "EDGE_ADMIN_TOKEN (--admin-token)". */
+  readonly readTokenSetting: string;
   /** Pass one to read sessions from elsewhere (tests, `edgeline compare` in-process). */
   readonly store?: SessionStore;
   readonly now?: () => number;
@@ -51,7 +59,8 @@ export function createQoeRouter(opts: QoeRouterOptions): QoeRouter {
   const logger = (opts.logger ?? rootLogger).child({ component: 'qoe' });
   const store = opts.store ?? new SessionStore({ now });
   const metrics = createQoeMetrics(opts.registry, opts.role, () => store.size);
-  const limiter = new RateLimiter({ burst: opts.rateLimit?.burst ?? 60, perSecond: opts.rateLimit?.perSecond ?? 10, now });
+  // Beacons are decided in this process: the same token bucket as the edge's viewer limits, without the Redis tier.
+  const limiter = new RateLimiter({ burst: opts.rateLimit?.burst ?? 60, ratePerSecond: opts.rateLimit?.perSecond ?? 10, maxLocalClients: 10_000, now });
   const maxBodyBytes = opts.maxBodyBytes ?? BEACON_MAX_BYTES;
   // sendBeacon() with a string body sends text/plain; accept it so pages need no CORS preflight either way.
   const parseJson = express.json({ limit: maxBodyBytes, type: ['application/json', 'text/plain'], strict: true });
@@ -73,10 +82,10 @@ export function createQoeRouter(opts: QoeRouterOptions): QoeRouter {
     '/qoe',
     (req: Request, res: Response, next: NextFunction) => {
       res.set('Cache-Control', 'no-store');
-      const decision = limiter.take(req.ip ?? req.socket.remoteAddress ?? 'unknown');
+      const decision = limiter.takeLocal(rateLimitClientId(req.ip ?? req.socket.remoteAddress ?? 'unknown'));
       if (!decision.allowed) {
-        res.set('Retry-After', String(decision.retryAfterS));
-        reject('rate_limited', new TooManyRequestsError(`too many QoE beacons from this client; retry in ${decision.retryAfterS} s`, decision.retryAfterS), next);
+        res.set('Retry-After', String(decision.retryAfterSeconds));
+        reject('rate_limited', new TooManyRequestsError(`too many QoE beacons from this client; retry in ${decision.retryAfterSeconds} s`, decision.retryAfterSeconds), next);
         return;
       }
       const declared = Number(req.headers['content-length']);
@@ -114,7 +123,19 @@ export function createQoeRouter(opts: QoeRouterOptions): QoeRouter {
     },
   );
 
-  router.get('/qoe/sessions', (req: Request, res: Response, next: NextFunction) => {
+  const canRead = requireBearerToken({
+    expected: opts.readToken,
+    disabledCode: 'QOE_SESSIONS_DISABLED',
+    disabledMessage: `QoE sessions are readable only with the admin token: set ${opts.readTokenSetting}`,
+    unauthorizedCode: 'QOE_UNAUTHORIZED',
+    realm: 'edgeline-qoe',
+  });
+  const noStore = (_req: Request, res: Response, next: NextFunction): void => {
+    res.set('Cache-Control', 'no-store');
+    next();
+  };
+
+  router.get('/qoe/sessions', noStore, canRead, (req: Request, res: Response, next: NextFunction) => {
     sweep();
     const q = req.query;
     const arm = typeof q['arm'] === 'string' && q['arm'] !== '' ? q['arm'] : undefined;
@@ -126,7 +147,7 @@ export function createQoeRouter(opts: QoeRouterOptions): QoeRouter {
     res.set('Cache-Control', 'no-store').json({ count: sessions.length, stored: store.size, sessions: sessions.map(toJson) });
   });
 
-  router.get('/qoe/sessions/:id', (req: Request, res: Response, next: NextFunction) => {
+  router.get('/qoe/sessions/:id', noStore, canRead, (req: Request, res: Response, next: NextFunction) => {
     sweep();
     const id = String(req.params['id']);
     const s = store.get(id);

@@ -116,7 +116,7 @@ describe('Grafana dashboard (deploy/grafana/dashboards/edgeline.json)', () => {
     const originMetrics = createOriginMetrics();
     origin = createOriginApp(originConfig({ mediaDir: dir, live: [{ name: 'live', source: 'sample' }] }), {
       metrics: originMetrics,
-      extraRouters: [createQoeRouter({ registry: originMetrics.registry, role: 'origin' }).router],
+      extraRouters: [createQoeRouter({ registry: originMetrics.registry, role: 'origin', readToken: undefined, readTokenSetting: 'ORIGIN_API_TOKEN (--api-token)' }).router],
       // The real live manager declares its metrics; only its ffmpeg is not started.
       createLiveManager: (opts) => {
         const real = createLiveManager(opts);

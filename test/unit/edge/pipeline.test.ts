@@ -162,7 +162,7 @@ describe('pipeline', () => {
     upstream.gate = new Promise<void>((r) => (open = r));
     const pending = get('/vod/c/1.ts');
     await new Promise((r) => setImmediate(r));
-    app.invalidator.apply({ seq: 0, id: 'Ilocal', at: now, paths: ['/vod/c/*'] }, 'local');
+    app.invalidator.apply({ seq: 0, prev: 0, epoch: '', id: 'Ilocal', at: now, paths: ['/vod/c/*'] }, 'local');
     upstream.gate = undefined;
     open();
     assert.equal((await pending).body, 'old');

@@ -17,15 +17,15 @@ describe('purges', () => {
     let now = 0;
     const log = new PurgeLog({ clock: () => now, retentionMs: 60_000, maxRecords: 100 });
     const startedAt = log.epoch;
-    assert.equal(log.add({ seq: 7, id: 'I1', at: now, paths: ['/vod/a/*'] }), true);
-    assert.equal(log.add({ seq: 7, id: 'I1', at: now, paths: ['/vod/a/*'] }), false, 'once');
+    assert.equal(log.add({ seq: 7, prev: 0, epoch: 'e1', id: 'I1', at: now, paths: ['/vod/a/*'] }), true);
+    assert.equal(log.add({ seq: 7, prev: 0, epoch: 'e1', id: 'I1', at: now, paths: ['/vod/a/*'] }), false, 'once');
     assert.equal(log.purgedSinceEpoch('/vod/a/x.ts', startedAt), true);
     assert.equal(log.purgedSinceEpoch('/vod/b/x.ts', startedAt), false);
     assert.equal(log.purgedSinceEpoch('/vod/a/x.ts', log.epoch), false, 'a fill started after the purge may store');
     assert.equal(log.purgedSinceSeq('/vod/a/x.ts', 6), true);
     assert.equal(log.purgedSinceSeq('/vod/a/x.ts', 7), false);
     now += 61_000;
-    log.add({ seq: 8, id: 'I2', at: now, paths: ['/vod/c/*'] });
+    log.add({ seq: 8, prev: 7, epoch: 'e1', id: 'I2', at: now, paths: ['/vod/c/*'] });
     assert.equal(log.purgedSinceSeq('/vod/a/x.ts', 6), false, 'forgotten after retention');
   });
 });

@@ -5,10 +5,10 @@ import type { EdgeView } from '../../../server/router/edge-directory.ts';
 import type { RegionSource } from '../../../server/router/region.ts';
 import { RingSet, decideRoute } from '../../../server/router/route-decision.ts';
 
-function edge(n: number, region: string, opts: { healthy?: boolean; load?: number } = {}): EdgeView {
+function edge(n: number, region: string, opts: { healthy?: boolean; load?: number; originReachable?: boolean } = {}): EdgeView {
   const url = `http://127.0.0.1:${8080 + n}`;
   const healthy = opts.healthy ?? true;
-  return { key: url, probeUrl: url, id: `edge-${n}`, url, region, sources: ['config'], status: healthy ? 'up' : 'down', healthy, load: opts.load, lastOkAt: 0, lastCheckAt: 0, consecutiveFailures: 0, lastError: undefined };
+  return { key: url, probeUrl: url, id: `edge-${n}`, url, region, sources: ['config'], status: healthy ? 'up' : 'down', healthy, originReachable: opts.originReachable, load: opts.load, lastOkAt: 0, lastCheckAt: 0, consecutiveFailures: 0, lastError: undefined };
 }
 
 const EU = [edge(1, 'eu'), edge(2, 'eu'), edge(3, 'eu')];
@@ -25,12 +25,12 @@ function decide(asset: string, region: string | undefined, edges: readonly EdgeV
 }
 
 /** The same edges, with some marked down or loaded (same keys, so the same rings). */
-function withState(changes: Record<string, { healthy?: boolean; load?: number }>): EdgeView[] {
+function withState(changes: Record<string, { healthy?: boolean; load?: number; originReachable?: boolean }>): EdgeView[] {
   return ALL.map((e) => {
     const c = changes[e.id];
     if (!c) return e;
     const healthy = c.healthy ?? e.healthy;
-    return { ...e, healthy, status: healthy ? 'up' : 'down', load: c.load ?? e.load };
+    return { ...e, healthy, status: healthy ? 'up' : 'down', load: c.load ?? e.load, originReachable: c.originReachable ?? e.originReachable };
   });
 }
 
@@ -117,5 +117,18 @@ describe('decideRoute', () => {
     assert.equal(d.result, 'unavailable');
     assert.equal(d.edge, undefined);
     assert.equal(decide('asset-1', 'eu', []).result, 'unavailable');
+  });
+
+  test('prefers an edge that reaches its origin, but never drains edges because their origin is unreachable', () => {
+    const asset = ASSETS.find((a) => decide(a, 'eu', ALL).edge?.id === 'edge-1') ?? '';
+    const one = decide(asset, 'eu', withState({ 'edge-1': { originReachable: false } }));
+    assert.notEqual(one.edge?.id, 'edge-1', 'another edge of the region, whose origin answers, takes it');
+    assert.equal(one.edge?.region, 'eu');
+    assert.equal(one.candidates.find((c) => c.id === 'edge-1')?.verdict, 'origin-unreachable');
+    // The origin itself frozen: every edge says so, and every one still serves what it holds.
+    const frozen = Object.fromEntries(ALL.map((e) => [e.id, { originReachable: false }]));
+    const all = decide(asset, 'eu', withState(frozen));
+    assert.equal(all.edge?.id, 'edge-1', 'the asset stays on its primary edge, whose cache is warm');
+    assert.equal(all.result, 'primary');
   });
 });

@@ -14,10 +14,10 @@ import {
   type Pathway,
 } from '../../../server/router/steering.ts';
 
-function edge(n: number, region: string, opts: { healthy?: boolean; load?: number; id?: string } = {}): EdgeView {
+function edge(n: number, region: string, opts: { healthy?: boolean; load?: number; id?: string; originReachable?: boolean } = {}): EdgeView {
   const url = `http://127.0.0.1:${8080 + n}`;
   const healthy = opts.healthy ?? true;
-  return { key: url, probeUrl: url, id: opts.id ?? `edge-${n}`, url, region, sources: ['config'], status: healthy ? 'up' : 'down', healthy, load: opts.load, lastOkAt: 0, lastCheckAt: 0, consecutiveFailures: 0, lastError: undefined };
+  return { key: url, probeUrl: url, id: opts.id ?? `edge-${n}`, url, region, sources: ['config'], status: healthy ? 'up' : 'down', healthy, originReachable: opts.originReachable, load: opts.load, lastOkAt: 0, lastCheckAt: 0, consecutiveFailures: 0, lastError: undefined };
 }
 
 function order(asset: string, region: string | undefined, edges: EdgeView[], threshold = 0): EdgeView[] {

@@ -1,7 +1,7 @@
 // The in-process token bucket: burst, refill, Retry-After and a bounded client table, on an injected clock.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { RateLimiter, rateLimitClientId } from '../../../server/edge/rate-limiter.ts';
+import { RateLimiter, rateLimitClientId } from '../../../server/core/rate-limiter.ts';
 
 function limiter(opts: { rate?: number; burst?: number; max?: number } = {}): { rl: RateLimiter; clock: { t: number } } {
   const clock = { t: 1_000_000 };

@@ -1,8 +1,9 @@
-// Per-client token buckets shared by all edges through Redis (one atomic Lua script), per process when Redis is not.
+// The one token bucket: per client, shared by all edges through Redis (one atomic Lua script), per process when Redis is not.
 import { createHash } from 'node:crypto';
 import ipaddr from 'ipaddr.js';
 import type { Cluster, Redis } from 'ioredis';
 import { LRUCache } from 'lru-cache';
+import { defineScript, type RedisScript } from './redis-script.ts';
 
 export interface RateLimiterOptions {
   /** Sustained requests per second per client. */
@@ -68,8 +69,6 @@ redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[4]))
 return {allowed, wait, math.floor(tokens)}
 `;
 
-const COMMAND = 'edgelineTokenBucket';
-type BucketCommand = (key: string, rate: number, burst: number, now: number, ttlMs: number) => Promise<unknown>;
 
 interface Bucket {
   tokens: number;
@@ -84,6 +83,7 @@ export class RateLimiter {
   private readonly rate: number;
   private readonly burst: number;
   private readonly redis: Redis | Cluster | undefined;
+  private readonly bucketScript: RedisScript | undefined;
   private readonly prefix: string;
   private readonly redisTimeoutMs: number;
   private readonly redisRetryMs: number;
@@ -108,9 +108,7 @@ export class RateLimiter {
     this.local = new LRUCache({ max: opts.maxLocalClients ?? 100_000 });
     // Once a bucket has had time to refill completely it equals a new one, so Redis may forget it then.
     this.ttlMs = Math.ceil((this.burst / this.rate) * 1000) + 1_000;
-    if (this.redis && typeof (this.redis as unknown as Record<string, unknown>)[COMMAND] !== 'function') {
-      this.redis.defineCommand(COMMAND, { numberOfKeys: 1, lua: TOKEN_BUCKET_LUA });
-    }
+    this.bucketScript = this.redis ? defineScript(this.redis, 'edgelineTokenBucket', 1, TOKEN_BUCKET_LUA) : undefined;
   }
 
   /** Spends one token of `clientId`'s bucket. Never throws for Redis trouble: it decides locally instead. */
@@ -120,7 +118,7 @@ export class RateLimiter {
     // Not 'ready' (connecting, reconnecting, closed): ioredis would queue the command; decide now instead.
     if (!redis || redis.status !== 'ready' || now < this.redisSkippedUntil) return this.takeLocal(clientId, now);
     try {
-      return await this.takeRedis(redis, clientId, now);
+      return await this.takeRedis(clientId, now);
     } catch (err) {
       this.redisSkippedUntil = now + this.redisRetryMs;
       this.onRedisError(err);
@@ -146,10 +144,10 @@ export class RateLimiter {
     return decision(false, Math.ceil(((1 - b.tokens) * 1000) / this.rate), b.tokens, 'local');
   }
 
-  private async takeRedis(redis: Redis | Cluster, clientId: string, now: number): Promise<RateDecision> {
-    const command = (redis as unknown as Record<string, BucketCommand>)[COMMAND];
-    if (!command) throw new Error('token bucket script is not defined on this Redis client');
-    const reply = command.call(redis, this.keyOf(clientId), this.rate, this.burst, now, this.ttlMs);
+  private async takeRedis(clientId: string, now: number): Promise<RateDecision> {
+    const script = this.bucketScript;
+    if (!script) throw new Error('token bucket script is not defined on this Redis client');
+    const reply = script([this.keyOf(clientId)], [this.rate, this.burst, now, this.ttlMs]);
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new Error(`Redis rate limit check took longer than ${this.redisTimeoutMs} ms`)), this.redisTimeoutMs);
