@@ -1,5 +1,5 @@
 // The Node ceiling: plain node:http answering media files from memory with the edge's hit headers, one worker per core.
-// Run as a child of the benchmark: node --import tsx test/bench/node-baseline.ts --port P --media DIR --assets a,b [--workers N]
+// Run as a child of the benchmark: node --import tsx tools/bench/node-baseline.ts --port P --media DIR --assets a,b [--workers N]
 import cluster from 'node:cluster';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import http from 'node:http';
