@@ -17,7 +17,10 @@ export interface HerdOptions {
   readonly originDelayMs: number;
   readonly waiters: number;
   readonly reps: number;
-  /** Never-requested segment paths, two per (target, rep): one for the lone request, one for the herd. */
+  /**
+   * Never-requested segment paths: WARMUPS_PER_NODE per node first (warm-up), then two per (target, rep), one for the
+   * lone request and one for the herd.
+   */
   readonly coldPaths: readonly string[];
   readonly segmentBytes: number;
   /** Query strings (the player's CMCD) added to the requests in turn. */
@@ -69,13 +72,18 @@ async function oneRep(t: HerdTarget, o: HerdOptions, lonePath: string, herdPath:
   }
   const ok: number[] = [];
   const xcache: Record<string, number> = {};
+  const failures: Record<string, number> = {};
   let errors = 0;
   for (const r of results) {
     if (r.status === 'fulfilled' && check(r.value, o.segmentBytes)) {
       ok.push(r.value.totalMs);
       const x = String(r.value.headers['x-cache'] ?? r.value.headers['x-cache-status'] ?? '-');
       xcache[x] = (xcache[x] ?? 0) + 1;
-    } else errors += 1;
+    } else {
+      errors += 1;
+      const why = r.status === 'rejected' ? String((r.reason as NodeJS.ErrnoException).code ?? (r.reason as Error).message).slice(0, 60) : `status ${r.value.status}, ${r.value.bytes} B`;
+      failures[why] = (failures[why] ?? 0) + 1;
+    }
   }
   const counts = await o.proxy.counts();
   return {
@@ -87,8 +95,17 @@ async function oneRep(t: HerdTarget, o: HerdOptions, lonePath: string, herdPath:
     waiterP99Ms: percentile(ok, 99),
     waiterMaxMs: ok.length > 0 ? Math.max(...ok) : Number.NaN,
     errors,
+    failures,
     xcache,
   };
+}
+
+/** Cold fetches through each node, on fresh connections, before anything is timed. */
+export const WARMUPS_PER_NODE = 4;
+
+/** How many cold segments runHerds needs. */
+export function herdFilesNeeded(nodes: number, targets: number, reps: number): number {
+  return nodes * WARMUPS_PER_NODE + targets * reps * 2;
 }
 
 export async function runHerds(o: HerdOptions): Promise<HerdResult[]> {
@@ -99,6 +116,21 @@ export async function runHerds(o: HerdOptions): Promise<HerdResult[]> {
     if (!p) throw new Error('herd: ran out of cold segments');
     return p;
   };
+  // A fresh server's first miss pays for compiling its code paths and opening its pools (Redis, the origin):
+  // that belongs to neither the lone request nor the herd. Fresh connections reach every worker.
+  const fresh = new http.Agent({ keepAlive: false });
+  try {
+    for (const t of o.targets) {
+      for (const base of t.nodes) {
+        for (let i = 0; i < WARMUPS_PER_NODE; i++) {
+          const w = await timedGet(fresh, `${base}${next()}`, 30_000);
+          if (!check(w, o.segmentBytes)) throw new Error(`herd ${t.server}: warm-up got ${w.status} with ${w.bytes} bytes`);
+        }
+      }
+    }
+  } finally {
+    fresh.destroy();
+  }
   for (let rep = 0; rep < o.reps; rep++) {
     // Interleaved, the order rotating each repetition, so drift lands on every target alike.
     for (let k = 0; k < o.targets.length; k++) {
@@ -108,7 +140,7 @@ export async function runHerds(o: HerdOptions): Promise<HerdResult[]> {
       const r = await oneRep(t, o, next(), next(), rep * 7 + k);
       reps.get(t.server)?.push(r);
       o.say(
-        `herd ${rep + 1}/${o.reps} ${t.server} ×${t.nodes.length}: ${r.originFetches} origin fetch(es), waiters p50 ${r.waiterP50Ms.toFixed(0)} ms p99 ${r.waiterP99Ms.toFixed(0)} ms, lone ${r.loneMs.toFixed(0)} ms${r.errors > 0 ? `, ${r.errors} failed` : ''}`,
+        `herd ${rep + 1}/${o.reps} ${t.server} ×${t.nodes.length}: ${r.originFetches} origin fetch(es), waiters p50 ${r.waiterP50Ms.toFixed(0)} ms p99 ${r.waiterP99Ms.toFixed(0)} ms, lone ${r.loneMs.toFixed(0)} ms${r.errors > 0 ? `, ${r.errors} failed (${Object.entries(r.failures).map(([k, n]) => `${k}: ${n}`).join('; ')})` : ''}`,
       );
     }
   }

@@ -50,6 +50,8 @@ export interface HerdRep {
   readonly waiterMaxMs: number;
   /** Waiters that failed or got a short body. */
   readonly errors: number;
+  /** Why they failed: the status and bytes, or the error code, with how many. */
+  readonly failures: Record<string, number>;
   readonly xcache: Record<string, number>;
 }
 
@@ -400,7 +402,7 @@ function herdTable(herd: readonly HerdResult[]): string[] {
         fmtNum(h.waiterP99MedianMs, 0),
         fmtNum(h.loneMedianMs, 0),
         fmtNum(h.waiterP50MedianMs - h.loneMedianMs, 0),
-        String(h.errors),
+        h.errors === 0 ? '0' : `${h.errors} (${[...new Set(h.reps.flatMap((x) => Object.keys(x.failures)))].join('; ')})`,
       ]),
     ),
     '',

@@ -13,7 +13,7 @@ import { cmcdQueries } from './cmcd-query.ts';
 import { clockTicksPerSecond } from './cpu.ts';
 import { startDelayProxy } from './delay-proxy.ts';
 import { HOT_ASSET, PLAYLIST_BYTES, PLAYLIST_PATH, SEGMENT_BYTES, SEGMENT_PATH, VIEWER_ASSET, VIEWER_MASTER_PATH, writeColdAsset, writeHerdFiles, writeHotAsset, writeViewerAsset } from './fixtures.ts';
-import { runHerds, type HerdTarget } from './herd.ts';
+import { herdFilesNeeded, runHerds, type HerdTarget } from './herd.ts';
 import { AUTOCANNON, detectWrk, type ToolName } from './load-tools.ts';
 import { RssSampler, treeSnapshot } from './measure.ts';
 import { measureMisses, MISS_WARMUP } from './miss.ts';
@@ -244,7 +244,7 @@ export async function main(argv: string[]): Promise<number> {
     const cold = has('miss') ? writeColdAsset(mediaDir, coldCount + MISS_WARMUP) : undefined;
     const runHerd = has('herd') && redisUrl !== undefined;
     const herdTargets = 1 + (nginx ? 1 : 0) + (varnish ? 1 : 0);
-    const herdFiles = runHerd ? writeHerdFiles(mediaDir, herdTargets * herdReps * 2) : [];
+    const herdFiles = runHerd ? writeHerdFiles(mediaDir, herdFilesNeeded(herdEdges + herdTargets - 1, herdTargets, herdReps)) : [];
     if (has('viewers')) results.conditions = { ...results.conditions, viewerAsset: await writeViewerAsset(mediaDir, repoRoot, say) };
     say('media written; starting the origin');
 
@@ -357,24 +357,28 @@ export async function main(argv: string[]): Promise<number> {
       const herdChildren: Child[] = [proxy.child];
       try {
         const herdPrefix = `${redisPrefix}herd:`;
-        const edges: Started[] = [];
-        for (let i = 1; i <= herdEdges; i++) {
-          const e = await startEdge({ ...edgeStart, originUrl: proxy.url, redisPrefix: herdPrefix, name: `bench-herd-edge-${i}`, port: await freePort(), memoryMb: flags.edgeMemoryMb });
-          edges.push(e);
-          herdChildren.push(e.child);
-        }
-        const targets: HerdTarget[] = [{ server: 'edge', nodes: edges.map((e) => e.url) }];
+        // nginx and Varnish start beside the edges: each takes seconds on a busy machine.
+        const track = <T extends { child: Child } | Child>(p: Promise<T>): Promise<T> =>
+          p.then((x) => {
+            herdChildren.push('child' in x ? x.child : x);
+            return x;
+          });
         const proxyPort = Number(new URL(proxy.url).port);
-        if (nginx) {
-          const port = await freePort();
-          herdChildren.push(await startNginx(nginx, { dir: join(tmp, 'nginx-herd'), port, originPort: proxyPort, accessLog: true, name: 'nginx (herd)' }));
-          targets.push({ server: 'nginx', nodes: [`http://127.0.0.1:${port}`] });
-        }
-        if (varnish) {
-          const port = await freePort();
-          herdChildren.push(await startVarnish(varnish, { dir: join(tmp, 'varnish-herd'), port, originPort: proxyPort, name: 'varnish (herd)' }));
-          targets.push({ server: 'varnish', nodes: [`http://127.0.0.1:${port}`] });
-        }
+        const [nginxPort, varnishPort] = [nginx ? await freePort() : 0, varnish ? await freePort() : 0];
+        const ports = await Promise.all(Array.from({ length: herdEdges }, () => freePort()));
+        const [edges] = await Promise.all([
+          // The edges one after the other: side by side, six workers start at once and can take longer than the wait.
+          (async () => {
+            const out: Started[] = [];
+            for (const [i, port] of ports.entries()) out.push(await track(startEdge({ ...edgeStart, originUrl: proxy.url, redisPrefix: herdPrefix, name: `bench-herd-edge-${i + 1}`, port, memoryMb: flags.edgeMemoryMb })));
+            return out;
+          })(),
+          nginx ? track(startNginx(nginx, { dir: join(tmp, 'nginx-herd'), port: nginxPort, originPort: proxyPort, accessLog: true, name: 'nginx (herd)' })) : undefined,
+          varnish ? track(startVarnish(varnish, { dir: join(tmp, 'varnish-herd'), port: varnishPort, originPort: proxyPort, name: 'varnish (herd)' })) : undefined,
+        ]);
+        const targets: HerdTarget[] = [{ server: 'edge', nodes: edges.map((e) => e.url) }];
+        if (nginx) targets.push({ server: 'nginx', nodes: [`http://127.0.0.1:${nginxPort}`] });
+        if (varnish) targets.push({ server: 'varnish', nodes: [`http://127.0.0.1:${varnishPort}`] });
         say(`herd: ${herdWaiters} concurrent cold requests × ${herdReps} per target (${targets.map((t) => `${t.server} ×${t.nodes.length}`).join(', ')}), origin behind ${proxy.url} adding ${originDelayMs} ms`);
         results.herd.push(...(await runHerds({ targets, proxy, originDelayMs, waiters: herdWaiters, reps: herdReps, coldPaths: herdFiles, segmentBytes: SEGMENT_BYTES, queries: segmentQueries, say, isStopping: () => interrupted })));
       } finally {

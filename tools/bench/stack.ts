@@ -66,7 +66,8 @@ export async function startEdge(o: EdgeStart): Promise<Started> {
   const env = edgeEnv(process.env);
   const child = startChild({ name: o.name, command: process.execPath, args, logFile: join(o.logDir, `${o.name}.log`), env, cwd: o.repoRoot });
   const url = `http://127.0.0.1:${o.port}`;
-  await waitReady(child, `${url}/healthz`);
+  // An edge starts its workers and their pools: on a busy 2-core machine that can take a while.
+  await waitReady(child, `${url}/healthz`, 60_000);
   return { child, url };
 }
 
