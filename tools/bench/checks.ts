@@ -200,5 +200,7 @@ export function buildChecks(r: BenchResults): Check[] {
       });
     }
   }
-  return checks;
+  // Issue 11's "Done when" first, then the other targets, then what is shown for information (stable within each).
+  const rank = (k: Check): number => (k.section.startsWith('issue 11') ? 0 : k.pass !== null ? 1 : 2);
+  return checks.sort((a, b) => rank(a) - rank(b));
 }

@@ -124,4 +124,14 @@ describe('bench checks', () => {
     assert.match(html, /segment: warm hits, req\/s/);
     assert.match(html, /0 of 1 targets passed/);
   });
+
+  it("lists issue 11's targets first, then the other targets, then the figures shown for information", () => {
+    const r = results({
+      throughput: [cell('segment', 'edge', 32, 1, 1), cell('segment', 'nginx', 32, 1, 1), cell('segment', 'varnish', 32, 1, 1), cell('segment', 'edge-redis', 32, 1, 1)],
+    });
+    const ranks = buildChecks(r).map((k) => (k.section.startsWith('issue 11') ? 0 : k.pass !== null ? 1 : 2));
+    assert.deepEqual(ranks, [...ranks].sort((a, b) => a - b));
+    assert.equal(ranks[0], 0);
+    assert.ok(ranks.includes(1) && ranks.includes(2));
+  });
 });
