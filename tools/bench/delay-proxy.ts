@@ -1,11 +1,11 @@
 // A far origin for the herd: forwards every request to the origin after a fixed delay and counts requests per path,
 // so the bench sees how many fetches a herd of viewers caused. Run as a child of the benchmark:
-//   node --import tsx tools/bench/delay-proxy.ts --port P --target http://127.0.0.1:O --delay-ms 200
+//   node [--import tsx] tools/bench/delay-proxy.ts --port P --target http://127.0.0.1:O --delay-ms 200
 import http from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { request } from 'undici';
-import { startChild, waitReady, type Child } from './processes.ts';
+import { nodeScriptArgs, startChild, waitReady, type Child } from './processes.ts';
 import { trapStopSignals } from '../../server/core/process/signals.ts';
 
 /** The proxy's own path: the counts so far, as JSON `{ "/path": n }`, never forwarded. */
@@ -94,7 +94,7 @@ export async function startDelayProxy(o: { port: number; target: string; delayMs
   const child = startChild({
     name: 'delay proxy',
     command: process.execPath,
-    args: ['--import', 'tsx', fileURLToPath(import.meta.url), '--port', String(o.port), '--target', o.target, '--delay-ms', String(o.delayMs)],
+    args: [...nodeScriptArgs(fileURLToPath(import.meta.url)), '--port', String(o.port), '--target', o.target, '--delay-ms', String(o.delayMs)],
     logFile: o.logFile,
   });
   const url = `http://127.0.0.1:${o.port}`;
