@@ -228,12 +228,13 @@ export function renderMarkdown(r: BenchResults): string {
   const c = r.conditions;
   const out: string[] = [];
   out.push(`# Edgeline benchmark, ${c.startedAt.replace('T', ' ').slice(0, 19)} UTC${c.quick ? ' (--quick)' : ''}`, '');
+  if (c.quick) out.push('A smoke run (`--quick`): single short runs that check the machinery. Its figures are not measurements; run without `--quick` for those.', '');
   out.push(
     table(
       ['condition', 'value'],
       [
         ['machine', `${c.cpu}, ${c.cores} cores, ${c.memGiB.toFixed(0)} GiB, Linux ${c.kernel}`],
-        ['software', `Node ${c.node}; nginx ${c.nginx ?? 'not installed (baseline skipped)'}; wrk ${c.wrk ?? 'not installed'}; autocannon ${c.autocannon ?? 'missing'}; Redis ${c.redis ?? 'unreachable'}`],
+        ['software', `Node ${c.node}; nginx ${c.nginx ?? 'not installed (baseline skipped)'}; Varnish ${c.varnish ?? 'not installed (baseline skipped)'}; wrk ${c.wrk ?? 'not installed'}; autocannon ${c.autocannon ?? 'missing'}; Redis ${c.redis ?? 'unreachable'}`],
         ['commit', c.git ?? 'unknown'],
         ['load average 1/5/15 min', `before ${load(c.loadBefore)}, after ${load(c.loadAfter)}`],
         ['throughput runs', `median of ${c.reps} × ${c.runS} s per figure, ${c.connections.join(' and ')} connections (${c.headlineTool === 'wrk' ? 'wrk -t2' : c.headlineTool}), interleaved, load tool on the same machine; the player's CMCD query on every URL`],
