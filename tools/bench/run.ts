@@ -34,7 +34,7 @@ const USAGE = `usage: npm run bench -- [--quick] [--only hits,redis,miss,herd,vi
 
   --quick            a smoke run (under 2 minutes on a quiet machine): 1 run of 1 s per figure instead of 3 of 5 s,
                      1 herd per target instead of 3, 20 viewers × 10 s instead of 200 × 60 s, 10 cold segments
-                     instead of 60, and no "tool" section unless --only names it
+                     instead of 60, no untimed warm-up load, and no "tool" section unless --only names it
   --only LIST        sections to run (repeatable or comma-separated); memory is sampled during whatever runs
   --out DIR          where results go (default bench/results)
   --edge-memory-mb   memory tier of the edge under test (default: the edge's own default, ${edgeFields.memoryMb.default} MiB)
@@ -324,7 +324,7 @@ export async function main(argv: string[]): Promise<number> {
       want('edge-redis', edgeRedis, 'segment', [headlineTool], [32]);
     }
     if (matrix.size > 0) {
-      const ctx: MatrixContext = { wrk, scratch, runS, reps, say, isStopping: () => interrupted, ticksPerS, warmConnections: 32 };
+      const ctx: MatrixContext = { wrk, scratch, runS, reps, say, isStopping: () => interrupted, ticksPerS, warmConnections: flags.quick ? 0 : 32 };
       // The memory-tier edge first: it also fills Redis for the Redis-tier edge.
       const order: Server[] = ['edge', 'edge-redis', 'nginx', 'varnish', 'node'];
       for (const e of [...endpoints.values()].sort((a, b) => order.indexOf(a.server) - order.indexOf(b.server))) {
