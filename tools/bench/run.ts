@@ -1,6 +1,6 @@
 // `npm run bench`: starts the origin, the edge and the baselines on 127.0.0.1, measures, and writes bench/results/.
 import { randomUUID } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, release, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -125,6 +125,7 @@ export async function main(argv: string[]): Promise<number> {
   const edgeWorkers = edgeFields.workers.default || availableParallelism();
 
   const startedAt = new Date();
+  const stamp = startedAt.toISOString().replace(/[:.]/g, '-').replace(/-\d{3}Z$/, 'Z');
   const loadBefore = loadavg();
   const [nginx, varnish, wrk, redis, git, ticksPerS] = await Promise.all([
     detectNginx(), detectVarnish(), detectWrk(), redisVersion(process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379'), gitDescribe(repoRoot), clockTicksPerSecond(),
@@ -215,6 +216,16 @@ export async function main(argv: string[]): Promise<number> {
       }
     }
     await stopAll();
+    // A run that stopped early keeps its servers' logs: they say why.
+    if (process.exitCode === 1 && !interrupted) {
+      const kept = join(flags.outDir, `${stamp}-logs`);
+      try {
+        cpSync(logDir, kept, { recursive: true });
+        notes.push(`the servers' logs are kept in ${kept}`);
+      } catch (err) {
+        notes.push(`could not keep the servers' logs: ${(err as Error).message}`);
+      }
+    }
     if (redisUrl) {
       try {
         const n = await deletePrefix(redisUrl, redisPrefix);
@@ -410,7 +421,6 @@ export async function main(argv: string[]): Promise<number> {
   results.checks.push(...buildChecks(results));
   const markdown = renderMarkdown(results);
   mkdirSync(flags.outDir, { recursive: true });
-  const stamp = startedAt.toISOString().replace(/[:.]/g, '-').replace(/-\d{3}Z$/, 'Z');
   const base = join(flags.outDir, stamp);
   const html = renderBenchHtml(results);
   writeFileSync(`${base}.json`, `${JSON.stringify(results, null, 2)}\n`);
