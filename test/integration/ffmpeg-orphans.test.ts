@@ -5,25 +5,31 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import request from 'supertest';
 import { killLeftoverProcess } from '../../server/origin/ffmpeg/leftover-process.ts';
 import { createOriginMetrics } from '../../server/origin/origin-metrics.ts';
 import { createOriginApp } from '../../server/origin/origin-app.ts';
 import { originConfig } from '../../server/origin/origin-config.ts';
 import { removeStaleLeftovers } from '../../server/origin/packaging/publish.ts';
 import { makeClip } from '../../tools/media/clip.ts';
+import { freePort } from '../helpers/ports.ts';
 import { isRunning } from '../helpers/processes.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 import { tempDir, type TempDir } from './origin-fixture.ts';
 
 const MAIN = new URL('../../server/main.ts', import.meta.url).pathname;
 
-/** `edgeline package …` from source, as its own process (so it can be SIGKILLed without touching the test). */
-function edgelinePackage(args: string[]): ChildProcess {
+/** `edgeline …` from source, as its own process (so it can be SIGKILLed without touching the test). */
+function edgeline(args: string[], env: Record<string, string> = {}): ChildProcess {
   const script = `const { main } = await import(${JSON.stringify(MAIN)}); process.exitCode = await main(process.argv.slice(1));`;
-  return spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script, 'package', ...args], {
-    env: { ...process.env, LOG_LEVEL: 'silent' },
+  return spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script, ...args], {
+    env: { ...process.env, LOG_LEVEL: 'silent', ...env },
     stdio: 'ignore',
   });
+}
+
+function edgelinePackage(args: string[]): ChildProcess {
+  return edgeline(['package', ...args]);
 }
 
 /** The pid in the running job's pid file: hls/.tmp-{id}-{pid}-{rand}/ffmpeg.pid. */
@@ -103,6 +109,44 @@ describe('ffmpeg left behind by a SIGKILLed packager', { timeout: 300_000 }, () 
       assert.equal(existsSync(job.folder), false);
     } finally {
       await origin.close();
+    }
+  });
+
+  it('an origin SIGKILLed mid-job: the restart kills the old ffmpeg before the job runs again', async () => {
+    const mediaDir = join(tmp.dir, 'origin-job');
+    const port = await freePort();
+    const token = 'orphan-test-token-0123456789';
+    const env = { ORIGIN_API_TOKEN: token, PACKAGE_LADDER: '480p,360p', PACKAGE_PRESET: 'veryslow' };
+    const first = edgeline(['origin', '--port', String(port), '--media', mediaDir], env);
+    const firstExited = new Promise<void>((resolve) => first.once('exit', () => resolve()));
+    try {
+      const base = `http://127.0.0.1:${port}`;
+      await waitFor('the origin to answer', () => fetch(`${base}/healthz`).then((r) => r.ok, () => false), { timeoutMs: 60_000, intervalMs: 100 });
+      await request(base).post('/api/assets').set('Authorization', `Bearer ${token}`).field('id', 'requeued').attach('file', clip).expect(202);
+      const old = await waitFor('the job\'s ffmpeg', () => {
+        const found = jobFfmpegPid(mediaDir);
+        return found && isRunning(found.pid) && found;
+      }, { timeoutMs: 120_000, intervalMs: 50 });
+      leftovers.push(old.pid);
+      first.kill('SIGKILL');
+      await firstExited;
+      assert.ok(isRunning(old.pid), 'SIGKILL runs no exit hook: the old ffmpeg is still encoding');
+
+      const origin = createOriginApp(originConfig({ mediaDir, apiToken: token, packageLadder: ['480p', '360p'], packagePreset: 'veryslow' }), { metrics: createOriginMetrics({ processMetrics: false }) });
+      try {
+        await origin.start();
+        assert.equal(isRunning(old.pid), false, 'gone before start() returned, so before the job was re-queued');
+        const again = await waitFor('the re-queued job\'s own ffmpeg', () => {
+          const found = jobFfmpegPid(mediaDir);
+          return found && found.pid !== old.pid && isRunning(found.pid) && found;
+        }, { timeoutMs: 120_000, intervalMs: 50 });
+        leftovers.push(again.pid);
+        assert.equal(origin.jobs.get('requeued')?.attempts, 2);
+      } finally {
+        await origin.close();
+      }
+    } finally {
+      first.kill('SIGKILL');
     }
   });
 

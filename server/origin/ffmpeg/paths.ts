@@ -109,10 +109,12 @@ export function resolveFfmpegPaths(env: Record<string, string | undefined>): Ffm
       if (found.isMaintained) return found;
     }
   }
-  // One of the two set: the other comes from npm, and so does the child environment the static build needs.
+  // One of the two set: the other comes from npm, and so does the child environment the static build needs. Uploads
+  // need both maintained: the npm ffprobe would parse them first.
   const ffmpeg = setFfmpeg || shipped('@ffmpeg-installer/ffmpeg');
   const ffprobe = setFfprobe || shipped('@ffprobe-installer/ffprobe');
-  return describe(ffmpeg, ffprobe, setFfmpeg ? 'setting' : 'npm', ffmpegChildEnv(env));
+  const found = describe(ffmpeg, ffprobe, setFfmpeg ? 'setting' : 'npm', ffmpegChildEnv(env));
+  return setFfmpeg && !setFfprobe ? { ...found, isMaintained: false } : found;
 }
 
 /** For /healthz and the startup log: which ffmpeg runs, its version, and whether uploads may use it. */
