@@ -159,6 +159,22 @@ describe('hostile uploads to a real origin', { timeout: 300_000 }, () => {
     assert.equal(target.hits(), 0);
   });
 
+  it('packages no more renditions than MAX_RENDITIONS, the highest of the ladder', async () => {
+    const capped = newOrigin(join(tmp.dir, 'capped'), { maxRenditions: 1, packageLadder: ['360p', '240p'] });
+    await capped.start();
+    try {
+      await request(capped.app).post('/api/assets').set(AUTH).field('id', 'capped').attach('file', await makeClip({ seconds: 4, width: 640, height: 480 })).expect(202);
+      const done = await waitFor('job capped to settle', async () => {
+        const body = (await request(capped.app).get('/api/assets/capped').set(AUTH).expect(200)).body as Status & { renditions?: string[] };
+        return (body.status === 'ready' || body.status === 'failed') && body;
+      }, { timeoutMs: 120_000, intervalMs: 100 });
+      assert.equal(done.status, 'ready', JSON.stringify(done));
+      assert.deepEqual(done.renditions, ['360p']);
+    } finally {
+      await capped.close();
+    }
+  });
+
   it('says in /healthz which ffmpeg runs, and not where the media folder is', async () => {
     const res = await request(origin.app).get('/healthz').expect(200);
     assert.ok(!JSON.stringify(res.body).includes(mediaDir), JSON.stringify(res.body));
