@@ -17,12 +17,12 @@ import { isRunning } from '../helpers/processes.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 import { tempDir, type TempDir } from './origin-fixture.ts';
 
-const MAIN = new URL('../../server/main.ts', import.meta.url).pathname;
+// The built command, as users run it (npm test builds first), so a loaded machine does not spend a minute in tsx.
+const BIN = new URL('../../bin/edgeline.js', import.meta.url).pathname;
 
-/** `edgeline …` from source, as its own process (so it can be SIGKILLed without touching the test). */
+/** `edgeline …` as its own process (so it can be SIGKILLed without touching the test). */
 function edgeline(args: string[], env: Record<string, string> = {}): ChildProcess {
-  const script = `const { main } = await import(${JSON.stringify(MAIN)}); process.exitCode = await main(process.argv.slice(1));`;
-  return spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script, ...args], {
+  return spawn(process.execPath, [BIN, ...args], {
     env: { ...process.env, LOG_LEVEL: 'silent', ...env },
     stdio: 'ignore',
   });
@@ -121,7 +121,7 @@ describe('ffmpeg left behind by a SIGKILLed packager', { timeout: 300_000 }, () 
     const firstExited = new Promise<void>((resolve) => first.once('exit', () => resolve()));
     try {
       const base = `http://127.0.0.1:${port}`;
-      await waitFor('the origin to answer', () => fetch(`${base}/healthz`).then((r) => r.ok, () => false), { timeoutMs: 60_000, intervalMs: 100 });
+      await waitFor('the origin to answer', () => fetch(`${base}/healthz`).then((r) => r.ok, () => false), { timeoutMs: 120_000, intervalMs: 100 });
       await request(base).post('/api/assets').set('Authorization', `Bearer ${token}`).field('id', 'requeued').attach('file', clip).expect(202);
       const old = await waitFor('the job\'s ffmpeg', () => {
         const found = jobFfmpegPid(mediaDir);
