@@ -1,11 +1,13 @@
 // Sends QoE beacons to the page's own server: fetch keepalive while the page lives, sendBeacon when it goes away.
 import type { Beacon, BeaconType } from '../server/core/qoe/beacon-schema.ts';
 import { BEACON_MAX_BYTES, BEACON_MAX_ERRORS, BEACON_MAX_SEGMENTS } from '../server/core/qoe/beacon-limits.ts';
+import { srcWithoutQuery } from '../server/core/qoe/beacon-src.ts';
 import type { QoeMeter } from './qoe-meter.ts';
 
 export interface BeaconSenderOptions {
   readonly endpoint: string;
   readonly sessionId: string;
+  /** The playlist URL played; beacons carry it without its query (a signed URL's query is its credential). */
   readonly src: string;
   readonly arm: string | null;
   readonly meter: QoeMeter;
@@ -37,7 +39,7 @@ export class BeaconSender {
       type,
       seq: this.seq,
       sessionId: this.opts.sessionId,
-      src: this.opts.src,
+      src: srcWithoutQuery(this.opts.src),
       arm: this.opts.arm,
       sentAtMs: Math.round(m.sinceStart()),
       metrics: m.metrics(),

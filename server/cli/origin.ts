@@ -1,6 +1,6 @@
 // `edgeline origin`: parse the origin's settings, start it, and stop it cleanly on SIGINT/SIGTERM.
 import { loadConfig } from '../core/config.ts';
-import { resolveFfmpegPaths } from '../origin/ffmpeg/paths.ts';
+import { ffmpegSummary, resolveFfmpegPaths, untrustedInputProblem } from '../origin/ffmpeg/paths.ts';
 import { listen } from '../core/listen.ts';
 import { installShutdown } from '../core/process/shutdown.ts';
 import { rootLogger } from '../core/log.ts';
@@ -40,6 +40,9 @@ export async function run(argv: string[]): Promise<number> {
   });
   logger.info({ url: server.url, mediaDir: origin.mediaDir }, 'origin listening');
   process.stdout.write(`edgeline origin listening on ${server.url} (media: ${origin.mediaDir})\n`);
+  const tool = ffmpegSummary(ffmpeg);
+  process.stdout.write(`ffmpeg: ${tool.path} (${tool.source}; ${tool.version})${untrustedInputProblem(ffmpeg) ? ' — uploads refused: too old for files from strangers' : ''}\n`);
+  if (!config.apiToken) process.stdout.write('upload API off: no --api-token (ORIGIN_API_TOKEN) set, so /api/ answers 403\n');
   // Stop taking requests first, then stop ffmpeg children and running jobs (re-queued for the next start).
   installShutdown({
     logger,

@@ -80,6 +80,9 @@ export async function run(argv: string[]): Promise<number> {
   const id = c.id ?? slugOf(input);
   // Ctrl-C stops ffmpeg and removes the temporary folder instead of leaving it behind.
   const interrupt = abortOnStopSignal();
+  const ffmpeg = resolveFfmpegPaths(process.env);
+  // Your own file on your own machine: the old npm ffmpeg may package it (the origin refuses it for uploads).
+  if (!ffmpeg.isMaintained) process.stderr.write(`note: packaging with ${ffmpeg.source === 'npm' ? 'the 2018 static ffmpeg from npm' : ffmpeg.ffmpeg} (${ffmpeg.version ?? 'version unknown'}); fine for your own files, but the origin refuses uploads with it. apt-get install ffmpeg for a maintained one.\n`);
   const progress = createProgress(`packaging ${id}`);
   try {
     const asset = await packageAsset({
@@ -90,7 +93,7 @@ export async function run(argv: string[]): Promise<number> {
       segmentSeconds: c.segmentSeconds,
       preset: c.preset,
       overwrite: c.force,
-      ffmpeg: resolveFfmpegPaths(process.env),
+      ffmpeg,
       signal: interrupt.signal,
       onProgress: (p) => progress.update(p.percent, p.etaSeconds, p.stage),
     });

@@ -1,4 +1,5 @@
 // `edgeline up`: the whole CDN on one machine — sample packaged on first run, origin (+ live channel), edges sharing Redis, router.
+import { randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { fields, loadConfig } from '../core/config.ts';
 import { resolveFfmpegPaths } from '../origin/ffmpeg/paths.ts';
@@ -24,6 +25,9 @@ const spec = {
   edgeWorkers: fields.int('edge-workers', 1, { env: 'EDGE_WORKERS', min: 1, max: 64, help: 'workers per edge' }),
   verbose: fields.bool('verbose', false, { help: 'show every request log line of every role' }),
   tls: fields.bool('tls', false, { env: 'EDGELINE_TLS', help: 'edges also serve HTTPS with a self-signed certificate (made once, kept in MEDIA/tls/)' }),
+  apiToken: fields.optionalString('api-token', { env: 'ORIGIN_API_TOKEN', help: 'the origin\'s upload API token (default: a random one, printed)' }),
+  edgeAdminToken: fields.optionalString('edge-admin-token', { env: 'EDGE_ADMIN_TOKEN', help: 'the edges\' admin token (default: a random one, printed)' }),
+  routerAdminToken: fields.optionalString('router-admin-token', { env: 'ROUTER_ADMIN_TOKEN', help: 'the router\'s admin token (default: a random one, printed)' }),
   httpsPort: fields.int('https-port', 8443, { env: 'EDGE_HTTPS_PORT', min: 1, max: 65535, help: 'first edge HTTPS port with --tls (others follow)' }),
 };
 
@@ -43,13 +47,30 @@ export interface UpTls {
   readonly httpsPort: number;
 }
 
+/** The bearer tokens of the roles `up` starts: given ones are kept, missing ones made here. */
+export interface UpTokens {
+  readonly originApi: string;
+  readonly edgeAdmin: string;
+  readonly routerAdmin: string;
+}
+
+/** 24 random bytes, URL-safe: a bearer token nobody guesses (RFC 6750 token68 characters only). */
+export function newToken(): string {
+  return randomBytes(24).toString('base64url');
+}
+
+export function upTokens(given: { apiToken: string | undefined; edgeAdminToken: string | undefined; routerAdminToken: string | undefined }): UpTokens {
+  return { originApi: given.apiToken ?? newToken(), edgeAdmin: given.edgeAdminToken ?? newToken(), routerAdmin: given.routerAdminToken ?? newToken() };
+}
+
 /** What `up` will start, as a pure function of its settings (tested without starting anything). */
-export function planUp(c: { edges: number; regions: readonly string[]; live: boolean; router: boolean; media: string; redisUrl: string | undefined; originPort: number; edgePort: number; routerPort: number; edgeWorkers: number; tls?: UpTls | undefined }): UpPlan {
+export function planUp(c: { edges: number; regions: readonly string[]; live: boolean; router: boolean; media: string; redisUrl: string | undefined; originPort: number; edgePort: number; routerPort: number; edgeWorkers: number; tls?: UpTls | undefined; tokens?: UpTokens | undefined }): UpPlan {
   const originUrl = `http://127.0.0.1:${c.originPort}`;
   const children: ChildSpec[] = [];
   const originArgs = ['origin', '--port', String(c.originPort), '--media', c.media];
   if (c.live) originArgs.push('--live', 'live=sample');
-  children.push({ name: 'origin', args: originArgs });
+  // Tokens go in the environment, not the arguments, so `ps` does not show them.
+  children.push({ name: 'origin', args: originArgs, ...(c.tokens ? { env: { ORIGIN_API_TOKEN: c.tokens.originApi } } : {}) });
   const edgeUrls: string[] = [];
   const edgeHttpsUrls: string[] = [];
   for (let i = 0; i < c.edges; i++) {
@@ -63,7 +84,7 @@ export function planUp(c: { edges: number; regions: readonly string[]; live: boo
       args.push('--tls-cert', c.tls.certPath, '--tls-key', c.tls.keyPath, '--https-port', String(c.tls.httpsPort + i));
       edgeHttpsUrls.push(`https://127.0.0.1:${c.tls.httpsPort + i}`);
     }
-    children.push({ name: `edge-${i + 1}`, args });
+    children.push({ name: `edge-${i + 1}`, args, ...(c.tokens ? { env: { EDGE_ADMIN_TOKEN: c.tokens.edgeAdmin } } : {}) });
     edgeUrls.push(`http://127.0.0.1:${port}`);
   }
   let routerUrl: string | undefined;
@@ -71,7 +92,7 @@ export function planUp(c: { edges: number; regions: readonly string[]; live: boo
     const args = ['router', '--port', String(c.routerPort)];
     edgeUrls.forEach((u, i) => args.push('--edge', `${u}#${c.regions[i % c.regions.length] ?? 'local'}`));
     if (c.redisUrl) args.push('--redis', c.redisUrl);
-    children.push({ name: 'router', args });
+    children.push({ name: 'router', args, ...(c.tokens ? { env: { ROUTER_ADMIN_TOKEN: c.tokens.routerAdmin } } : {}) });
     routerUrl = `http://127.0.0.1:${c.routerPort}`;
   }
   return { children, originUrl, edgeUrls, edgeHttpsUrls, routerUrl };
@@ -101,7 +122,8 @@ export async function run(argv: string[]): Promise<number> {
     out(`${pair.created ? 'made' : 'using'} a self-signed certificate for localhost/127.0.0.1 (${pair.certPath}, valid until ${pair.validTo.toISOString().slice(0, 10)}; SHA-256 ${pair.fingerprint})`);
   }
 
-  const plan = planUp({ ...c, redisUrl: hasRedis ? c.redis : undefined, tls });
+  const tokens = upTokens(c);
+  const plan = planUp({ ...c, redisUrl: hasRedis ? c.redis : undefined, tls, tokens });
   const env: Record<string, string | undefined> = { ...process.env, LOG_LEVEL: process.env['LOG_LEVEL'] ?? (c.verbose ? 'info' : 'warn') };
   // One Ctrl-C (or SIGTERM) stops every role with SIGTERM and waits for them; a second Ctrl-C kills them at once.
   // A role in a crash loop (a port in use, a bad setting) stops everything: a CDN without it is not "up".
@@ -150,6 +172,11 @@ export async function run(argv: string[]): Promise<number> {
   out(`  origin                   ${plan.originUrl}   (/healthz, /metrics, POST /api/assets)`);
   plan.edgeUrls.forEach((u, i) => out(`  edge-${i + 1}                   ${u}${plan.edgeHttpsUrls[i] ? `  ${plan.edgeHttpsUrls[i]}` : ''}   (/metrics)`));
   if (plan.routerUrl) out(`  router                   ${plan.routerUrl}   (/routing?asset=sample)`);
+  // Printed so the operator can use them; given ones too, so what runs is never a guess.
+  out(`  origin API token         ${tokens.originApi}   (Authorization: Bearer …; POST/GET /api/assets, GET /qoe/sessions)`);
+  out(`  edge admin token         ${tokens.edgeAdmin}   (POST /_edge/invalidations, GET /qoe/sessions)`);
+  if (plan.routerUrl) out(`  router admin token       ${tokens.routerAdmin}   (GET /qoe/sessions)`);
+  out(`  try: curl -H "Authorization: Bearer ${tokens.originApi}" -F file=@video.mp4 ${plan.originUrl}/api/assets`);
   out(`  try: ffmpeg -i ${edge}/vod/sample/master.m3u8 -f null -`);
   out('Ctrl-C stops everything.');
   // Serve until a signal (or a crash loop): the shutdown exits the process.

@@ -3,7 +3,7 @@ import { constants, existsSync } from 'node:fs';
 import { access, mkdir, readdir, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Express, RequestHandler } from 'express';
-import { resolveFfmpegPaths, type FfmpegPaths } from './ffmpeg/paths.ts';
+import { ffmpegSummary, resolveFfmpegPaths, untrustedInputProblem, type FfmpegPaths } from './ffmpeg/paths.ts';
 import { createApp, finishApp, type HealthReport } from '../core/http.ts';
 import { rootLogger, type Logger } from '../core/log.ts';
 import { createOriginMetrics, type OriginMetrics } from './origin-metrics.ts';
@@ -12,6 +12,7 @@ import { mediaCors } from './serving/cors.ts';
 import { FileResponder } from './serving/file-responder.ts';
 import { JobQueue, type Packager } from './packaging/job-queue.ts';
 import { JobStore, recoveryAction } from './packaging/job-store.ts';
+import { removeStaleLeftovers } from './packaging/publish.ts';
 import { createLiveRouter } from './live/routes.ts';
 import type { LiveManager, LiveManagerOptions } from './live/types.ts';
 import type { OriginConfig } from './origin-config.ts';
@@ -94,6 +95,8 @@ export function createOriginApp(config: OriginConfig, deps: OriginDeps = {}): Or
     ladder: config.packageLadder,
     segmentSeconds: config.packageSegmentSeconds,
     preset: config.packagePreset,
+    jobTimeLimitMs: config.jobTimeLimitMs,
+    maxRenditions: config.maxRenditions,
     logger,
     metrics,
     ...(deps.packager ? { packager: deps.packager } : {}),
@@ -109,7 +112,10 @@ export function createOriginApp(config: OriginConfig, deps: OriginDeps = {}): Or
     const depth = queue.depth();
     return {
       ok: isReadable,
-      media: { dir: mediaDir, readable: isReadable },
+      // Whether the media folder is readable, not where it is: paths are for the operator's log, not for anyone asking.
+      media: { readable: isReadable },
+      // Which ffmpeg runs (PATH, a setting or the npm fallback) and its version, without its path on disk.
+      ffmpeg: (({ source, version, acceptsUploads }) => ({ source, version, acceptsUploads }))(ffmpegSummary(ffmpegPaths())),
       jobs: { ...jobs.counts(), waiting: depth.waiting, running: depth.running, concurrency: config.jobConcurrency },
       live: live?.status() ?? [],
       ...(deps.healthDetails?.() ?? {}),
@@ -118,7 +124,17 @@ export function createOriginApp(config: OriginConfig, deps: OriginDeps = {}): Or
 
   const app = createApp({ role: 'origin', logger, metrics, health });
   for (const router of deps.extraRouters ?? []) app.use(router);
-  app.use(createUploadRouter({ mediaDir, store: jobs, queue, maxBytes: Math.floor(config.uploadMaxMb * 1024 * 1024), metrics, logger }));
+  app.use(createUploadRouter({
+    mediaDir,
+    store: jobs,
+    queue,
+    maxBytes: Math.floor(config.uploadMaxMb * 1024 * 1024),
+    metrics,
+    logger,
+    apiToken: config.apiToken,
+    maxQueuedJobs: config.maxQueuedJobs,
+    uploadProblem: () => untrustedInputProblem(ffmpegPaths()),
+  }));
   app.use(['/vod', '/live'], mediaCors);
   const mediaGuard = deps.mediaGuard ?? (config.originSecret.length > 0 ? originAccessControl(config.originSecret, metrics, logger) : undefined);
   if (mediaGuard) app.use(['/vod', '/live'], mediaGuard);
@@ -170,6 +186,9 @@ export function createOriginApp(config: OriginConfig, deps: OriginDeps = {}): Or
       isStarted = true;
       for (const sub of ['hls', 'live', 'uploads', 'jobs']) await mkdir(join(mediaDir, sub), { recursive: true });
       await jobs.load();
+      // An ffmpeg a SIGKILLed origin (or `edgeline package`) left encoding is killed before its job is queued again.
+      const removed = await removeStaleLeftovers(join(mediaDir, 'hls'));
+      if (removed.length > 0) logger.info({ removed }, 'removed leftovers of interrupted packaging jobs');
       await recoverJobs();
       queue.start();
       if (config.live.length > 0) {
@@ -186,7 +205,10 @@ export function createOriginApp(config: OriginConfig, deps: OriginDeps = {}): Or
         });
         await live.start();
       }
-      logger.info({ mediaDir, channels: config.live.map((c) => c.name), jobConcurrency: config.jobConcurrency }, 'origin started');
+      const tool = ffmpegPaths();
+      logger.info({ mediaDir, channels: config.live.map((c) => c.name), jobConcurrency: config.jobConcurrency, ffmpeg: ffmpegSummary(tool) }, 'origin started');
+      const problem = untrustedInputProblem(tool);
+      if (problem) logger.warn({ ffmpeg: tool.ffmpeg }, problem);
     },
     async close() {
       const manager = live;

@@ -78,7 +78,10 @@ export const originFields = {
   ffmpegPath: fields.optionalString('ffmpeg-path', { env: 'FFMPEG_PATH', help: 'ffmpeg binary (default: the one from @ffmpeg-installer)' }),
   ffprobePath: fields.optionalString('ffprobe-path', { env: 'FFPROBE_PATH', help: 'ffprobe binary (default: the one from @ffprobe-installer)' }),
   originSecret: originSecretField(),
-  apiToken: fields.optionalString('api-token', { env: 'ORIGIN_API_TOKEN', help: 'the origin\'s admin token (bearer): reading QoE sessions (GET /qoe/sessions); unset: nobody may' }),
+  apiToken: fields.optionalString('api-token', { env: 'ORIGIN_API_TOKEN', help: 'the origin\'s API token (bearer): the upload API (/api/assets) and QoE sessions (GET /qoe/sessions); unset: 403 to everyone' }),
+  maxQueuedJobs: fields.int('max-queued-jobs', 8, { env: 'MAX_QUEUED_JOBS', min: 1, max: 10_000, help: 'uploads waiting to be packaged; more get 429 with Retry-After' }),
+  jobTimeLimitMs: fields.durationMs('job-time-limit', 10 * 60_000, { env: 'JOB_TIME_LIMIT', help: 'longest a packaging job may run (e.g. 10m); then ffmpeg is killed and the job fails' }),
+  maxRenditions: fields.int('max-renditions', 4, { env: 'MAX_RENDITIONS', min: 1, max: 10, help: 'renditions an upload is packaged into at most (the highest of its ladder)' }),
 };
 
 export type OriginConfig = ValuesOf<typeof originFields>;

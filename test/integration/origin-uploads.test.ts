@@ -22,9 +22,11 @@ interface Status {
 }
 
 const LIMIT_MB = 2;
+const TOKEN = 'upload-test-token-1234';
+const AUTH = { Authorization: `Bearer ${TOKEN}` };
 
 function config(mediaDir: string, overrides: Partial<{ -readonly [K in keyof OriginConfig]: OriginConfig[K] }> = {}): OriginConfig {
-  return originConfig({ mediaDir, uploadMaxMb: LIMIT_MB, packageLadder: ['240p'], packageSegmentSeconds: 2, packagePreset: 'ultrafast', ...overrides });
+  return originConfig({ mediaDir, apiToken: TOKEN, uploadMaxMb: LIMIT_MB, packageLadder: ['240p'], packageSegmentSeconds: 2, packagePreset: 'ultrafast', ...overrides });
 }
 
 function newOrigin(cfg: OriginConfig): OriginApp {
@@ -34,7 +36,7 @@ function newOrigin(cfg: OriginConfig): OriginApp {
 /** Poll a job until it leaves queued/packaging (bounded, so a stuck job fails the test instead of hanging it). */
 async function settle(origin: OriginApp, id: string): Promise<Status> {
   return waitFor(`job ${id} to be ready or failed`, async () => {
-    const body = (await request(origin.app).get(`/api/assets/${id}`).expect(200)).body as Status;
+    const body = (await request(origin.app).get(`/api/assets/${id}`).set(AUTH).expect(200)).body as Status;
     return (body.status === 'ready' || body.status === 'failed') && body;
   }, { timeoutMs: 120_000, intervalMs: 100 });
 }
@@ -63,7 +65,7 @@ describe('origin upload API', () => {
   });
 
   it('packages a real clip: 202 queued, then ready with its playlist served', async () => {
-    const res = await request(origin.app).post('/api/assets').field('id', 'clip-up').attach('file', clip).expect(202);
+    const res = await request(origin.app).post('/api/assets').set(AUTH).field('id', 'clip-up').attach('file', clip).expect(202);
     assert.equal(res.body.id, 'clip-up');
     assert.equal(res.body.status, 'queued');
     assert.equal(res.body.statusUrl, '/api/assets/clip-up');
@@ -85,14 +87,14 @@ describe('origin upload API', () => {
   });
 
   it('refuses a second upload under an id that exists', async () => {
-    const res = await request(origin.app).post('/api/assets?id=clip-up').attach('file', Buffer.from('x'), 'x.mp4').expect(409);
+    const res = await request(origin.app).post('/api/assets?id=clip-up').set(AUTH).attach('file', Buffer.from('x'), 'x.mp4').expect(409);
     assert.equal(res.body.error, 'ASSET_EXISTS');
     assert.deepEqual(uploadFiles(mediaDir), []);
   });
 
   it('fails a file that is not a video with ffprobe\'s reason, naming the file', async () => {
     const text = Buffer.from('this is a text file, not a video\n'.repeat(64));
-    const res = await request(origin.app).post('/api/assets').attach('file', text, 'notes.txt').expect(202);
+    const res = await request(origin.app).post('/api/assets').set(AUTH).attach('file', text, 'notes.txt').expect(202);
     const id = res.body.id as string;
     assert.match(id, /^notes-[a-z0-9]+$/, 'id derived from the file name');
     const done = await settle(origin, id);
@@ -106,11 +108,11 @@ describe('origin upload API', () => {
 
   it('answers 413 naming the limit when a file is too large, and removes the partial upload', async () => {
     const big = Buffer.alloc(LIMIT_MB * 1024 * 1024 + 4096, 7);
-    const res = await request(origin.app).post('/api/assets').field('id', 'too-big').attach('file', big, 'big.mp4').expect(413);
+    const res = await request(origin.app).post('/api/assets').set(AUTH).field('id', 'too-big').attach('file', big, 'big.mp4').expect(413);
     assert.equal(res.body.error, 'PAYLOAD_TOO_LARGE');
     assert.match(res.body.message, new RegExp(`${LIMIT_MB} MiB`));
     assert.deepEqual(uploadFiles(mediaDir), []);
-    await request(origin.app).get('/api/assets/too-big').expect(404);
+    await request(origin.app).get('/api/assets/too-big').set(AUTH).expect(404);
   });
 
   it('answers 413 before reading a body whose declared length is over the limit', async () => {
@@ -118,7 +120,7 @@ describe('origin upload API', () => {
     try {
       const res = await rawRequest(server.url, '/api/assets', {
         method: 'POST',
-        headers: { 'Content-Type': 'multipart/form-data; boundary=x', 'Content-Length': String(50 * 1024 * 1024) },
+        headers: { ...AUTH, 'Content-Type': 'multipart/form-data; boundary=x', 'Content-Length': String(50 * 1024 * 1024) },
       });
       assert.equal(res.status, 413);
       assert.match(res.body.toString(), /MiB/);
@@ -133,7 +135,7 @@ describe('origin upload API', () => {
       const url = new URL(server.url);
       const head = '--b0undary\r\nContent-Disposition: form-data; name="file"; filename="cut.mp4"\r\nContent-Type: video/mp4\r\n\r\n';
       await new Promise<void>((resolve) => {
-        const req = http.request({ host: url.hostname, port: url.port, method: 'POST', path: '/api/assets', headers: { 'Content-Type': 'multipart/form-data; boundary=b0undary', 'Content-Length': String(1024 * 1024) } });
+        const req = http.request({ host: url.hostname, port: url.port, method: 'POST', path: '/api/assets', headers: { ...AUTH, 'Content-Type': 'multipart/form-data; boundary=b0undary', 'Content-Length': String(1024 * 1024) } });
         req.on('error', () => resolve());
         req.write(head);
         req.write(Buffer.alloc(64 * 1024, 1), () => {
@@ -153,14 +155,14 @@ describe('origin upload API', () => {
   });
 
   it('refuses an empty file, a body without a file, and a body that is not multipart', async () => {
-    const empty = await request(origin.app).post('/api/assets').attach('file', Buffer.alloc(0), 'empty.mp4').expect(400);
+    const empty = await request(origin.app).post('/api/assets').set(AUTH).attach('file', Buffer.alloc(0), 'empty.mp4').expect(400);
     assert.equal(empty.body.error, 'EMPTY_UPLOAD');
     assert.match(empty.body.message, /empty\.mp4/);
-    const none = await request(origin.app).post('/api/assets').field('id', 'nothing').expect(400);
+    const none = await request(origin.app).post('/api/assets').set(AUTH).field('id', 'nothing').expect(400);
     assert.equal(none.body.error, 'NO_FILE');
-    const json = await request(origin.app).post('/api/assets').send({ file: 'x' }).expect(415);
+    const json = await request(origin.app).post('/api/assets').set(AUTH).send({ file: 'x' }).expect(415);
     assert.equal(json.body.error, 'UNSUPPORTED_MEDIA_TYPE');
-    const badId = await request(origin.app).post('/api/assets').field('id', '../evil').attach('file', Buffer.from('x'), 'x.mp4').expect(400);
+    const badId = await request(origin.app).post('/api/assets').set(AUTH).field('id', '../evil').attach('file', Buffer.from('x'), 'x.mp4').expect(400);
     assert.equal(badId.body.error, 'BAD_ASSET_ID');
     assert.deepEqual(uploadFiles(mediaDir), []);
   });
@@ -168,14 +170,14 @@ describe('origin upload API', () => {
   it('lists jobs and assets packaged outside the API', async () => {
     mkdirSync(join(mediaDir, 'hls', 'from-cli'), { recursive: true });
     writeFileSync(join(mediaDir, 'hls', 'from-cli', 'master.m3u8'), '#EXTM3U\n');
-    const res = await request(origin.app).get('/api/assets').expect(200).expect('Cache-Control', 'no-store');
+    const res = await request(origin.app).get('/api/assets').set(AUTH).expect(200).expect('Cache-Control', 'no-store');
     const byId = new Map((res.body.assets as Status[]).map((a) => [a.id, a]));
     assert.equal(byId.get('clip-up')?.status, 'ready');
     assert.equal(byId.get('from-cli')?.status, 'ready');
     assert.equal(byId.get('from-cli')?.playlistUrl, '/vod/from-cli/master.m3u8');
     assert.ok([...byId.values()].some((a) => a.status === 'failed'));
-    await request(origin.app).get('/api/assets/from-cli').expect(200);
-    const missing = await request(origin.app).get('/api/assets/nope').expect(404);
+    await request(origin.app).get('/api/assets/from-cli').set(AUTH).expect(200);
+    const missing = await request(origin.app).get('/api/assets/nope').set(AUTH).expect(404);
     assert.equal(missing.body.error, 'ASSET_NOT_FOUND');
   });
 
@@ -214,7 +216,7 @@ describe('origin job recovery after a restart', () => {
     const origin = newOrigin(config(mediaDir));
     try {
       await origin.start();
-      const orphan = (await request(origin.app).get('/api/assets/orphan').expect(200)).body as Status;
+      const orphan = (await request(origin.app).get('/api/assets/orphan').set(AUTH).expect(200)).body as Status;
       assert.equal(orphan.status, 'failed');
       assert.match(orphan.error?.message ?? '', /interrupted by restart/);
       assert.equal(JSON.parse(readFileSync(join(mediaDir, 'jobs', 'orphan.json'), 'utf8')).status, 'failed');

@@ -4,20 +4,9 @@ import { BEACON_MAX_ERRORS, BEACON_MAX_SEGMENTS } from './beacon-limits.ts';
 
 export { BEACON_MAX_BYTES, BEACON_MAX_ERRORS, BEACON_MAX_SEGMENTS } from './beacon-limits.ts';
 
-/**
- * A beacon's playlist URL as it may be kept: scheme, host and path only. The query of a signed URL is its credential
- * (CloudFront's Policy, Signature, Key-Pair-Id, Expires) and other queries may carry tokens too, so no query is kept;
- * nor a fragment, nor user:password@. Not a URL: everything from the first "?" or "#" is dropped.
- */
-export function srcWithoutQuery(src: string): string {
-  try {
-    const u = new URL(src);
-    if (u.protocol === 'http:' || u.protocol === 'https:') return `${u.protocol}//${u.host}${u.pathname}`;
-  } catch {
-    // a relative or odd src: cut by hand below
-  }
-  return src.replace(/[?#].*$/s, '');
-}
+import { srcWithoutQuery } from './beacon-src.ts';
+
+export { srcWithoutQuery };
 
 const ms = z.number().finite().min(0).max(86_400_000);
 const count = z.number().int().min(0).max(1_000_000);

@@ -1,9 +1,10 @@
 // One live channel: runs ffmpeg in real time, hands the segments it finishes to the publisher, restarts it when it dies or stalls.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AppError } from '../../core/errors.ts';
+import { killLeftoverProcess } from '../ffmpeg/leftover-process.ts';
 import type { FfmpegPaths } from '../ffmpeg/paths.ts';
+import { spawnTool, type ToolRun } from '../ffmpeg/spawn-ffmpeg.ts';
 import type { Logger } from '../../core/log.ts';
 import { liveFfmpegArgs, sequenceOfSegmentName, type LiveOutput } from './ffmpeg-args.ts';
 import { probeSource } from './probe.ts';
@@ -36,7 +37,7 @@ export interface LiveChannelOptions {
 
 /** One ffmpeg process and what it has written so far. */
 interface Run {
-  readonly child: ChildProcess;
+  readonly child: ToolRun;
   readonly followers: ReadonlyMap<string, SegmentListFollower>;
   readonly segments: LiveRunSegments;
   lastProgressMs: number;
@@ -111,6 +112,10 @@ export class LiveChannel {
     return this.run && !this.run.hasEnded ? this.run.child.pid : undefined;
   }
 
+  private get pidFile(): string {
+    return join(this.o.dir, '.ffmpeg', 'ffmpeg.pid');
+  }
+
   /** `fontFile`: for the sample's burned-in clock (found once for all channels). */
   async start(fontFile: string | undefined): Promise<void> {
     this.fontFile = fontFile;
@@ -126,6 +131,9 @@ export class LiveChannel {
       }
       this.hasAudio = probed.hasAudio;
     }
+    // An ffmpeg left by an origin that was SIGKILLed would write into the folder this run is about to use.
+    const leftover = await killLeftoverProcess(this.pidFile, this.o.dir);
+    if (leftover.killed) this.log.warn({ ffmpegPid: leftover.pid }, 'killed a live ffmpeg left running by a previous origin');
     // A previous run's playlists would advertise segments this run never wrote.
     await rm(this.o.dir, { recursive: true, force: true });
     await mkdir(join(this.o.dir, '.ffmpeg'), { recursive: true });
@@ -181,9 +189,15 @@ export class LiveChannel {
       fontFile: this.fontFile,
       label: this.o.name,
     });
-    const child = spawn(this.o.ffmpeg.ffmpeg, args, { stdio: ['ignore', 'ignore', 'pipe'], env: this.o.ffmpeg.env });
     let markExited = (): void => {};
     const exited = new Promise<void>((resolve) => (markExited = resolve));
+    // Its own process group, a pid file for crash recovery, killed with the origin (spawn-ffmpeg.ts).
+    const child = spawnTool(this.o.ffmpeg, this.o.ffmpeg.ffmpeg, args, {
+      pidFile: this.pidFile,
+      onStderr: (chunk) => {
+        run.stderrTail = (run.stderrTail + chunk).slice(-STDERR_TAIL_BYTES);
+      },
+    });
     const run: Run = {
       child,
       followers: new Map(outputs.map((out) => [out.rendition.name, new SegmentListFollower(out.segmentListPath)])),
@@ -195,13 +209,8 @@ export class LiveChannel {
       markExited,
     };
     this.run = run;
-    child.stderr?.setEncoding('utf8');
-    child.stderr?.on('data', (chunk: string) => {
-      run.stderrTail = (run.stderrTail + chunk).slice(-STDERR_TAIL_BYTES);
-    });
-    child.once('error', (err) => this.onRunEnded(run, { err }));
-    // 'close' rather than 'exit': stderr is fully read by then, so the log shows why it died.
-    child.once('close', (code, signal) => this.onRunEnded(run, { code, signal }));
+    // stderr is fully read when `exited` settles, so the log shows why it died.
+    void child.exited.then((exit) => this.onRunEnded(run, exit.error ? { err: exit.error } : { code: exit.code, signal: exit.signal }));
     this.log.info({ ffmpegPid: child.pid, run: runNo, startNumber: this.publisher.nextSequence }, 'live ffmpeg started');
     // Older lists are of dead runs.
     if (runNo > 1) {

@@ -66,7 +66,8 @@ export function liveFfmpegArgs(o: LiveFfmpegArgsOptions): string[] {
     // A beep every second makes audio/video sync and stalls audible.
     args.push('-re', '-f', 'lavfi', '-i', 'sine=frequency=440:beep_factor=2:sample_rate=48000');
   } else {
-    args.push('-re', '-stream_loop', '-1', '-i', o.source);
+    // A live source is a file (its probe reads it as file: too): no protocol other than the file one may be opened.
+    args.push('-protocol_whitelist', 'file', '-re', '-stream_loop', '-1', '-i', o.source);
   }
   const n = o.outputs.length;
   const pre: string[] = [];

@@ -1,22 +1,14 @@
 // ffprobe for live channels: which streams a source has, and the CODECS of a finished segment.
-import { execFile } from 'node:child_process';
 import { codecOf } from '../../core/hls/codecs.ts';
+import { fileUrl } from '../ffmpeg/input-rules.ts';
 import type { FfmpegPaths } from '../ffmpeg/paths.ts';
+import { runFfprobe } from '../ffmpeg/run-ffprobe.ts';
 
-function runFfprobe(paths: FfmpegPaths, args: string[]): Promise<unknown> {
-  return new Promise((resolve, reject) => {
-    execFile(paths.ffprobe, ['-v', 'error', '-print_format', 'json', ...args], { env: paths.env, timeout: 20_000 }, (err, stdout, stderr) => {
-      if (err) {
-        reject(new Error(stderr.trim().split('\n').slice(-3).join(' ') || err.message));
-        return;
-      }
-      try {
-        resolve(JSON.parse(stdout) as unknown);
-      } catch (parseErr) {
-        reject(parseErr as Error);
-      }
-    });
-  });
+const LIVE_PROBE_TIME_LIMIT_MS = 20_000;
+
+/** A live source is the operator's own file (a setting, not an upload); only the file protocol is allowed all the same. */
+function probe(paths: FfmpegPaths, file: string, entries: string): Promise<unknown> {
+  return runFfprobe(paths, fileUrl(file), ['-show_entries', entries], { inputOptions: ['-protocol_whitelist', 'file'], timeLimitMs: LIVE_PROBE_TIME_LIMIT_MS });
 }
 
 interface ProbedStream {
@@ -42,7 +34,7 @@ function streamsOf(json: unknown): ProbedStream[] {
 
 /** Which streams a source file has; rejects with ffprobe's reason when it is not media at all. */
 export async function probeSource(paths: FfmpegPaths, file: string): Promise<{ hasVideo: boolean; hasAudio: boolean }> {
-  const streams = streamsOf(await runFfprobe(paths, ['-show_entries', 'stream=codec_type,codec_name', file]));
+  const streams = streamsOf(await probe(paths, file, 'stream=codec_type,codec_name'));
   return { hasVideo: streams.some((s) => s.codecType === 'video'), hasAudio: streams.some((s) => s.codecType === 'audio') };
 }
 
@@ -59,5 +51,5 @@ export function codecsFromProbe(json: unknown): string | undefined {
 
 /** CODECS measured from a finished segment, so the master playlist states what x264 actually chose. */
 export async function probeSegmentCodecs(paths: FfmpegPaths, file: string): Promise<string | undefined> {
-  return codecsFromProbe(await runFfprobe(paths, ['-show_entries', 'stream=codec_type,codec_name,profile,level', file]));
+  return codecsFromProbe(await probe(paths, file, 'stream=codec_type,codec_name,profile,level'));
 }

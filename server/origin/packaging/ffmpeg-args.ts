@@ -1,5 +1,6 @@
 // ffmpeg arguments for packaging: one decode, a split filter, one H.264 + AAC HLS output per rendition (pure).
 import { join } from 'node:path';
+import { pinnedInputOptions } from '../ffmpeg/input-rules.ts';
 import { levelName } from './h264-levels.ts';
 import type { Rational, RenditionPlan } from './ladder.ts';
 import type { SourceInfo } from './probe.ts';
@@ -8,7 +9,7 @@ export const X264_PRESETS = ['ultrafast', 'superfast', 'veryfast', 'faster', 'fa
 export type X264Preset = (typeof X264_PRESETS)[number];
 
 export interface FfmpegJob {
-  /** Before `-i`: global options. */
+  /** Before `-i`: global options, and the input pinned to its identified demuxer and the file protocol. */
   readonly inputOptions: readonly string[];
   readonly complexFilter: string | undefined;
   readonly outputs: ReadonlyArray<{ readonly path: string; readonly options: readonly string[] }>;
@@ -63,7 +64,7 @@ function filterGraph(source: SourceInfo, renditions: readonly RenditionPlan[]): 
  * muxer cuts every rendition at the same instants: players switch renditions at any segment boundary without a glitch.
  */
 export function buildFfmpegJob(o: BuildArgsOptions): FfmpegJob {
-  const inputOptions = ['-hide_banner', '-nostdin', '-loglevel', 'error', '-stats'];
+  const inputOptions = ['-hide_banner', '-nostdin', '-loglevel', 'error', '-stats', ...pinnedInputOptions(o.source.demuxer)];
   let videoBranch = 0;
   const outputs = o.renditions.map((r) => {
     const dir = join(o.outDir, r.name);
@@ -98,7 +99,7 @@ export function buildFfmpegJob(o: BuildArgsOptions): FfmpegJob {
   return { inputOptions, complexFilter: filterGraph(o.source, o.renditions), outputs };
 }
 
-/** The whole command line, for logs and tests. */
+/** The whole command line (give `input` as a file: URL, see input-rules.ts). */
 export function commandLine(input: string, job: FfmpegJob): string[] {
   const args = [...job.inputOptions, '-i', input];
   if (job.complexFilter) args.push('-filter_complex', job.complexFilter);

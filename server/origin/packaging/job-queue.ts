@@ -20,6 +20,10 @@ export interface JobQueueOptions {
   readonly ladder: readonly string[];
   readonly segmentSeconds: number;
   readonly preset?: PackageOptions['preset'];
+  /** A job running longer is aborted (its ffmpeg killed) and fails with PACKAGING_TIME_LIMIT. */
+  readonly jobTimeLimitMs: number;
+  /** Renditions per upload at most (the highest of the ladder). */
+  readonly maxRenditions: number;
   readonly logger: Logger;
   readonly metrics: OriginMetrics;
   /** Defaults to packageAsset from packager.ts; tests inject their own. */
@@ -33,6 +37,10 @@ async function loadPackager(): Promise<Packager> {
   // Loaded on first use so the origin starts (and serves) without pulling in fluent-ffmpeg.
   const { packageAsset } = await import('./packager.ts');
   return packageAsset;
+}
+
+function formatLimit(ms: number): string {
+  return ms % 60_000 === 0 ? `${ms / 60_000} min` : `${Math.round(ms / 100) / 10} s`;
 }
 
 export class JobQueue {
@@ -82,9 +90,14 @@ export class JobQueue {
       const id = this.pending.shift();
       if (id === undefined) break;
       const controller = new AbortController();
+      const limitMs = this.opts.jobTimeLimitMs;
+      const timer = setTimeout(() => {
+        controller.abort(new AppError('PACKAGING_TIME_LIMIT', 422, `packaging took longer than the limit of ${formatLimit(limitMs)} (JOB_TIME_LIMIT); ffmpeg was stopped`));
+      }, limitMs);
       const done = this.run(id, controller.signal)
         .catch((err: unknown) => this.opts.logger.error({ err, id }, 'packaging job bookkeeping failed'))
         .finally(() => {
+          clearTimeout(timer);
           this.running.delete(id);
           this.pump();
         });
@@ -108,6 +121,7 @@ export class JobQueue {
         mediaDir: this.opts.mediaDir,
         ...(this.opts.ladder.length > 0 ? { ladder: this.opts.ladder } : {}),
         segmentSeconds: this.opts.segmentSeconds,
+        maxRenditions: this.opts.maxRenditions,
         ...(this.opts.preset ? { preset: this.opts.preset } : {}),
         logger: this.opts.logger,
         ffmpeg: this.opts.ffmpeg(),
@@ -145,8 +159,10 @@ export class JobQueue {
       }
       // The packager names the file it was given; users know their upload by its own name.
       const shownName = job.source.name || 'upload';
-      const message = (err instanceof Error ? err.message : String(err)).split(job.uploadPath).join(shownName).split(basename(job.uploadPath)).join(shownName);
-      const code = isAppError(err) ? err.code : 'PACKAGING_FAILED';
+      // A job stopped by its time limit fails with that rule, not with the packager's "aborted".
+      const cause: unknown = signal.aborted && isAppError(signal.reason) && signal.reason.code === 'PACKAGING_TIME_LIMIT' ? signal.reason : err;
+      const message = (cause instanceof Error ? cause.message : String(cause)).split(job.uploadPath).join(shownName).split(basename(job.uploadPath)).join(shownName);
+      const code = isAppError(cause) ? cause.code : 'PACKAGING_FAILED';
       const seconds = (Date.now() - started) / 1000;
       await rm(job.uploadPath, { force: true });
       await store.update(id, { status: 'failed', stage: undefined, finishedAt: new Date().toISOString(), error: { code, message } });

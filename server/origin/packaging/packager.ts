@@ -1,15 +1,16 @@
-// fluent-ffmpeg: a source file -> adaptive HLS renditions on disk, measured, with a master playlist, published atomically.
+// ffmpeg: a source file -> adaptive HLS renditions on disk, measured, with a master playlist, published atomically.
 import { writeFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import ffmpeg from 'fluent-ffmpeg';
 import { AppError, BadRequestError, PackagingError, isAppError } from '../../core/errors.ts';
+import { fileUrl } from '../ffmpeg/input-rules.ts';
 import type { FfmpegPaths } from '../ffmpeg/paths.ts';
+import { spawnTool } from '../ffmpeg/spawn-ffmpeg.ts';
 import { rootLogger, type Logger } from '../../core/log.ts';
 import { DEFAULT_LADDER, planRenditions, type RenditionPlan } from './ladder.ts';
 import { writeMasterPlaylist } from '../../core/hls/write-master.ts';
 import { orderVariants } from './variant-order.ts';
 import { buildFfmpegJob, commandLine, type FfmpegJob } from './ffmpeg-args.ts';
-import { assetExists, assetExistsError, createScratch, discardScratch, hlsDirOf, publishScratch, removeStaleLeftovers } from './publish.ts';
+import { FFMPEG_PID_FILE, assetExists, assetExistsError, createScratch, discardScratch, hlsDirOf, publishScratch, removeStaleLeftovers } from './publish.ts';
 import { checkAlignment, measureRendition } from './measure.ts';
 import { encodingProgress, finishingProgress, parseFfmpegTime, probingProgress } from './progress.ts';
 import { ASSET_ID, type PackageOptions, type PackagedAsset, type PackageProgress } from './types.ts';
@@ -20,8 +21,6 @@ export const MASTER_PLAYLIST = 'master.m3u8';
 const MIN_SEGMENT_SECONDS = 1;
 const MAX_SEGMENT_SECONDS = 30;
 const STDERR_TAIL_LINES = 30;
-/** fluent-ffmpeg keeps this many stderr lines: enough for the tail of an error without holding every progress line. */
-const STDERR_RING_LINES = 200;
 
 /** Ids being packaged by this process: a second job for the same id would fight over the same final folder. */
 const busy = new Set<string>();
@@ -51,46 +50,41 @@ export function stderrTail(lines: string, count = STDERR_TAIL_LINES): string {
 }
 
 /** Runs the one ffmpeg process that writes every rendition; resolves with the tail of its stderr when it exits 0. */
-function runFfmpeg(
+async function runFfmpeg(
   input: string,
   job: FfmpegJob,
   paths: FfmpegPaths,
+  scratch: string,
   onTime: (seconds: number) => void,
   logger: Logger,
   signal: AbortSignal | undefined,
 ): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const cmd = ffmpeg({ stdoutLines: STDERR_RING_LINES }).setFfmpegPath(paths.ffmpeg).input(input);
-    // Spread, not an array: fluent-ffmpeg splits array items at a space, which would break paths containing one.
-    cmd.inputOptions(...job.inputOptions);
-    if (job.complexFilter) cmd.complexFilter(job.complexFilter);
-    for (const out of job.outputs) cmd.output(out.path).outputOptions(...out.options);
-    let killedByAbort = false;
-    const onAbort = (): void => {
-      killedByAbort = true;
-      cmd.kill('SIGKILL');
-    };
-    const done = (err: Error | undefined, tail = ''): void => {
-      signal?.removeEventListener('abort', onAbort);
-      if (err) reject(err);
-      else resolve(tail);
-    };
-    cmd.on('start', () => logger.debug({ args: commandLine(input, job) }, 'ffmpeg started'));
-    cmd.on('stderr', (line: string) => {
-      const t = parseFfmpegTime(line);
-      if (t !== undefined) onTime(t);
-    });
-    cmd.on('error', (err: Error, _stdout: string | null, stderr: string | null) => {
-      const tail = stderrTail(stderr ?? '');
-      if (killedByAbort || signal?.aborted) return done(aborted(input, signal, tail));
-      const last = tail.split('\n').filter(Boolean).pop() ?? err.message;
-      done(new PackagingError(`ffmpeg failed packaging "${input}": ${last}`, tail, 'PACKAGING_FFMPEG_FAILED', err));
-    });
-    cmd.on('end', (_stdout: string | null, stderr: string | null) => done(undefined, stderrTail(stderr ?? '')));
-    if (signal?.aborted) return done(aborted(input, signal));
-    signal?.addEventListener('abort', onAbort, { once: true });
-    cmd.run();
+  if (signal?.aborted) throw aborted(input, signal);
+  const args = commandLine(fileUrl(input), job);
+  let partial = '';
+  const run = spawnTool(paths, paths.ffmpeg, args, {
+    pidFile: join(scratch, FFMPEG_PID_FILE),
+    ...(signal ? { signal } : {}),
+    onStderr: (chunk) => {
+      // -stats ends its lines with \r; keep an unfinished line for the next chunk.
+      const lines = (partial + chunk).split(/\r?\n|\r/);
+      partial = lines.pop() ?? '';
+      for (const line of lines) {
+        const t = parseFfmpegTime(line);
+        if (t !== undefined) onTime(t);
+      }
+    },
   });
+  logger.debug({ args, ffmpegPid: run.pid }, 'ffmpeg started');
+  const exit = await run.exited;
+  const tail = stderrTail(exit.stderr);
+  if (exit.isAborted || signal?.aborted) throw aborted(input, signal, tail);
+  if (exit.error) throw new PackagingError(`ffmpeg failed packaging "${input}": could not run ${paths.ffmpeg}: ${exit.error.message}`, tail, 'PACKAGING_FFMPEG_FAILED', exit.error);
+  if (exit.code !== 0) {
+    const last = tail.split('\n').filter(Boolean).pop() ?? (exit.signal ? `killed by ${exit.signal}` : `exit code ${String(exit.code)}`);
+    throw new PackagingError(`ffmpeg failed packaging "${input}": ${last}`, tail, 'PACKAGING_FFMPEG_FAILED');
+  }
+  return tail;
 }
 
 async function encodeAndMeasure(
@@ -106,7 +100,7 @@ async function encodeAndMeasure(
   const job = buildFfmpegJob({ source, renditions: plans, outDir: scratch, segmentSeconds, preset: opts.preset ?? 'veryfast' });
   const encodeStarted = performance.now();
   report(encodingProgress(0, source.durationSeconds, 0));
-  const tail = await runFfmpeg(opts.input, job, opts.ffmpeg, (t) => report(encodingProgress(t, source.durationSeconds, performance.now() - encodeStarted)), logger, opts.signal);
+  const tail = await runFfmpeg(opts.input, job, opts.ffmpeg, scratch, (t) => report(encodingProgress(t, source.durationSeconds, performance.now() - encodeStarted)), logger, opts.signal);
   throwIfAborted(opts.input, opts.signal);
   report(finishingProgress(false));
 
@@ -150,7 +144,8 @@ export async function packageAsset(opts: PackageOptions): Promise<PackagedAsset>
 
     report(probingProgress());
     const source = await probeSource(opts.ffmpeg, opts.input, opts.signal);
-    const plans = planRenditions(source, ladder);
+    const planned = planRenditions(source, ladder);
+    const plans = opts.maxRenditions !== undefined ? planned.slice(0, Math.max(1, opts.maxRenditions)) : planned;
     logger.debug({ source, plans }, 'packaging plan');
 
     scratch = await createScratch(hlsDir, opts.id);

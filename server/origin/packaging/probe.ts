@@ -1,7 +1,8 @@
 // ffprobe: what a source file holds (duration, the video and audio streams to package) and what an encoded segment is.
-import { execFile } from 'node:child_process';
 import { PackagingError } from '../../core/errors.ts';
+import { fileUrl, identifyContainer, pinnedInputOptions } from '../ffmpeg/input-rules.ts';
 import type { FfmpegPaths } from '../ffmpeg/paths.ts';
+import { FfprobeError, runFfprobe } from '../ffmpeg/run-ffprobe.ts';
 import type { Rational, SourceShape } from './ladder.ts';
 
 export interface SourceVideo {
@@ -25,6 +26,8 @@ export interface SourceAudio {
 export interface SourceInfo extends SourceShape {
   readonly path: string;
   readonly formatName: string;
+  /** The demuxer every run on this file is pinned to (`-f`), identified and allowed by input-rules.ts. */
+  readonly demuxer: string;
   readonly durationSeconds: number;
   readonly video: SourceVideo | undefined;
   readonly audio: SourceAudio | undefined;
@@ -41,8 +44,6 @@ export interface ProbedStream {
   readonly frameRate: Rational | undefined;
 }
 
-const STDERR_TAIL_CHARS = 2000;
-const PROBE_TIMEOUT_MS = 120_000;
 // Demuxers that open text and still pictures; ffprobe reads them happily, but they are not video to stream.
 const NOT_VIDEO_FORMATS = /(^|,)(tty|image2|[a-z0-9]+_pipe|webp|apng)(,|$)/;
 
@@ -87,7 +88,7 @@ function reason(path: string, rule: string, stderrTail = ''): PackagingError {
 }
 
 /** Narrows ffprobe's `-show_format -show_streams` JSON to what packaging needs; throws when there is nothing to stream. */
-export function parseSourceProbe(json: unknown, path: string): SourceInfo {
+export function parseSourceProbe(json: unknown, path: string, demuxer?: string): SourceInfo {
   const root = record(json);
   const format = record(root['format']);
   const formatName = str(format['format_name']) ?? '';
@@ -127,7 +128,7 @@ export function parseSourceProbe(json: unknown, path: string): SourceInfo {
   const streamDurations = streams.map((s) => num(s['duration']) ?? 0);
   const durationSeconds = num(format['duration']) ?? Math.max(0, ...streamDurations);
   if (!(durationSeconds > 0)) throw reason(path, 'ffprobe reports no duration for it');
-  return { path, formatName, durationSeconds, video, audio };
+  return { path, formatName, demuxer: demuxer ?? formatName.split(',')[0] ?? '', durationSeconds, video, audio };
 }
 
 /** Streams of an encoded file (a segment), for CODECS, RESOLUTION and FRAME-RATE. */
@@ -150,42 +151,27 @@ export function parseStreamsProbe(json: unknown): ProbedStream[] {
   return out;
 }
 
-/** Last line of stderr that says something, without ffprobe's "path: " prefix. */
-function lastReason(stderr: string, path: string): string {
-  const lines = stderr.split(/\r?\n/).map((l) => l.trim()).filter(Boolean);
-  const line = lines[lines.length - 1] ?? 'no output';
-  return line.startsWith(`${path}: `) ? line.slice(path.length + 2) : line;
+/** ffprobe's failure as a PackagingError naming the file and ffprobe's reason. */
+function probeFailed(err: unknown, path: string, signal: AbortSignal | undefined): unknown {
+  if (!(err instanceof FfprobeError)) return err;
+  if (err.isAborted) return new PackagingError(`packaging "${path}" was aborted`, err.stderrTail, 'PACKAGING_ABORTED', signal?.reason);
+  return reason(path, err.message.split(fileUrl(path)).join(path), err.stderrTail);
 }
 
-/** Runs ffprobe with JSON output; a failure becomes a PackagingError naming the file and ffprobe's reason. */
-export function runFfprobe(paths: FfmpegPaths, path: string, args: readonly string[], signal?: AbortSignal): Promise<unknown> {
-  return new Promise((resolve, reject) => {
-    execFile(
-      paths.ffprobe,
-      ['-v', 'error', '-print_format', 'json', ...args, path],
-      { maxBuffer: 16 * 1024 * 1024, timeout: PROBE_TIMEOUT_MS, signal, env: paths.env, windowsHide: true },
-      (err, stdout, stderr) => {
-        const tail = stderr.slice(-STDERR_TAIL_CHARS);
-        if (err) {
-          if (signal?.aborted) return reject(new PackagingError(`packaging "${path}" was aborted`, tail, 'PACKAGING_ABORTED', signal.reason));
-          const killed = 'signal' in err && err.signal ? `ffprobe was killed by ${String(err.signal)}` : '';
-          return reject(reason(path, `ffprobe: ${killed || lastReason(stderr, path)}`, tail));
-        }
-        try {
-          resolve(JSON.parse(stdout) as unknown);
-        } catch (parseErr) {
-          reject(new PackagingError(`cannot package "${path}": ffprobe printed invalid JSON`, tail, 'PACKAGING_NOT_MEDIA', parseErr));
-        }
-      },
-    );
-  });
-}
-
-/** What a source holds; throws PackagingError (code PACKAGING_NOT_MEDIA) for anything that is not video or audio. */
+/**
+ * What a source holds. Its container is identified and checked against the allow-list first (nothing but the file is
+ * read), then probed pinned to that demuxer; throws PackagingError PACKAGING_FORMAT_NOT_ALLOWED or PACKAGING_NOT_MEDIA.
+ */
 export async function probeSource(paths: FfmpegPaths, path: string, signal?: AbortSignal): Promise<SourceInfo> {
-  return parseSourceProbe(await runFfprobe(paths, path, ['-show_format', '-show_streams'], signal), path);
+  const demuxer = await identifyContainer(paths, path, signal);
+  const json = await runFfprobe(paths, fileUrl(path), ['-show_format', '-show_streams'], { inputOptions: pinnedInputOptions(demuxer), ...(signal ? { signal } : {}) })
+    .catch((err: unknown) => Promise.reject(probeFailed(err, path, signal)));
+  return parseSourceProbe(json, path, demuxer);
 }
 
+/** Streams of a segment this origin wrote (MPEG-TS), read with the same pins. */
 export async function probeStreams(paths: FfmpegPaths, path: string, signal?: AbortSignal): Promise<ProbedStream[]> {
-  return parseStreamsProbe(await runFfprobe(paths, path, ['-show_streams'], signal));
+  const json = await runFfprobe(paths, fileUrl(path), ['-show_streams'], { inputOptions: pinnedInputOptions('mpegts'), ...(signal ? { signal } : {}) })
+    .catch((err: unknown) => Promise.reject(probeFailed(err, path, signal)));
+  return parseStreamsProbe(json);
 }

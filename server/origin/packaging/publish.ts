@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AppError } from '../../core/errors.ts';
+import { killLeftoverProcess } from '../ffmpeg/leftover-process.ts';
 
 /** Leftovers of a process that is gone are removed at once; anything older than this is removed regardless. */
 export const STALE_AFTER_MS = 24 * 60 * 60 * 1000;
@@ -10,6 +11,9 @@ export const STALE_AFTER_MS = 24 * 60 * 60 * 1000;
 // .tmp-{id}-{pid}-{random} while packaging, .old-{id}-{pid}-{random} while an asset is being replaced. Both start
 // with a dot: the origin never serves dot-folders, and ids cannot start with one.
 const LEFTOVER = /^\.(tmp|old)-(.+)-(\d+)-[0-9a-f]{8}$/;
+
+/** In a job's temporary folder while its ffmpeg runs: crash recovery kills a leftover one before removing the folder. */
+export const FFMPEG_PID_FILE = 'ffmpeg.pid';
 
 /** Folders this process is working in right now; never cleaned, whatever their age. */
 const active = new Set<string>();
@@ -53,7 +57,10 @@ export function isStale(l: ParsedLeftover, ageMs: number, path: string, alive: (
   return l.pid === process.pid || !alive(l.pid);
 }
 
-/** Removes stale .tmp-* and .old-* folders under {mediaDir}/hls; returns the names removed. */
+/**
+ * Removes stale .tmp-* and .old-* folders under {mediaDir}/hls; returns the names removed. An ffmpeg still writing into
+ * one (its packager was SIGKILLed) is killed first, so a re-run never races the old encode.
+ */
 export async function removeStaleLeftovers(hlsDir: string, now = Date.now()): Promise<string[]> {
   let names: string[];
   try {
@@ -69,6 +76,7 @@ export async function removeStaleLeftovers(hlsDir: string, now = Date.now()): Pr
     try {
       const st = await stat(path);
       if (!isStale(parsed, now - st.mtimeMs, path)) continue;
+      if (parsed.kind === 'tmp') await killLeftoverProcess(join(path, FFMPEG_PID_FILE), path);
       await rm(path, { recursive: true, force: true });
       removed.push(name);
     } catch {

@@ -18,6 +18,8 @@ export interface PackageOptions {
   /** Rendition names such as 1080p,720p,480p,360p,240p; capped at the source height. */
   readonly ladder?: readonly string[];
   readonly segmentSeconds?: number;
+  /** Package at most this many renditions: the highest of the ladder that fit the source. */
+  readonly maxRenditions?: number;
   readonly ffmpeg: FfmpegPaths;
   readonly onProgress?: (p: PackageProgress) => void;
   /** Aborting kills ffmpeg and removes the temporary folder. */

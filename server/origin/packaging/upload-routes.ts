@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import Busboy from 'busboy';
 import { Router, type NextFunction, type Request, type Response } from 'express';
+import { requireBearerToken } from '../../core/bearer-token.ts';
 import { AppError, BadRequestError, NotFoundError, PayloadTooLargeError } from '../../core/errors.ts';
 import type { Logger } from '../../core/log.ts';
 import type { OriginMetrics } from '../origin-metrics.ts';
@@ -21,7 +22,16 @@ export interface UploadRoutesOptions {
   readonly maxBytes: number;
   readonly metrics: OriginMetrics;
   readonly logger: Logger;
+  /** Bearer token for every /api route (ORIGIN_API_TOKEN); undefined: the API answers 403 to everyone. */
+  readonly apiToken: string | undefined;
+  /** Uploads waiting to be packaged at most; one more gets 429 with Retry-After. */
+  readonly maxQueuedJobs: number;
+  /** Why uploads cannot be packaged safely here (an unmaintained ffmpeg), or undefined; asked before reading a body. */
+  readonly uploadProblem: () => string | undefined;
 }
+
+/** Seconds a client told 429 waits before trying again: about one short job. */
+export const QUEUE_FULL_RETRY_AFTER_SECONDS = 30;
 
 /** What clients see of a job (the upload's path on disk stays private). */
 export interface AssetView {
@@ -170,6 +180,14 @@ export function createUploadRouter(opts: UploadRoutesOptions): Router {
     res.setHeader('Cache-Control', 'no-store');
     next();
   });
+  // Publishing and listing assets is for the operator: a bearer token, compared in constant time; none set, no API.
+  router.use('/api', requireBearerToken({
+    expected: opts.apiToken,
+    disabledCode: 'ORIGIN_API_DISABLED',
+    disabledMessage: 'the upload API is off: start the origin with --api-token (ORIGIN_API_TOKEN) and send it as "Authorization: Bearer <token>"',
+    unauthorizedCode: 'ORIGIN_UNAUTHORIZED',
+    realm: 'edgeline-origin',
+  }));
 
   router.post('/api/assets', async (req: Request, res: Response, next: NextFunction) => {
     const upload: ParsedUpload = { tempPath: undefined, fileName: '', bytes: 0, isTruncated: false, hasExtraFiles: false, fieldId: undefined, write: undefined };
@@ -180,6 +198,17 @@ export function createUploadRouter(opts: UploadRoutesOptions): Router {
       if (!/^multipart\/form-data\s*;/i.test(contentType)) {
         result = 'bad_request';
         throw new AppError('UNSUPPORTED_MEDIA_TYPE', 415, `POST /api/assets needs a multipart/form-data body with a "file" field, got Content-Type "${contentType}"`);
+      }
+      // Refused before the body is read: nothing is written to disk for an upload that cannot be packaged.
+      const problem = opts.uploadProblem();
+      if (problem) {
+        result = 'refused';
+        throw new AppError('FFMPEG_UNMAINTAINED', 503, problem);
+      }
+      if (queue.depth().waiting >= opts.maxQueuedJobs) {
+        result = 'queue_full';
+        res.setHeader('Retry-After', String(QUEUE_FULL_RETRY_AFTER_SECONDS));
+        throw new AppError('QUEUE_FULL', 429, `${queue.depth().waiting} uploads are already waiting to be packaged (MAX_QUEUED_JOBS ${opts.maxQueuedJobs}); try again later`);
       }
       const queryId = typeof req.query['id'] === 'string' ? req.query['id'] : undefined;
       const declared = Number(req.headers['content-length'] ?? NaN);

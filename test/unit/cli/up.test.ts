@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { planUp } from '../../../server/cli/up.ts';
+import { planUp, upTokens } from '../../../server/cli/up.ts';
 
 const base = { edges: 2, regions: ['local'], live: true, router: true, media: 'media', redisUrl: 'redis://127.0.0.1:6379', originPort: 8080, edgePort: 8081, routerPort: 8000, edgeWorkers: 1 };
 
@@ -38,5 +38,20 @@ describe('edgeline up plan', () => {
     assert.equal(plan.routerUrl, undefined);
     assert.ok(!plan.children.some((c) => c.name === 'router'));
     assert.ok(!plan.children[0]?.args.includes('--live'));
+  });
+
+  it('gives each role its token through the environment, never on the command line', () => {
+    const tokens = upTokens({ apiToken: undefined, edgeAdminToken: 'given-edge-token', routerAdminToken: undefined });
+    assert.equal(tokens.edgeAdmin, 'given-edge-token');
+    assert.match(tokens.originApi, /^[A-Za-z0-9_-]{32}$/);
+    assert.match(tokens.routerAdmin, /^[A-Za-z0-9_-]{32}$/);
+    assert.notEqual(tokens.originApi, tokens.routerAdmin);
+    assert.notEqual(upTokens({ apiToken: undefined, edgeAdminToken: undefined, routerAdminToken: undefined }).originApi, tokens.originApi, 'random per run');
+    const plan = planUp({ ...base, tokens });
+    const byName = new Map(plan.children.map((c) => [c.name, c]));
+    assert.deepEqual(byName.get('origin')?.env, { ORIGIN_API_TOKEN: tokens.originApi });
+    assert.deepEqual(byName.get('edge-2')?.env, { EDGE_ADMIN_TOKEN: 'given-edge-token' });
+    assert.deepEqual(byName.get('router')?.env, { ROUTER_ADMIN_TOKEN: tokens.routerAdmin });
+    for (const c of plan.children) for (const t of Object.values(tokens)) assert.ok(!c.args.includes(t), `${c.name} args hold no token`);
   });
 });

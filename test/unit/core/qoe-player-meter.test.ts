@@ -151,4 +151,13 @@ describe('BeaconSender.build', () => {
     assert.equal(sender.build('update').beacon.segments.length, 20, 'a failed send is retried with the next beacon');
     assert.equal(sender.build('update').beacon.segments.length, 0);
   });
+
+  it('never sends the query of a signed playlist URL, only its path', () => {
+    const m = new QoeMeter(clock().now);
+    const signed = 'https://cdn.example/vod/a/master.m3u8?Policy=eyJTdGF0ZW1lbnQi&Signature=abc~def&Key-Pair-Id=K2JCJMDEHXQW5F#t=10';
+    const sender = new BeaconSender({ endpoint: '/qoe', sessionId: 'abcdefgh12', src: signed, arm: null, meter: m });
+    const { beacon, body } = sender.build('start');
+    assert.equal(beacon.src, 'https://cdn.example/vod/a/master.m3u8');
+    assert.doesNotMatch(body, /Policy|Signature|Key-Pair-Id|K2JCJMDEHXQW5F/);
+  });
 });

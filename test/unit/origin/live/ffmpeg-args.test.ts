@@ -64,6 +64,8 @@ describe('liveFfmpegArgs', () => {
   it('loops a file source, letterboxes it, and maps audio only when the file has some', () => {
     const withAudio = liveFfmpegArgs({ ...base, source: '/in/clip.mp4', outputs: base.outputs.slice(0, 1) });
     assert.deepEqual(withAudio.slice(withAudio.indexOf('-stream_loop'), withAudio.indexOf('-stream_loop') + 4), ['-stream_loop', '-1', '-i', '/in/clip.mp4']);
+    assert.equal(withAudio[withAudio.indexOf('-protocol_whitelist') + 1], 'file', 'a file source opens no other protocol');
+    assert.ok(withAudio.indexOf('-protocol_whitelist') < withAudio.indexOf('-i'));
     assert.match(valuesOf(withAudio, '-filter_complex')[0] ?? '', /fps=25,split=1\[s0\];\[s0\]scale=640:360:force_original_aspect_ratio=decrease,pad=640:360/);
     assert.deepEqual(valuesOf(withAudio, '-map'), ['[v0]', '0:a:0']);
     const silent = liveFfmpegArgs({ ...base, source: '/in/clip.mp4', hasAudio: false, outputs: base.outputs.slice(0, 1) });

@@ -8,6 +8,7 @@ import type { SourceInfo } from '../../../../server/origin/packaging/probe.ts';
 const AV: SourceInfo = {
   path: '/in/clip.mp4',
   formatName: 'mov,mp4,m4a,3gp,3g2,mj2',
+  demuxer: 'mov',
   durationSeconds: 6,
   video: { index: 0, codec: 'h264', width: 1280, height: 720, frameRate: { num: 30, den: 1 }, isVariableFrameRate: false },
   audio: { index: 1, codec: 'aac', channels: 2, sampleRate: 44100 },
@@ -56,6 +57,15 @@ describe('buildFfmpegJob', () => {
     assert.equal(optionValue(job.outputs[1]?.options ?? [], '-hls_segment_filename'), '/m/hls/.tmp-x/360p/seg-%05d.ts');
     assert.equal(optionValue(job.outputs[1]?.options ?? [], '-hls_playlist_type'), 'vod');
     assert.equal(optionValue(job.outputs[1]?.options ?? [], '-f'), 'hls');
+  });
+
+  it('pins the input to its identified demuxer and the file protocol, before -i', () => {
+    const args = commandLine('file:/in/clip.mp4', job);
+    const input = args.indexOf('-i');
+    assert.equal(optionValue(args.slice(0, input), '-f'), 'mov');
+    assert.equal(optionValue(args.slice(0, input), '-protocol_whitelist'), 'file');
+    assert.doesNotMatch(optionValue(args.slice(0, input), '-format_whitelist') ?? '', /dash|hls|concat|image2/);
+    assert.ok(Number(optionValue(args.slice(0, input), '-probesize')) > 0);
   });
 
   it('puts the whole command together with the input first', () => {

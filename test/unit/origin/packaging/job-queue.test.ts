@@ -49,12 +49,12 @@ describe('JobQueue', () => {
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
-  async function setup(name: string, concurrency: number, ids: string[]): Promise<{ store: JobStore; queue: JobQueue; ctl: ReturnType<typeof controlledPackager>; uploads: Record<string, string> }> {
+  async function setup(name: string, concurrency: number, ids: string[], jobTimeLimitMs = 600_000): Promise<{ store: JobStore; queue: JobQueue; ctl: ReturnType<typeof controlledPackager>; uploads: Record<string, string> }> {
     const root = join(dir, name);
     const store = new JobStore({ dir: join(root, 'jobs'), logger });
     await store.load();
     const ctl = controlledPackager();
-    const queue = new JobQueue({ store, mediaDir: root, concurrency, ffmpeg: () => ({ ffmpeg: 'ffmpeg', ffprobe: 'ffprobe' }), ladder: [], segmentSeconds: 4, logger, metrics: createOriginMetrics({ processMetrics: false }), packager: ctl.packager });
+    const queue = new JobQueue({ store, mediaDir: root, concurrency, ffmpeg: () => ({ ffmpeg: 'ffmpeg', ffprobe: 'ffprobe' }), ladder: [], segmentSeconds: 4, jobTimeLimitMs, maxRenditions: 3, logger, metrics: createOriginMetrics({ processMetrics: false }), packager: ctl.packager });
     const uploads: Record<string, string> = {};
     for (const id of ids) {
       uploads[id] = join(root, `${id}.upload`);
@@ -115,5 +115,17 @@ describe('JobQueue', () => {
     assert.equal(store.get('b')?.status, 'queued');
     assert.equal(existsSync(uploads['a'] ?? ''), true);
     assert.equal(ctl.calls.length, 1, 'nothing new starts while closing');
+  });
+
+  it('fails a job that outlives its time limit with that rule, its packager aborted', async () => {
+    const { store, queue, ctl, uploads } = await setup('limit', 1, ['a'], 50);
+    queue.start();
+    await waitFor('job a failed', () => store.get('a')?.status === 'failed' && store.get('a'), POLL);
+    assert.equal(store.get('a')?.error?.code, 'PACKAGING_TIME_LIMIT');
+    assert.match(store.get('a')?.error?.message ?? '', /took longer than the limit of 0\.1 s \(JOB_TIME_LIMIT\)/);
+    assert.equal(ctl.calls[0]?.signal?.aborted, true, 'the packager (and so its ffmpeg) was told to stop');
+    assert.equal(ctl.calls[0]?.maxRenditions, 3, 'the ladder cap reaches the packager');
+    assert.equal(existsSync(uploads['a'] ?? ''), false);
+    await queue.close();
   });
 });
