@@ -1,0 +1,96 @@
+// Runs the selected faults one after another, each on a fresh stack, and collects their results.
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { passes, timelineOf, type FaultName, type FaultResult } from './fault-result.ts';
+import type { Fault } from './fault-kit.ts';
+import { prepareMedia } from './media.ts';
+import { edgeLoss } from './scenarios/edge-loss.ts';
+import { liveFfmpegKill } from './scenarios/live-ffmpeg-kill.ts';
+import { originFreeze } from './scenarios/origin-freeze.ts';
+import { originLoss } from './scenarios/origin-loss.ts';
+import { redisLoss } from './scenarios/redis-loss.ts';
+import { Stack } from './stack.ts';
+
+export const FAULTS: readonly Fault[] = [redisLoss, originLoss, originFreeze, edgeLoss, liveFfmpegKill];
+
+export interface SuiteOptions {
+  readonly repoRoot: string;
+  readonly quick: boolean;
+  readonly only: readonly FaultName[];
+  /** The run's folder: role logs go to <outDir>/logs/<fault>/. */
+  readonly outDir: string;
+  readonly say: (msg: string) => void;
+  readonly signal: AbortSignal;
+}
+
+export function viewersFor(quick: boolean): number {
+  return quick ? 10 : 30;
+}
+
+function errorResult(fault: Fault, err: unknown): FaultResult {
+  return {
+    name: fault.name,
+    title: fault.title,
+    rule: fault.rule,
+    pass: false,
+    viewers: null,
+    recoveryMs: null,
+    recoveryLabel: '-',
+    figures: {},
+    checks: [],
+    timeline: [],
+    error: err instanceof Error ? err.message : String(err),
+  };
+}
+
+async function runFault(fault: Fault, o: SuiteOptions, mediaDir: string): Promise<FaultResult> {
+  const say = (msg: string): void => o.say(`${fault.name}: ${msg}`);
+  let stack: Stack | undefined;
+  try {
+    say(fault.live ? 'starting Redis, origin with a live channel, 2 edges, router' : 'starting Redis, origin, 2 edges, router');
+    const startedAt = performance.now();
+    stack = await Stack.start({ repoRoot: o.repoRoot, mediaDir, logDir: join(o.outDir, 'logs', fault.name), live: fault.live });
+    say(`stack up in ${((performance.now() - startedAt) / 1000).toFixed(1)} s`);
+    const out = await fault.run({ stack, quick: o.quick, viewers: viewersFor(o.quick), say });
+    const error = null;
+    return {
+      name: fault.name,
+      title: fault.title,
+      rule: fault.rule,
+      pass: passes(out.checks, error),
+      viewers: out.viewers,
+      recoveryMs: out.recoveryMs,
+      recoveryLabel: out.recoveryLabel,
+      figures: out.figures,
+      checks: out.checks,
+      timeline: timelineOf(out.events, out.faultAtMs),
+      error,
+    };
+  } catch (err) {
+    say(`could not run: ${err instanceof Error ? err.message : String(err)}`);
+    return errorResult(fault, err);
+  } finally {
+    await stack?.stop();
+  }
+}
+
+export async function runSuite(o: SuiteOptions): Promise<FaultResult[]> {
+  const tmp = mkdtempSync(join(tmpdir(), 'edgeline-faults-'));
+  const mediaDir = join(tmp, 'media');
+  mkdirSync(mediaDir, { recursive: true });
+  const results: FaultResult[] = [];
+  try {
+    o.say('packaging the 20 s clip (clip, probe)');
+    await prepareMedia(mediaDir);
+    for (const fault of FAULTS.filter((f) => o.only.includes(f.name))) {
+      if (o.signal.aborted) break;
+      const r = await runFault(fault, o, mediaDir);
+      o.say(`${fault.name}: ${r.pass ? 'pass' : 'FAIL'}`);
+      results.push(r);
+    }
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+  return results;
+}
