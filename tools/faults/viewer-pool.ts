@@ -100,8 +100,15 @@ export class ViewerPool {
     return m;
   }
 
-  /** Stops every viewer (requests in flight finish or time out) and returns the totals. */
-  async stop(): Promise<ViewerTotals> {
+  private stopped: Promise<ViewerTotals> | undefined;
+
+  /** Stops every viewer (requests in flight finish or time out) and returns the totals; again, the same totals. */
+  stop(): Promise<ViewerTotals> {
+    this.stopped ??= this.finish();
+    return this.stopped;
+  }
+
+  private async finish(): Promise<ViewerTotals> {
     // Playback numbers freeze at the stop; what is still in flight is not counted against the fault.
     const snaps = this.viewers.map((v) => v.buffer.snapshot());
     this.stopping.abort();
