@@ -14,6 +14,15 @@ export interface FaultContext {
   readonly say: (msg: string) => void;
 }
 
+/** What a fault without a stack gets (one that kills a one-shot command). */
+export interface StandaloneContext {
+  readonly repoRoot: string;
+  readonly mediaDir: string;
+  readonly logDir: string;
+  readonly quick: boolean;
+  readonly say: (msg: string) => void;
+}
+
 /** What a fault hands back; the runner adds the name, the verdict and the timeline. */
 export interface FaultOutcome {
   readonly viewers: ViewerTotals | null;
@@ -25,14 +34,24 @@ export interface FaultOutcome {
   readonly checks: readonly Check[];
 }
 
-export interface Fault {
+interface FaultBase {
   readonly name: FaultName;
   readonly title: string;
   readonly rule: string;
-  /** Needs the origin's live channel (an ffmpeg running for the whole fault). */
-  readonly live: boolean;
+}
+
+export interface StackFault extends FaultBase {
+  /** live: the origin also runs a live channel (an ffmpeg for the whole fault). */
+  readonly stack: 'vod' | 'live';
   run(ctx: FaultContext): Promise<FaultOutcome>;
 }
+
+export interface StandaloneFault extends FaultBase {
+  readonly stack: 'none';
+  run(ctx: StandaloneContext): Promise<FaultOutcome>;
+}
+
+export type Fault = StackFault | StandaloneFault;
 
 /** The packaged VOD asset viewers play (20 s, 2 s segments, one 240p rendition). */
 export const VIEWER_ASSET = 'clip';

@@ -2,7 +2,7 @@
 import type { ViewerEvent } from './viewer.ts';
 import type { ViewerTotals } from './viewer-pool.ts';
 
-export const FAULT_NAMES = ['redis-loss', 'origin-loss', 'origin-freeze', 'edge-loss', 'live-ffmpeg-kill'] as const;
+export const FAULT_NAMES = ['redis-loss', 'origin-loss', 'origin-freeze', 'edge-loss', 'live-ffmpeg-kill', 'slowloris', 'package-kill'] as const;
 export type FaultName = (typeof FAULT_NAMES)[number];
 
 /** One condition of a fault's pass rule, with what was measured. */

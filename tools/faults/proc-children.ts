@@ -23,3 +23,12 @@ export function childrenOf(pid: number): ProcChild[] {
   }
   return out;
 }
+
+/** True while `pid` runs; a zombie (killed, not yet reaped) counts as gone. */
+export function isAlive(pid: number): boolean {
+  try {
+    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return false;
+  }
+}

@@ -3,16 +3,18 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { passes, timelineOf, type FaultName, type FaultResult } from './fault-result.ts';
-import type { Fault } from './fault-kit.ts';
+import type { Fault, FaultOutcome } from './fault-kit.ts';
 import { prepareMedia } from './media.ts';
 import { edgeLoss } from './scenarios/edge-loss.ts';
 import { liveFfmpegKill } from './scenarios/live-ffmpeg-kill.ts';
 import { originFreeze } from './scenarios/origin-freeze.ts';
 import { originLoss } from './scenarios/origin-loss.ts';
+import { packageKill } from './scenarios/package-kill.ts';
 import { redisLoss } from './scenarios/redis-loss.ts';
+import { slowloris } from './scenarios/slowloris.ts';
 import { Stack } from './stack.ts';
 
-export const FAULTS: readonly Fault[] = [redisLoss, originLoss, originFreeze, edgeLoss, liveFfmpegKill];
+export const FAULTS: readonly Fault[] = [redisLoss, originLoss, originFreeze, edgeLoss, liveFfmpegKill, slowloris, packageKill];
 
 export interface SuiteOptions {
   readonly repoRoot: string;
@@ -48,11 +50,18 @@ async function runFault(fault: Fault, o: SuiteOptions, mediaDir: string): Promis
   const say = (msg: string): void => o.say(`${fault.name}: ${msg}`);
   let stack: Stack | undefined;
   try {
-    say(fault.live ? 'starting Redis, origin with a live channel, 2 edges, router' : 'starting Redis, origin, 2 edges, router');
-    const startedAt = performance.now();
-    stack = await Stack.start({ repoRoot: o.repoRoot, mediaDir, logDir: join(o.outDir, 'logs', fault.name), live: fault.live });
-    say(`stack up in ${((performance.now() - startedAt) / 1000).toFixed(1)} s`);
-    const out = await fault.run({ stack, quick: o.quick, viewers: viewersFor(o.quick), say });
+    const logDir = join(o.outDir, 'logs', fault.name);
+    let out: FaultOutcome;
+    if (fault.stack === 'none') {
+      mkdirSync(logDir, { recursive: true });
+      out = await fault.run({ repoRoot: o.repoRoot, mediaDir, logDir, quick: o.quick, say });
+    } else {
+      say(fault.stack === 'live' ? 'starting Redis, origin with a live channel, 2 edges, router' : 'starting Redis, origin, 2 edges, router');
+      const startedAt = performance.now();
+      stack = await Stack.start({ repoRoot: o.repoRoot, mediaDir, logDir, live: fault.stack === 'live' });
+      say(`stack up in ${((performance.now() - startedAt) / 1000).toFixed(1)} s`);
+      out = await fault.run({ stack, quick: o.quick, viewers: viewersFor(o.quick), say });
+    }
     const error = null;
     return {
       name: fault.name,

@@ -1,16 +1,16 @@
 // One edge SIGKILLed during playback: the router notices, and its viewers move to the other edge's pathway.
 import { check, viewerChecks, withinMs } from '../fault-result.ts';
-import { VIEWER_ASSET, warmAsset, withViewers, type Fault } from '../fault-kit.ts';
+import { VIEWER_ASSET, warmAsset, withViewers, type StackFault } from '../fault-kit.ts';
 import { msUntil } from '../until.ts';
 
 /** The router checks every second and drops an edge at once on a refused connection. */
 const NOTICE_LIMIT_MS = 3_000;
 
-export const edgeLoss: Fault = {
+export const edgeLoss: StackFault = {
   name: 'edge-loss',
   title: "the viewers' edge SIGKILLed during playback",
   rule: `0 failed viewer requests and 0 stalls (a request the dead edge refused and the next pathway answered is a failover, not a failure); the router marks the edge down within ${NOTICE_LIMIT_MS} ms; every viewer ends on the surviving edge`,
-  live: false,
+  stack: 'vod',
   async run(ctx) {
     const { stack } = ctx;
     await warmAsset(stack.edges, VIEWER_ASSET);

@@ -2,7 +2,7 @@
 // discontinuity instead of freezing.
 import { readMediaPlaylist } from '../../../server/core/hls/read-playlist.ts';
 import { check, viewerChecks, withinMs } from '../fault-result.ts';
-import { LIVE_CHANNEL, liveMediaPath, withViewers, type Fault } from '../fault-kit.ts';
+import { LIVE_CHANNEL, liveMediaPath, withViewers, type StackFault } from '../fault-kit.ts';
 import { probe } from '../http-probe.ts';
 import { childrenOf } from '../proc-children.ts';
 import { msUntil } from '../until.ts';
@@ -13,11 +13,11 @@ function ffmpegUnder(pid: number): number[] {
   return childrenOf(pid).filter((c) => /ffmpeg/.test(c.cmdline)).map((c) => c.pid);
 }
 
-export const liveFfmpegKill: Fault = {
+export const liveFfmpegKill: StackFault = {
   name: 'live-ffmpeg-kill',
   title: "the live channel's ffmpeg SIGKILLed",
   rule: `0 failed viewer requests and 0 stalls for live viewers; a new ffmpeg runs and the origin's playlist has a new segment after an EXT-X-DISCONTINUITY within ${RESTART_LIMIT_MS} ms`,
-  live: true,
+  stack: 'live',
   async run(ctx) {
     const { stack } = ctx;
     const [a] = stack.edges;

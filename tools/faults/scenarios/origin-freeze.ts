@@ -1,7 +1,7 @@
 // The origin SIGSTOPped for 6 s under load: the router keeps answering, and an edge answers an expired live
 // playlist from its stale copy quickly (issue 14's "serve stale fast").
 import { check, viewerChecks, withinMs } from '../fault-result.ts';
-import { LIVE_CHANNEL, liveMediaPath, VIEWER_ASSET, warmAsset, withViewers, type Fault } from '../fault-kit.ts';
+import { LIVE_CHANNEL, liveMediaPath, VIEWER_ASSET, warmAsset, withViewers, type StackFault } from '../fault-kit.ts';
 import { probe, type Probed } from '../http-probe.ts';
 import { msUntil, pause } from '../until.ts';
 
@@ -10,11 +10,11 @@ const LIVE_LIMIT_MS = 2_500;
 /** The origin sends live playlists with max-age = ½ target duration: 1 s for the 2 s segments of the sample channel. */
 const LIVE_MAX_AGE_MS = 1_000;
 
-export const originFreeze: Fault = {
+export const originFreeze: StackFault = {
   name: 'origin-freeze',
   title: 'origin SIGSTOPped for 6 s, then SIGCONT',
   rule: `0 failed viewer requests and 0 stalls; the router answers 200 for the cached asset's master playlist throughout and keeps at least one edge up; an edge answers an expired live playlist with 200 within ${LIVE_LIMIT_MS} ms`,
-  live: true,
+  stack: 'live',
   async run(ctx) {
     const { stack } = ctx;
     const [a] = stack.edges;
@@ -41,7 +41,8 @@ export const originFreeze: Fault = {
       })();
       const liveProbe = (async () => {
         await pause(Math.max(0, warmAt + LIVE_MAX_AGE_MS + 200 - performance.now()));
-        return probe(`${a.url}${livePath}`, { timeoutMs: 15_000 });
+        const r = await probe(`${a.url}${livePath}`, { timeoutMs: 15_000 });
+        return { ...r, answeredAt: performance.now() };
       })();
       await pause(Math.max(0, frozenAt + FREEZE_MS - performance.now()));
       stack.origin.signal('SIGCONT');
@@ -53,9 +54,9 @@ export const originFreeze: Fault = {
         const r = await probe(`${a.url}${livePath}`, { timeoutMs: 5_000 });
         return r.ok && r.xCache !== 'STALE';
       }, 15_000, 100);
-      return { live, masters, fewestUp, backMs: backMs === undefined ? undefined : performance.now() - continuedAt };
+      return { live, masters, fewestUp, backMs: backMs === undefined ? undefined : performance.now() - continuedAt, liveAfterSigcont: live.answeredAt >= continuedAt };
     });
-    const { live, masters, fewestUp, backMs } = run.value;
+    const { live, masters, fewestUp, backMs, liveAfterSigcont } = run.value;
     const masterFailures = masters.filter((m) => m.status !== 200).length;
     const slowestMaster = Math.max(0, ...masters.map((m) => m.ms));
     return {
@@ -67,6 +68,8 @@ export const originFreeze: Fault = {
       figures: {
         liveExpiredPlaylistMs: Math.round(live.ms),
         liveExpiredPlaylist: `${live.status || live.error} ${live.xCache ?? ''}`.trim(),
+        // Answered only once the origin ran again: the edge waited on the origin instead of serving its stale copy.
+        liveAnsweredAfterSigcont: liveAfterSigcont ? 'yes' : 'no',
         routerMasterRequests: masters.length,
         routerMasterNon200: masterFailures,
         routerMasterSlowestMs: Math.round(slowestMaster),

@@ -1,6 +1,6 @@
 // The origin SIGKILLed with a warm cache, then restarted: viewers play from the edges; cold objects fail fast.
 import { check, viewerChecks, withinMs } from '../fault-result.ts';
-import { COLD_SEGMENT, VIEWER_ASSET, warmAsset, withViewers, type Fault } from '../fault-kit.ts';
+import { COLD_SEGMENT, VIEWER_ASSET, warmAsset, withViewers, type StackFault } from '../fault-kit.ts';
 import { probe } from '../http-probe.ts';
 import type { Stack } from '../stack.ts';
 import { msUntil, pause } from '../until.ts';
@@ -13,11 +13,11 @@ async function bothReachOrigin(stack: Stack): Promise<boolean> {
   return health.every((h) => h?.originReachable === true);
 }
 
-export const originLoss: Fault = {
+export const originLoss: StackFault = {
   name: 'origin-loss',
   title: 'origin SIGKILLed with a warm cache, then restarted',
   rule: `0 failed viewer requests and 0 stalls; an uncached object gets a 5xx within ${COLD_LIMIT_MS} ms while the origin is down; both edges see the origin reachable within 5 s of it answering again`,
-  live: false,
+  stack: 'vod',
   async run(ctx) {
     const { stack } = ctx;
     const [a] = stack.edges;

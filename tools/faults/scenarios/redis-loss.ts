@@ -1,6 +1,6 @@
 // Redis SIGKILLed under load and restarted empty: viewers keep playing, and a purge issued afterwards purges.
 import { check, viewerChecks, withinMs } from '../fault-result.ts';
-import { PROBE_SEGMENT, readCounter, VIEWER_ASSET, warmAsset, warmUntilHit, withViewers, type Fault } from '../fault-kit.ts';
+import { PROBE_SEGMENT, readCounter, VIEWER_ASSET, warmAsset, warmUntilHit, withViewers, type StackFault } from '../fault-kit.ts';
 import { probe, probeJson } from '../http-probe.ts';
 import { ADMIN_TOKEN, type Role, type Stack } from '../stack.ts';
 import { msUntil, pause } from '../until.ts';
@@ -26,11 +26,11 @@ async function bothRedisConnected(stack: Stack): Promise<boolean> {
   return health.every((h) => h?.redisConnected === true);
 }
 
-export const redisLoss: Fault = {
+export const redisLoss: StackFault = {
   name: 'redis-loss',
   title: 'Redis SIGKILLed and restarted empty',
   rule: '0 failed viewer requests and 0 stalls; both edges back on Redis within 10 s; a purge issued after the restart completes and the next request for the purged object is a MISS on the edge asked first and no memory-tier HIT on the other',
-  live: false,
+  stack: 'vod',
   async run(ctx) {
     const { stack } = ctx;
     const [a, b] = stack.edges;
@@ -63,7 +63,7 @@ export const redisLoss: Fault = {
       recoveryMs: backMs ?? null,
       recoveryLabel: 'Redis restart → both edges connected',
       figures: {
-        purgeCompletedMs: purgeMs ?? null,
+        purgeCompletedMs: purgeMs === undefined ? null : Math.round(purgeMs),
         nextRequestEdge1: `${first.status} ${first.xCache ?? '-'}`,
         nextRequestEdge2: `${second.status} ${second.xCache ?? '-'} (${second.tier ?? '-'})`,
         memoryDropsOnNewEpoch: resyncAfter.reduce<number>((n, v, i) => n + (v ?? 0) - (resyncBefore[i] ?? 0), 0),
