@@ -85,7 +85,12 @@ export async function run(argv: string[]): Promise<number> {
     writeFileSync(join(runDir, 'summary.md'), `${renderSummaryMarkdown(report)}\n`);
     process.stdout.write(`${renderSummaryText(report)}\n  report  ${join(runDir, 'report.html')}\n          ${join(runDir, 'report.json')}\n`);
     say(`done in ${Math.round((Date.now() - t0) / 1000)} s`);
-    return stop.exitCode ?? (report.pass ? 0 : 1);
+    if (stop.exitCode !== undefined) {
+      // The interrupted fault's viewers and timers are still winding down; the roles are stopped, the report written.
+      await stopAll();
+      process.exit(stop.exitCode);
+    }
+    return report.pass ? 0 : 1;
   } finally {
     await stopAll();
     stop.dispose();

@@ -46,6 +46,16 @@ function errorResult(fault: Fault, err: unknown): FaultResult {
   };
 }
 
+/** A fault cut short by Ctrl-C is reported as interrupted, not judged on what its killed stack answered. */
+function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(new Error('interrupted'));
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(new Error('interrupted (SIGINT/SIGTERM): the stack was stopped mid-fault'));
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}
+
 async function runFault(fault: Fault, o: SuiteOptions, mediaDir: string): Promise<FaultResult> {
   const say = (msg: string): void => o.say(`${fault.name}: ${msg}`);
   let stack: Stack | undefined;
@@ -54,13 +64,13 @@ async function runFault(fault: Fault, o: SuiteOptions, mediaDir: string): Promis
     let out: FaultOutcome;
     if (fault.stack === 'none') {
       mkdirSync(logDir, { recursive: true });
-      out = await fault.run({ repoRoot: o.repoRoot, mediaDir, logDir, quick: o.quick, say });
+      out = await untilAborted(fault.run({ repoRoot: o.repoRoot, mediaDir, logDir, quick: o.quick, say }), o.signal);
     } else {
       say(fault.stack === 'live' ? 'starting Redis, origin with a live channel, 2 edges, router' : 'starting Redis, origin, 2 edges, router');
       const startedAt = performance.now();
       stack = await Stack.start({ repoRoot: o.repoRoot, mediaDir, logDir, live: fault.stack === 'live' });
       say(`stack up in ${((performance.now() - startedAt) / 1000).toFixed(1)} s`);
-      out = await fault.run({ stack, quick: o.quick, viewers: viewersFor(o.quick), say });
+      out = await untilAborted(fault.run({ stack, quick: o.quick, viewers: viewersFor(o.quick), say }), o.signal);
     }
     const error = null;
     return {
