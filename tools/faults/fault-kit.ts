@@ -29,7 +29,7 @@ export interface FaultOutcome {
   readonly events: readonly ViewerEvent[];
   readonly faultAtMs: number;
   readonly recoveryMs: number | null;
-  readonly recoveryLabel: string;
+  readonly recoveryLabel: string | null;
   readonly figures: Readonly<Record<string, number | string | null>>;
   readonly checks: readonly Check[];
 }
@@ -43,6 +43,8 @@ interface FaultBase {
 export interface StackFault extends FaultBase {
   /** live: the origin also runs a live channel (an ffmpeg for the whole fault). */
   readonly stack: 'vod' | 'live';
+  /** Each edge's memory tier, when the fault needs another than the default. */
+  readonly edgeMemoryMb?: number;
   run(ctx: FaultContext): Promise<FaultOutcome>;
 }
 

@@ -39,7 +39,7 @@ export function summaryRows(report: FaultReport): string[][] {
     r.viewers ? `${r.viewers.failedRequests} / ${r.viewers.requests}` : '-',
     r.viewers ? String(r.viewers.stalls) : '-',
     r.viewers ? String(r.viewers.failedOver) : '-',
-    `${ms(r.recoveryMs)} (${r.recoveryLabel})`,
+    r.recoveryLabel === null ? '-' : `${ms(r.recoveryMs)} (${r.recoveryLabel})`,
     r.error ? r.error : figureText(r),
   ]);
 }
@@ -71,7 +71,7 @@ function faultSection(r: FaultResult): ReportSection {
     { label: 'result', value: r.pass ? 'pass' : r.error ? 'error' : 'FAIL' },
     { label: 'failed viewer requests', value: r.viewers ? `${r.viewers.failedRequests} of ${r.viewers.requests}` : '-' },
     { label: 'stalls', value: r.viewers ? String(r.viewers.stalls) : '-' },
-    { label: r.recoveryLabel, value: ms(r.recoveryMs) },
+    ...(r.recoveryLabel === null ? [] : [{ label: r.recoveryLabel, value: ms(r.recoveryMs) }]),
     ...Object.entries(r.figures).map(([label, v]) => ({ label, value: v === null ? '-' : String(v) })),
   ];
   return {

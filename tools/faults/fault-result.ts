@@ -2,7 +2,7 @@
 import type { ViewerEvent } from './viewer.ts';
 import type { ViewerTotals } from './viewer-pool.ts';
 
-export const FAULT_NAMES = ['redis-loss', 'origin-loss', 'origin-freeze', 'edge-loss', 'live-ffmpeg-kill', 'slowloris', 'package-kill'] as const;
+export const FAULT_NAMES = ['redis-loss', 'origin-loss', 'origin-freeze', 'edge-loss', 'live-ffmpeg-kill', 'slowloris', 'memory-bound', 'package-kill'] as const;
 export type FaultName = (typeof FAULT_NAMES)[number];
 
 /** One condition of a fault's pass rule, with what was measured. */
@@ -31,7 +31,8 @@ export interface FaultResult {
   readonly viewers: ViewerTotals | null;
   /** The fault's recovery figure (what "recovered" means is in recoveryLabel); null when it never recovered. */
   readonly recoveryMs: number | null;
-  readonly recoveryLabel: string;
+  /** null: the fault has no recovery figure (or never got to measure one). */
+  readonly recoveryLabel: string | null;
   /** Other measured figures, by name (ms unless the name says otherwise). */
   readonly figures: Readonly<Record<string, number | string | null>>;
   readonly checks: readonly Check[];

@@ -7,6 +7,7 @@ import type { Fault, FaultOutcome } from './fault-kit.ts';
 import { prepareMedia } from './media.ts';
 import { edgeLoss } from './scenarios/edge-loss.ts';
 import { liveFfmpegKill } from './scenarios/live-ffmpeg-kill.ts';
+import { memoryBound } from './scenarios/memory-bound.ts';
 import { originFreeze } from './scenarios/origin-freeze.ts';
 import { originLoss } from './scenarios/origin-loss.ts';
 import { packageKill } from './scenarios/package-kill.ts';
@@ -14,7 +15,7 @@ import { redisLoss } from './scenarios/redis-loss.ts';
 import { slowloris } from './scenarios/slowloris.ts';
 import { Stack } from './stack.ts';
 
-export const FAULTS: readonly Fault[] = [redisLoss, originLoss, originFreeze, edgeLoss, liveFfmpegKill, slowloris, packageKill];
+export const FAULTS: readonly Fault[] = [redisLoss, originLoss, originFreeze, edgeLoss, liveFfmpegKill, slowloris, memoryBound, packageKill];
 
 export interface SuiteOptions {
   readonly repoRoot: string;
@@ -38,7 +39,7 @@ function errorResult(fault: Fault, err: unknown): FaultResult {
     pass: false,
     viewers: null,
     recoveryMs: null,
-    recoveryLabel: '-',
+    recoveryLabel: null,
     figures: {},
     checks: [],
     timeline: [],
@@ -68,7 +69,7 @@ async function runFault(fault: Fault, o: SuiteOptions, mediaDir: string): Promis
     } else {
       say(fault.stack === 'live' ? 'starting Redis, origin with a live channel, 2 edges, router' : 'starting Redis, origin, 2 edges, router');
       const startedAt = performance.now();
-      stack = await Stack.start({ repoRoot: o.repoRoot, mediaDir, logDir, live: fault.stack === 'live' });
+      stack = await Stack.start({ repoRoot: o.repoRoot, mediaDir, logDir, live: fault.stack === 'live', edgeMemoryMb: fault.edgeMemoryMb });
       say(`stack up in ${((performance.now() - startedAt) / 1000).toFixed(1)} s`);
       out = await untilAborted(fault.run({ stack, quick: o.quick, viewers: viewersFor(o.quick), say }), o.signal);
     }

@@ -17,6 +17,8 @@ export interface StackOptions {
   readonly logDir: string;
   /** A live channel "live" (ffmpeg test pattern) on the origin. */
   readonly live: boolean;
+  /** Each edge's memory tier (default 64 MiB). */
+  readonly edgeMemoryMb?: number;
 }
 
 /** One role of the stack; `start()` again after a kill brings it back on the same port. */
@@ -104,7 +106,7 @@ export class Stack {
       new Role(name, port, [
         'edge', '--port', String(port), '--origin', origin.url, '--redis', redis.url, '--redis-prefix', prefix, '--id', name,
         // One process per edge, so SIGKILL of its pid is the death of the edge (no primary left to fork a new worker).
-        '--workers', '1', '--admin-token', ADMIN_TOKEN, '--no-access-log', '--memory-mb', '64',
+        '--workers', '1', '--admin-token', ADMIN_TOKEN, '--no-access-log', '--memory-mb', String(opts.edgeMemoryMb ?? 64),
       ], opts);
     const edges = [edge('edge-1', e1 ?? 0), edge('edge-2', e2 ?? 0)] as const;
     const router = new Role('router', routerPort ?? 0, ['router', '--port', String(routerPort), ...edges.flatMap((e) => ['--edge', e.url])], opts);

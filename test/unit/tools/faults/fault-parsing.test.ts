@@ -43,7 +43,7 @@ describe('faults flags', () => {
     const f = parseFaultFlags([], '/repo');
     assert.ok(f);
     assert.equal(f.quick, false);
-    assert.deepEqual(f.only, ['redis-loss', 'origin-loss', 'origin-freeze', 'edge-loss', 'live-ffmpeg-kill', 'slowloris', 'package-kill']);
+    assert.deepEqual(f.only, ['redis-loss', 'origin-loss', 'origin-freeze', 'edge-loss', 'live-ffmpeg-kill', 'slowloris', 'memory-bound', 'package-kill']);
     assert.equal(f.out, '/repo/faults/results');
   });
 

@@ -40,6 +40,8 @@ describe('fault report', () => {
     assert.equal(rows[1]?.[1], 'FAIL');
     assert.deepEqual(rows[2]?.slice(1, 4), ['error', '-', '-']);
     assert.equal(rows[2]?.[5], 'never (restart → connected)');
+    const noRecovery = summaryRows(buildFaultReport({ ...base, results: [result('memory-bound', true, { recoveryMs: null, recoveryLabel: null })] }));
+    assert.equal(noRecovery[0]?.[5], '-', 'a fault without a recovery figure shows none');
     assert.equal(rows[2]?.[6], 'edge did not start');
   });
 
