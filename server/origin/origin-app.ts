@@ -93,6 +93,7 @@ export function createOriginApp(config: OriginConfig, deps: OriginDeps = {}): Or
     ffmpeg: ffmpegPaths,
     ladder: config.packageLadder,
     segmentSeconds: config.packageSegmentSeconds,
+    format: config.packageFormat,
     preset: config.packagePreset,
     logger,
     metrics,

@@ -19,6 +19,8 @@ export interface JobQueueOptions {
   /** Empty: the packager's default ladder. */
   readonly ladder: readonly string[];
   readonly segmentSeconds: number;
+  /** Segment format; default: the packager's. */
+  readonly format?: PackageOptions['format'];
   readonly preset?: PackageOptions['preset'];
   readonly logger: Logger;
   readonly metrics: OriginMetrics;
@@ -108,6 +110,7 @@ export class JobQueue {
         mediaDir: this.opts.mediaDir,
         ...(this.opts.ladder.length > 0 ? { ladder: this.opts.ladder } : {}),
         segmentSeconds: this.opts.segmentSeconds,
+        ...(this.opts.format ? { format: this.opts.format } : {}),
         ...(this.opts.preset ? { preset: this.opts.preset } : {}),
         logger: this.opts.logger,
         ffmpeg: this.opts.ffmpeg(),

@@ -1,6 +1,7 @@
 // The contract between the packager (packager.ts) and its callers: the package CLI, sample, and the upload jobs.
 import type { FfmpegPaths } from '../ffmpeg/paths.ts';
 import type { Logger } from '../../core/log.ts';
+import type { SegmentFormat } from './ffmpeg-args.ts';
 
 export interface PackageProgress {
   readonly stage: 'probing' | 'encoding' | 'finishing';
@@ -18,6 +19,8 @@ export interface PackageOptions {
   /** Rendition names such as 1080p,720p,480p,360p,240p; capped at the source height. */
   readonly ladder?: readonly string[];
   readonly segmentSeconds?: number;
+  /** `cmaf` (fMP4 segments and an init segment) or `ts` (MPEG-TS); default DEFAULT_SEGMENT_FORMAT (packager.ts). */
+  readonly format?: SegmentFormat;
   readonly ffmpeg: FfmpegPaths;
   readonly onProgress?: (p: PackageProgress) => void;
   /** Aborting kills ffmpeg and removes the temporary folder. */
@@ -46,6 +49,7 @@ export interface PackagedAsset {
   readonly id: string;
   readonly dir: string;
   readonly durationSeconds: number;
+  readonly format: SegmentFormat;
   readonly renditions: readonly PackagedRendition[];
   readonly elapsedMs: number;
 }
