@@ -151,6 +151,10 @@ export interface EdgeMetrics extends HttpMetrics {
   readonly originFetches: Counter<'upstream' | 'result'>;
   readonly collapsedWaiters: Counter<'scope'>;
   readonly memoryEvictions: Counter;
+  /** Segments the edge fetched ahead of viewers (prefetch.ts), by the tier they came from (redis, origin, shield). */
+  readonly prefetched: Counter<'tier'>;
+  /** Viewer requests answered with an object prefetched for them and not served before. */
+  readonly prefetchHits: Counter;
   readonly redisErrors: Counter<'op'>;
   readonly purges: Counter<'source'>;
   readonly purgedObjects: Counter<'tier'>;
@@ -273,6 +277,17 @@ export function createEdgeMetrics(opts: { processMetrics?: boolean } = {}): Edge
     memoryEvictions: new Counter({
       name: 'hls_edge_memory_tier_evictions_total',
       help: 'Objects evicted from the memory tier to stay within its byte bound',
+      registers: [registry],
+    }),
+    prefetched: new Counter({
+      name: 'hls_edge_prefetched_total',
+      help: 'Segments fetched ahead of viewers after a viewer fetched an earlier segment of the same media playlist, by the tier they came from',
+      labelNames: ['tier'] as const,
+      registers: [registry],
+    }),
+    prefetchHits: new Counter({
+      name: 'hls_edge_prefetch_hits_total',
+      help: 'Viewer requests served with a prefetched object that no viewer had been served before',
       registers: [registry],
     }),
     redisErrors: new Counter({

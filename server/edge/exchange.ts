@@ -19,6 +19,11 @@ export interface UpstreamFetcher {
   fetch(pathAndQuery: string, validators?: Validators): Promise<UpstreamResponse>;
 }
 
+/** Told about every response served to a viewer from a cached object (prefetch.ts). */
+export interface PrefetchHook {
+  afterDelivery(x: Exchange): void;
+}
+
 /** Everything the steps use; built once per edge process by edge-app.ts. */
 export interface Edge {
   readonly clock: () => number;
@@ -35,6 +40,8 @@ export interface Edge {
   readonly maxObjectBytes: number;
   readonly lockTtlMs: number;
   readonly accessLog: boolean;
+  /** Fetches segments ahead of viewers; set once the edge is built, undefined when prefetch is off everywhere. */
+  prefetch?: PrefetchHook | undefined;
   /** Background work (stale refreshes, Redis stores) to await on close. */
   track(work: Promise<unknown>): void;
 }
