@@ -113,8 +113,10 @@ describe('packageAsset segment formats', { timeout: 180_000 }, () => {
         assert.ok(d.videoFrames > 0 && d.audioFrames > 0, `${name}/${s.uri} has video and audio frames`);
         firstStart ??= d.start;
       }
-      // ffprobe honours the init segment's edit list (encoder delay skipped): both streams present from 0.
-      assert.deepEqual(firstStart, { video: 0, audio: 0 }, `${name}: first presentation times`);
+      // ffprobe honours the init segment's edit list, which skips the encoder delay: both streams present from 0
+      // (ffprobe 5.x reports the skipped AAC priming as a start 1024 samples early, -21 ms; 4.x reports 0).
+      assert.equal(firstStart['video'], 0, `${name}: video presents from 0`);
+      assert.ok(Math.abs(firstStart['audio'] ?? NaN) <= 1024 / 48000 + 1e-6, `${name}: audio presents from ${firstStart['audio']} s`);
       // What hls.js reads (it ignores edit lists): every track of the first segment decodes from time 0.
       const first = readFileSync(join(dir, media.segments[0]?.uri ?? ''));
       assert.deepEqual(decodeTimes(first), [0, 0], `${name}: tfdt of each track in the first segment`);
