@@ -113,6 +113,7 @@ describe('packageAsset segment formats', { timeout: 180_000 }, () => {
         assert.ok(d.videoFrames > 0 && d.audioFrames > 0, `${name}/${s.uri} has video and audio frames`);
         firstStart ??= d.start;
       }
+      assert.ok(firstStart, 'the first segment was probed');
       // ffprobe honours the init segment's edit list, which skips the encoder delay: both streams present from 0
       // (ffprobe 5.x reports the skipped AAC priming as a start 1024 samples early, -21 ms; 4.x reports 0).
       assert.equal(firstStart['video'], 0, `${name}: video presents from 0`);
