@@ -181,6 +181,7 @@ export function createOriginApp(config: OriginConfig, deps: OriginDeps = {}): Or
           ffmpeg: ffmpegPaths(),
           segmentSeconds: config.liveSegmentSeconds,
           windowSegments: config.liveWindow,
+          segmentFormat: config.liveFormat,
           logger: logger.child({ component: 'live' }),
           registry: metrics.registry,
           ...deps.liveOptions,

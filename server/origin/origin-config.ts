@@ -66,6 +66,7 @@ export const originFields = {
   mediaDir: fields.string('media', './media', { env: 'MEDIA_DIR', help: 'media folder: hls/, live/, uploads/, jobs/' }),
   live: liveField(),
   liveWindow: fields.int('live-window', 6, { env: 'LIVE_WINDOW', min: 2, max: 100, help: 'segments in a live playlist' }),
+  liveFormat: fields.oneOf('live-format', DEFAULT_SEGMENT_FORMAT, SEGMENT_FORMATS, { env: 'LIVE_FORMAT', help: 'segment format of live channels: cmaf (fMP4) or ts (MPEG-TS)' }),
   liveSegmentSeconds: fields.int('live-segment-seconds', 2, { env: 'LIVE_SEGMENT_SECONDS', min: 1, max: 10, help: 'live segment length' }),
   uploadMaxMb: fields.number('upload-max-mb', 2048, { env: 'UPLOAD_MAX_MB', min: 0.001, help: 'largest accepted upload, in MiB' }),
   jobConcurrency: fields.int('job-concurrency', 1, { env: 'JOB_CONCURRENCY', min: 1, max: 16, help: 'packaging jobs run at once' }),
