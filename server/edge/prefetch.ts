@@ -193,6 +193,8 @@ export class Prefetcher implements PrefetchHook {
 
   private async fetchAhead(key: CacheKey, behavior: CacheBehavior): Promise<void> {
     const edge = this.o.edge;
+    // A viewer's fill may have started while this waited in the queue: that one brings it.
+    if (edge.fills.get(key)) return;
     const x = newExchange({ req: undefined, res: undefined, key, behavior, isHead: false, range: { kind: 'none' }, canStream: false, startedAt: performance.now() });
     // Marked before the fill: a viewer who arrives meanwhile waits for it (collapsed) and is served what it brings.
     this.markUnserved(key, 0);
