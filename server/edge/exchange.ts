@@ -19,8 +19,10 @@ export interface UpstreamFetcher {
   fetch(pathAndQuery: string, validators?: Validators): Promise<UpstreamResponse>;
 }
 
-/** Told about every response served to a viewer from a cached object (prefetch.ts). */
+/** Told about viewers' requests (prefetch.ts): each miss as it starts, each response served from a cached object. */
 export interface PrefetchHook {
+  /** A viewer's miss is about to be fetched: what follows it can be fetched meanwhile. */
+  onMiss(x: Exchange): void;
   afterDelivery(x: Exchange): void;
 }
 

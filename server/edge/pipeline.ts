@@ -60,8 +60,10 @@ const steps: Record<Step, StepFn> = {
     return 'fetch';
   },
 
-  miss(x) {
+  miss(x, edge) {
     x.outcome = 'miss';
+    // A cold segment: fetch the ones after it while the viewer waits for this one.
+    if (x.res && edge.prefetch) edge.prefetch.onMiss(x);
     return 'fetch';
   },
 

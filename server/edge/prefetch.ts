@@ -88,6 +88,17 @@ export class Prefetcher implements PrefetchHook {
       return;
     }
     this.countHit(x.key);
+    this.ahead(x, path);
+  }
+
+  /** A viewer's segment miss: start on the next ones now, in parallel with it, rather than once it is delivered. */
+  onMiss(x: Exchange): void {
+    const path = pathOfKey(x.key);
+    if (!this.isStopped && !isPlaylistPath(path)) this.ahead(x, path);
+  }
+
+  /** Wants the k segments after `x.key` in the media playlist last served for its folder. */
+  private ahead(x: Exchange, path: string): void {
     const k = x.behavior.prefetchSegments ?? this.o.defaultSegments;
     if (k <= 0) return;
     const playlistKey = this.folders.get(folderOf(path));

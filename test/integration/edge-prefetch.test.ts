@@ -80,6 +80,22 @@ describe('edge prefetch', { timeout: 60_000 }, () => {
     await waitFor('segments 3 and 4 prefetched', () => origin.count(`${folder}${segmentName(3)}`) === 1 && origin.count(`${folder}${segmentName(4)}`) === 1);
   });
 
+  it('starts on the next segments while the viewer\'s own miss is still on its way from the origin', async () => {
+    const [, server] = await startEdge('prefetch-e');
+    const folder = '/vod/pe/240p/';
+    publish(origin, folder);
+    await get(server, `${folder}index.m3u8`);
+    origin.hold();
+    try {
+      const first = get(server, `${folder}${segmentName(0)}`);
+      await waitFor('segments 1 and 2 asked for before segment 0 is answered', () => origin.count(`${folder}${segmentName(0)}`) === 1 && origin.count(`${folder}${segmentName(1)}`) === 1 && origin.count(`${folder}${segmentName(2)}`) === 1);
+      origin.release();
+      assert.equal((await first).status, 200);
+    } finally {
+      origin.release();
+    }
+  });
+
   it('a rendition switch starts prefetch in the new rendition, and live playlists are followed too', async () => {
     const [, server] = await startEdge('prefetch-b');
     const low = '/live/pb/240p/';
