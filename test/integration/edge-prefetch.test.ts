@@ -3,8 +3,10 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { listen, type Listening } from '../../server/core/listen.ts';
 import { writeMediaPlaylist } from '../../server/core/hls/write-media.ts';
+import { BEHAVIOR_DEFAULTS, DEFAULT_BEHAVIORS } from '../../server/edge/behaviors.ts';
 import { createEdgeApp, type EdgeApp } from '../../server/edge/edge-app.ts';
 import { testEdgeConfig, type EdgeConfig } from '../../server/edge/edge-config.ts';
+import { Prefetcher } from '../../server/edge/prefetch.ts';
 import { startCountingOrigin, type CountingOrigin } from '../helpers/counting-origin.ts';
 import { SHARED_REDIS_URL, testPrefix } from '../helpers/redis.ts';
 import { waitFor } from '../helpers/wait-for.ts';
@@ -21,9 +23,9 @@ async function metric(edge: EdgeApp, name: string): Promise<number> {
 const segmentName = (i: number, ext = 'ts'): string => `seg-${String(i).padStart(5, '0')}.${ext}`;
 
 /** A media playlist and its segments at the origin under `folder` (e.g. /vod/a/240p/). */
-function publish(origin: CountingOrigin, folder: string, opts: { kind?: 'vod' | 'live'; first?: number; ext?: string } = {}): void {
+function publish(origin: CountingOrigin, folder: string, opts: { kind?: 'vod' | 'live'; first?: number; ext?: string; count?: number } = {}): void {
   const first = opts.first ?? 0;
-  const segments = Array.from({ length: SEGMENTS }, (_, i) => ({ uri: segmentName(first + i, opts.ext), durationSeconds: 2 }));
+  const segments = Array.from({ length: opts.count ?? SEGMENTS }, (_, i) => ({ uri: segmentName(first + i, opts.ext), durationSeconds: 2 }));
   const text = writeMediaPlaylist({ kind: opts.kind ?? 'vod', segments, mediaSequence: first, ...(opts.ext === 'm4s' ? { segmentFormat: 'fmp4' as const, mapUri: 'init.mp4' } : {}) });
   origin.set(`${folder}index.m3u8`, { body: text, headers: { 'content-type': 'application/vnd.apple.mpegurl', 'cache-control': opts.kind === 'live' ? 'max-age=1' : 'max-age=30' } });
   for (const s of segments) origin.set(`${folder}${s.uri}`, { body: Buffer.alloc(4096, s.uri), headers: { 'content-type': 'video/mp2t', 'cache-control': 'max-age=1209600, immutable' } });
@@ -91,6 +93,32 @@ describe('edge prefetch', { timeout: 60_000 }, () => {
       await waitFor('segments 1 and 2 asked for before segment 0 is answered', () => origin.count(`${folder}${segmentName(0)}`) === 1 && origin.count(`${folder}${segmentName(1)}`) === 1 && origin.count(`${folder}${segmentName(2)}`) === 1);
       origin.release();
       assert.equal((await first).status, 200);
+    } finally {
+      origin.release();
+    }
+  });
+
+  it('runs at most 4 prefetches at once and queues the rest (a behavior asking for 8)', async () => {
+    const behaviors = [{ ...BEHAVIOR_DEFAULTS, pathPattern: '/vod/pf/*', prefetchSegments: 8 }, ...DEFAULT_BEHAVIORS];
+    const edge = await createEdgeApp(testEdgeConfig({ origin: [origin.url], redis: SHARED_REDIS_URL, redisPrefix: prefix.prefix, id: 'prefetch-f' }), { behaviors });
+    const server = await listen(edge, { port: 0 });
+    edges.push(edge);
+    servers.push(server);
+    const folder = '/vod/pf/240p/';
+    publish(origin, folder, { count: 10 });
+    await get(server, `${folder}index.m3u8`);
+    const counts = (): number[] => Array.from({ length: 10 }, (_, i) => origin.count(`${folder}${segmentName(i)}`));
+    const prefetcher = edge.edge.prefetch;
+    assert.ok(prefetcher instanceof Prefetcher);
+    origin.hold();
+    try {
+      const first = get(server, `${folder}${segmentName(0)}`);
+      await waitFor('the viewer\'s segment and 4 prefetches at the origin', () => counts().join() === '1,1,1,1,1,0,0,0,0,0' && prefetcher.pending === 8);
+      // Every slot is held at the origin, so nothing else can start until one is answered.
+      assert.deepEqual(counts(), [1, 1, 1, 1, 1, 0, 0, 0, 0, 0]);
+      origin.release();
+      await first;
+      await waitFor('the queued ones to follow', () => counts().join() === '1,1,1,1,1,1,1,1,1,0' && prefetcher.pending === 0);
     } finally {
       origin.release();
     }
