@@ -1,6 +1,6 @@
 // `npm run bench`: starts the origin, the edge and the baselines on 127.0.0.1, measures, and writes bench/results/.
 import { randomUUID } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, release, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -34,7 +34,7 @@ const USAGE = `usage: npm run bench -- [--quick] [--only hits,redis,miss,herd,vi
 
   --quick            a smoke run (under 2 minutes on a quiet machine): 1 run of 1 s per figure instead of 3 of 5 s,
                      1 herd per target instead of 3, 20 viewers × 10 s instead of 200 × 60 s, 10 cold segments
-                     instead of 60, and no "tool" section unless --only names it
+                     instead of 60, no untimed warm-up load, and no "tool" section unless --only names it
   --only LIST        sections to run (repeatable or comma-separated); memory is sampled during whatever runs
   --out DIR          where results go (default bench/results)
   --edge-memory-mb   memory tier of the edge under test (default: the edge's own default, ${edgeFields.memoryMb.default} MiB)
@@ -125,6 +125,7 @@ export async function main(argv: string[]): Promise<number> {
   const edgeWorkers = edgeFields.workers.default || availableParallelism();
 
   const startedAt = new Date();
+  const stamp = startedAt.toISOString().replace(/[:.]/g, '-').replace(/-\d{3}Z$/, 'Z');
   const loadBefore = loadavg();
   const [nginx, varnish, wrk, redis, git, ticksPerS] = await Promise.all([
     detectNginx(), detectVarnish(), detectWrk(), redisVersion(process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379'), gitDescribe(repoRoot), clockTicksPerSecond(),
@@ -215,6 +216,16 @@ export async function main(argv: string[]): Promise<number> {
       }
     }
     await stopAll();
+    // A run that stopped early keeps its servers' logs: they say why.
+    if (process.exitCode === 1 && !interrupted) {
+      const kept = join(flags.outDir, `${stamp}-logs`);
+      try {
+        cpSync(logDir, kept, { recursive: true });
+        notes.push(`the servers' logs are kept in ${kept}`);
+      } catch (err) {
+        notes.push(`could not keep the servers' logs: ${(err as Error).message}`);
+      }
+    }
     if (redisUrl) {
       try {
         const n = await deletePrefix(redisUrl, redisPrefix);
@@ -324,7 +335,7 @@ export async function main(argv: string[]): Promise<number> {
       want('edge-redis', edgeRedis, 'segment', [headlineTool], [32]);
     }
     if (matrix.size > 0) {
-      const ctx: MatrixContext = { wrk, scratch, runS, reps, say, isStopping: () => interrupted, ticksPerS, warmConnections: 32 };
+      const ctx: MatrixContext = { wrk, scratch, runS, reps, say, isStopping: () => interrupted, ticksPerS, warmConnections: flags.quick ? 0 : 32 };
       // The memory-tier edge first: it also fills Redis for the Redis-tier edge.
       const order: Server[] = ['edge', 'edge-redis', 'nginx', 'varnish', 'node'];
       for (const e of [...endpoints.values()].sort((a, b) => order.indexOf(a.server) - order.indexOf(b.server))) {
@@ -410,7 +421,6 @@ export async function main(argv: string[]): Promise<number> {
   results.checks.push(...buildChecks(results));
   const markdown = renderMarkdown(results);
   mkdirSync(flags.outDir, { recursive: true });
-  const stamp = startedAt.toISOString().replace(/[:.]/g, '-').replace(/-\d{3}Z$/, 'Z');
   const base = join(flags.outDir, stamp);
   const html = renderBenchHtml(results);
   writeFileSync(`${base}.json`, `${JSON.stringify(results, null, 2)}\n`);

@@ -28,7 +28,7 @@ export interface MatrixContext {
   readonly isStopping: () => boolean;
   /** Clock ticks per second of /proc/<pid>/stat. */
   readonly ticksPerS: number;
-  /** Connections of the warm-up load. */
+  /** Connections of the untimed warm-up load; 0 skips it (--quick: its figures are no measurement anyway). */
   readonly warmConnections: number;
 }
 
@@ -95,7 +95,7 @@ export async function warmAndVerify(e: Endpoint, ctx: MatrixContext): Promise<{ 
   const fresh = new http.Agent({ keepAlive: false });
   try {
     for (let i = 0; i < 4; i++) await timedGet(fresh, e.url);
-    await runEdgelineMax({ url: e.url, connections: ctx.warmConnections, durationS: 1, scratch: ctx.scratch });
+    if (ctx.warmConnections > 0) await runEdgelineMax({ url: e.url, connections: ctx.warmConnections, durationS: 1, scratch: ctx.scratch });
     const problems: string[] = [];
     const seen = new Set<string>();
     for (let i = 0; i < 6; i++) {
