@@ -4,7 +4,7 @@ import { fields, loadConfig } from '../core/config.ts';
 import { PackagingError } from '../core/errors.ts';
 import { resolveFfmpegPaths } from '../origin/ffmpeg/paths.ts';
 import { DEFAULT_LADDER, LADDER } from '../origin/packaging/ladder.ts';
-import { X264_PRESETS } from '../origin/packaging/ffmpeg-args.ts';
+import { DEFAULT_SEGMENT_FORMAT, SEGMENT_FORMATS, X264_PRESETS } from '../origin/packaging/ffmpeg-args.ts';
 import { DEFAULT_SEGMENT_SECONDS, packageAsset } from '../origin/packaging/packager.ts';
 import { ASSET_ID, type PackagedAsset } from '../origin/packaging/types.ts';
 import { wantsHelp } from './help.ts';
@@ -24,6 +24,7 @@ export const spec = {
     },
   }),
   segmentSeconds: fields.number('segment-seconds', DEFAULT_SEGMENT_SECONDS, { env: 'PACKAGE_SEGMENT_SECONDS', min: 1, max: 30, help: 'segment length' }),
+  format: fields.oneOf('format', DEFAULT_SEGMENT_FORMAT, SEGMENT_FORMATS, { env: 'PACKAGE_FORMAT', help: 'segments: cmaf (fMP4 with an init segment, EXT-X-MAP) or ts (MPEG-TS)' }),
   media: fields.string('media', './media', { env: 'MEDIA_DIR', help: 'media folder; output goes to <media>/hls/<id>/' }),
   preset: fields.oneOf('preset', 'veryfast', X264_PRESETS, { env: 'PACKAGE_PRESET', help: 'x264 preset (speed vs. size)' }),
   force: fields.bool('force', false, { help: 'replace an existing asset with the same id' }),
@@ -58,7 +59,7 @@ function displayPath(path: string, cwd: string): string {
 export function formatSummary(asset: PackagedAsset, cwd = process.cwd()): string {
   const speed = packagingSpeed(asset);
   const lines = [
-    `packaged "${asset.id}": ${asset.durationSeconds.toFixed(1)} s of video, ${asset.renditions.length} rendition(s), in ${(asset.elapsedMs / 1000).toFixed(1)} s`,
+    `packaged "${asset.id}" (${asset.format === 'cmaf' ? 'CMAF' : 'MPEG-TS'}): ${asset.durationSeconds.toFixed(1)} s of video, ${asset.renditions.length} rendition(s), in ${(asset.elapsedMs / 1000).toFixed(1)} s`,
   ];
   for (const r of asset.renditions) {
     const size = r.width && r.height ? `${r.width}x${r.height}` : 'audio';
@@ -73,7 +74,7 @@ export function formatSummary(asset: PackagedAsset, cwd = process.cwd()): string
 }
 
 export async function run(argv: string[]): Promise<number> {
-  const usage = 'edgeline package <input> [--id ID] [--ladder 1080p,720p,480p,360p,240p] [--segment-seconds 4] [--media DIR]';
+  const usage = 'edgeline package <input> [--id ID] [--ladder 1080p,720p,480p,360p,240p] [--segment-seconds 4] [--format ts|cmaf] [--media DIR]';
   if (wantsHelp(argv, usage, spec)) return 0;
   const { values: c, positionals } = loadConfig(spec, process.env, argv, { positionals: { min: 1, max: 1, name: '<input>' } });
   const input = resolve(positionals[0] ?? '');
@@ -91,6 +92,7 @@ export async function run(argv: string[]): Promise<number> {
       mediaDir: resolve(c.media),
       ladder: c.ladder,
       segmentSeconds: c.segmentSeconds,
+      format: c.format,
       preset: c.preset,
       overwrite: c.force,
       ffmpeg,

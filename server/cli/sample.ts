@@ -7,7 +7,7 @@ import { PackagingError } from '../core/errors.ts';
 import type { FfmpegPaths } from '../origin/ffmpeg/paths.ts';
 import { resolveFfmpegPaths } from '../origin/ffmpeg/paths.ts';
 import type { Logger } from '../core/log.ts';
-import { X264_PRESETS } from '../origin/packaging/ffmpeg-args.ts';
+import { DEFAULT_SEGMENT_FORMAT, SEGMENT_FORMATS, X264_PRESETS } from '../origin/packaging/ffmpeg-args.ts';
 import { packageAsset } from '../origin/packaging/packager.ts';
 import { createScratch, discardScratch, hlsDirOf } from '../origin/packaging/publish.ts';
 import { parseFfmpegTime } from '../origin/packaging/progress.ts';
@@ -138,6 +138,8 @@ export interface EnsureSampleOptions {
   readonly onProgress?: (p: SampleProgress) => void;
   readonly signal?: AbortSignal;
   readonly preset?: PackageOptions['preset'];
+  /** Segment format; default: the packager's. */
+  readonly format?: PackageOptions['format'];
   readonly logger?: Logger;
   /** Told once when no font exists and the timecode is left out. */
   readonly onWarning?: (message: string) => void;
@@ -186,6 +188,7 @@ export async function ensureSample(opts: EnsureSampleOptions): Promise<EnsureSam
       ffmpeg: opts.ffmpeg,
       overwrite: opts.force ?? false,
       ...(opts.preset ? { preset: opts.preset } : {}),
+      ...(opts.format ? { format: opts.format } : {}),
       ...(opts.signal ? { signal: opts.signal } : {}),
       ...(opts.logger ? { logger: opts.logger } : {}),
       onProgress: (p) => report(p.stage, GENERATE_SHARE + (p.percent * (100 - GENERATE_SHARE)) / 100),
@@ -200,11 +203,12 @@ export const spec = {
   media: fields.string('media', './media', { env: 'MEDIA_DIR', help: 'media folder; the asset goes to <media>/hls/sample/' }),
   seconds: fields.int('seconds', SAMPLE_SECONDS, { env: 'SAMPLE_SECONDS', min: 1, max: 3600, help: 'length of the sample' }),
   preset: fields.oneOf('preset', 'veryfast', X264_PRESETS, { env: 'PACKAGE_PRESET', help: 'x264 preset for the renditions' }),
+  format: fields.oneOf('format', DEFAULT_SEGMENT_FORMAT, SEGMENT_FORMATS, { env: 'PACKAGE_FORMAT', help: 'segments: cmaf (fMP4) or ts (MPEG-TS)' }),
   force: fields.bool('force', false, { help: 'regenerate even if the sample exists' }),
 };
 
 export async function run(argv: string[]): Promise<number> {
-  if (wantsHelp(argv, 'edgeline sample [--media DIR] [--seconds 60] [--preset veryfast] [--force]', spec)) return 0;
+  if (wantsHelp(argv, 'edgeline sample [--media DIR] [--seconds 60] [--preset veryfast] [--format ts|cmaf] [--force]', spec)) return 0;
   const { values: c } = loadConfig(spec, process.env, argv);
   const mediaDir = resolve(c.media);
   const dir = sampleDirOf(mediaDir);
@@ -221,6 +225,7 @@ export async function run(argv: string[]): Promise<number> {
       seconds: c.seconds,
       force: c.force,
       preset: c.preset,
+      format: c.format,
       signal: interrupt.signal,
       onWarning: (m) => process.stderr.write(`warning: ${m}\n`),
       onProgress: (p) => progress.update(p.percent, p.etaSeconds, p.stage),

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { ConfigError } from '../core/errors.ts';
-import { BEHAVIOR_DEFAULTS, DEFAULT_BEHAVIORS, type CacheBehavior, type QueryParamPolicy } from './behaviors.ts';
+import { BEHAVIOR_DEFAULTS, DEFAULT_BEHAVIORS, MAX_PREFETCH_SEGMENTS, type CacheBehavior, type QueryParamPolicy } from './behaviors.ts';
 
 const DURATION = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?$/;
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
@@ -44,6 +44,7 @@ const behaviorSchema = z
     targetDurationTtlFactor: z.number().positive().max(10).optional(),
     requireSignature: z.boolean().optional(),
     viewerProtocolPolicy: z.enum(['allow-all', 'redirect-to-https', 'https-only']).optional(),
+    prefetchSegments: z.number().int().min(0).max(MAX_PREFETCH_SEGMENTS).optional(),
   })
   .strict();
 
@@ -77,6 +78,7 @@ function toBehavior(raw: z.infer<typeof behaviorSchema>, index: number, problems
     targetDurationTtlFactor: raw.targetDurationTtlFactor,
     requireSignature: raw.requireSignature ?? false,
     viewerProtocolPolicy: raw.viewerProtocolPolicy ?? 'allow-all',
+    prefetchSegments: raw.prefetchSegments,
   };
 }
 

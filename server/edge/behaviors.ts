@@ -29,7 +29,15 @@ export interface CacheBehavior {
   /** Viewers need a valid CloudFront-style signature (URL or cookies) for these paths. */
   readonly requireSignature: boolean;
   readonly viewerProtocolPolicy: ViewerProtocolPolicy;
+  /**
+   * After a viewer fetches segment n of a media playlist, fetch segments n+1…n+k into the cache (prefetch.ts);
+   * 0: off; undefined: the edge's --prefetch-segments (default 2).
+   */
+  readonly prefetchSegments: number | undefined;
 }
+
+/** Segments a behavior may prefetch ahead of a viewer: beyond a few, it is a download, not a head start. */
+export const MAX_PREFETCH_SEGMENTS = 10;
 
 const S = 1000;
 const DAY = 86_400 * S;
@@ -47,6 +55,7 @@ export const BEHAVIOR_DEFAULTS: Omit<CacheBehavior, 'pathPattern'> = {
   targetDurationTtlFactor: undefined,
   requireSignature: false,
   viewerProtocolPolicy: 'allow-all',
+  prefetchSegments: undefined,
 };
 
 /**

@@ -20,7 +20,8 @@ import { Invalidator } from './invalidation.ts';
 import { MemoryTier } from './memory-tier.ts';
 import { OriginClient } from './origin-client.ts';
 import { OriginProbe } from './origin-probe.ts';
-import type { Edge, UpstreamFetcher } from './pipeline.ts';
+import { runPipeline, type Edge, type UpstreamFetcher } from './pipeline.ts';
+import { Prefetcher } from './prefetch.ts';
 import { PurgeLog } from './purge-log.ts';
 import { RateLimiter } from '../core/rate-limiter.ts';
 import { RedisTier } from './redis-tier.ts';
@@ -73,6 +74,11 @@ export interface EdgeApp extends RequestListener {
  */
 const ORIGIN_PROBE_INTERVAL_MS = 2_000;
 const ORIGIN_PROBE_TIMEOUT_MS = 3_000;
+/** Prefetched bytes no viewer has asked for yet: a quarter of the memory tier, at most 64 MiB (at least 8 MiB). */
+function prefetchBudgetBytes(memoryMaxBytes: number): number {
+  return Math.max(8 * 1024 * 1024, Math.min(64 * 1024 * 1024, Math.floor(memoryMaxBytes / 4)));
+}
+
 /** Forget purges after this: far longer than a fill can take (every upstream call has a timeout). */
 const PURGE_LOG_RETENTION_MS = 10 * 60_000;
 
@@ -165,6 +171,12 @@ export async function createEdgeApp(config: EdgeConfig, deps: EdgeDeps = {}): Pr
       void work.catch((err: unknown) => logger.warn({ err }, 'background work failed')).finally(() => background.delete(work));
     },
   };
+
+  // Off only when no behavior may prefetch: then finishing a request costs nothing more.
+  const prefetcher = config.prefetchSegments > 0 || behaviors.list.some((b) => (b.prefetchSegments ?? 0) > 0)
+    ? new Prefetcher({ edge, behaviors, defaultSegments: config.prefetchSegments, maxUnservedBytes: prefetchBudgetBytes(settings.memoryMaxBytes), run: (x) => runPipeline(x, edge) })
+    : undefined;
+  edge.prefetch = prefetcher;
 
   const invalidator = new Invalidator({ redis, keys, memory, purges, clock, logger, metrics, edgeId: settings.edgeId, heartbeatMs: config.heartbeatMs });
   await invalidator.start();
@@ -276,6 +288,7 @@ export async function createEdgeApp(config: EdgeConfig, deps: EdgeDeps = {}): Pr
       if (tier) await tier.attempt('registry', (r) => removeEdge(r, config.redisPrefix, settings.edgeId));
     }
     originProbe?.stop();
+    prefetcher?.stop();
     await invalidator.stop();
     // Let stores and refreshes finish (each is bounded by upstream and Redis timeouts), then release what remains.
     const deadline = new Promise<void>((r) => setTimeout(r, 5_000).unref());

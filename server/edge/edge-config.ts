@@ -4,7 +4,7 @@ import { defaultsOf, fields, parseUrl, type ValuesOf } from '../core/config.ts';
 import { ConfigError } from '../core/errors.ts';
 import { originSecretProblem } from '../core/origin-auth.ts';
 import { parseClusterNodes, type RedisTarget } from '../core/redis-client.ts';
-import { DEFAULT_BEHAVIORS, type CacheBehavior } from './behaviors.ts';
+import { DEFAULT_BEHAVIORS, MAX_PREFETCH_SEGMENTS, type CacheBehavior } from './behaviors.ts';
 import { loadBehaviorsFile } from './behaviors-file.ts';
 import { keyGroupField } from './cloudfront/key-group.ts';
 import { parseTrustProxyEntry } from '../core/viewer-address.ts';
@@ -36,6 +36,7 @@ export const edgeFields = {
   collapseWaitMs: fields.durationMs('collapse-wait', 5_000, { env: 'EDGE_COLLAPSE_WAIT', help: 'longest wait for another edge\'s fill before fetching ourselves' }),
   lockTtlMs: fields.durationMs('fill-lock-ttl', 15_000, { env: 'EDGE_FILL_LOCK_TTL', help: 'expiry of the cross-edge fill lock' }),
   heartbeatMs: fields.durationMs('heartbeat', 1_000, { env: 'EDGE_HEARTBEAT_INTERVAL', help: 'interval of heartbeats and purge catch-up' }),
+  prefetchSegments: fields.int('prefetch-segments', 2, { env: 'EDGE_PREFETCH_SEGMENTS', min: 0, max: MAX_PREFETCH_SEGMENTS, help: 'segments fetched into the cache ahead of a viewer, after the one it fetched (cache behaviors may say otherwise); 0 turns prefetch off' }),
   accessLog: fields.bool('access-log', true, { env: 'EDGE_ACCESS_LOG', help: 'one info log line per viewer request' }),
   originSecret: fields.optionalString('origin-secret', { env: 'ORIGIN_SECRET', help: 'sign origin requests with this shared secret (origin access control)' }),
   signingKeys: keyGroupField('signing-key', 'EDGE_SIGNING_KEYS'),

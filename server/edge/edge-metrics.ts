@@ -13,13 +13,14 @@ export type ViewerKind = (typeof VIEWER_KINDS)[number];
 
 /**
  * The kind of a viewer request target (path, with or without its query) from its extension, without allocating:
- * playlists end in .m3u8 (master.m3u8 is the master playlist), init segments are init.mp4, anything else is a segment.
+ * playlists end in .m3u8 (master.m3u8 is the master playlist), init segments are init*.mp4, anything else is a segment.
  */
 export function viewerKindOf(url: string): ViewerKind {
   const q = url.indexOf('?');
   const end = q < 0 ? url.length : q;
   if (url.endsWith('.m3u8', end)) return url.endsWith('/master.m3u8', end) ? 'master' : 'media';
-  return url.endsWith('/init.mp4', end) ? 'init' : 'segment';
+  // As the origin names them (media-path.ts): init.mp4, and a live CMAF channel's init-{tag}-{run}.mp4.
+  return url.endsWith('.mp4', end) && url.startsWith('init', url.lastIndexOf('/', end) + 1) ? 'init' : 'segment';
 }
 
 const LATENCY_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
@@ -151,6 +152,10 @@ export interface EdgeMetrics extends HttpMetrics {
   readonly originFetches: Counter<'upstream' | 'result'>;
   readonly collapsedWaiters: Counter<'scope'>;
   readonly memoryEvictions: Counter;
+  /** Segments the edge fetched ahead of viewers (prefetch.ts), by the tier they came from (redis, origin, shield). */
+  readonly prefetched: Counter<'tier'>;
+  /** Viewer requests answered with an object prefetched for them and not served before. */
+  readonly prefetchHits: Counter;
   readonly redisErrors: Counter<'op'>;
   readonly purges: Counter<'source'>;
   readonly purgedObjects: Counter<'tier'>;
@@ -273,6 +278,17 @@ export function createEdgeMetrics(opts: { processMetrics?: boolean } = {}): Edge
     memoryEvictions: new Counter({
       name: 'hls_edge_memory_tier_evictions_total',
       help: 'Objects evicted from the memory tier to stay within its byte bound',
+      registers: [registry],
+    }),
+    prefetched: new Counter({
+      name: 'hls_edge_prefetched_total',
+      help: 'Segments fetched ahead of viewers after a viewer fetched an earlier segment of the same media playlist, by the tier they came from',
+      labelNames: ['tier'] as const,
+      registers: [registry],
+    }),
+    prefetchHits: new Counter({
+      name: 'hls_edge_prefetch_hits_total',
+      help: 'Viewer requests served with a prefetched object that no viewer had been served before',
       registers: [registry],
     }),
     redisErrors: new Counter({

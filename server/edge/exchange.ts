@@ -19,6 +19,13 @@ export interface UpstreamFetcher {
   fetch(pathAndQuery: string, validators?: Validators): Promise<UpstreamResponse>;
 }
 
+/** Told about viewers' requests (prefetch.ts): each miss as it starts, each response served from a cached object. */
+export interface PrefetchHook {
+  /** A viewer's miss is about to be fetched: what follows it can be fetched meanwhile. */
+  onMiss(x: Exchange): void;
+  afterDelivery(x: Exchange): void;
+}
+
 /** Everything the steps use; built once per edge process by edge-app.ts. */
 export interface Edge {
   readonly clock: () => number;
@@ -35,6 +42,8 @@ export interface Edge {
   readonly maxObjectBytes: number;
   readonly lockTtlMs: number;
   readonly accessLog: boolean;
+  /** Fetches segments ahead of viewers; set once the edge is built, undefined when prefetch is off everywhere. */
+  prefetch?: PrefetchHook | undefined;
   /** Background work (stale refreshes, Redis stores) to await on close. */
   track(work: Promise<unknown>): void;
 }

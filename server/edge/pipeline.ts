@@ -60,8 +60,10 @@ const steps: Record<Step, StepFn> = {
     return 'fetch';
   },
 
-  miss(x) {
+  miss(x, edge) {
     x.outcome = 'miss';
+    // A cold segment: fetch the ones after it while the viewer waits for this one.
+    if (x.res && edge.prefetch) edge.prefetch.onMiss(x);
     return 'fetch';
   },
 
@@ -284,6 +286,7 @@ function finish(x: Exchange, edge: Edge): void {
   if (x.fill && !x.fill.isSettled) x.fill.settle({ kind: 'retry' });
   releaseLater(x, edge, 'failed');
   if (!x.res) return;
+  if (x.entry && edge.prefetch) edge.prefetch.afterDelivery(x);
   const seconds = (performance.now() - x.startedAt) / 1000;
   edge.metrics.cell(x.outcome, x.outcome === 'error' ? 'none' : x.tier).count(x.bytes, seconds);
   if (edge.accessLog) {

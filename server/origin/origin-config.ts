@@ -2,6 +2,7 @@
 import { defaultsOf, fields, type Field, type ValuesOf } from '../core/config.ts';
 import { originSecretProblem } from '../core/origin-auth.ts';
 import type { LiveChannelSpec } from './live/types.ts';
+import { DEFAULT_SEGMENT_FORMAT, SEGMENT_FORMATS } from './packaging/ffmpeg-args.ts';
 
 /** Live channel names appear in URLs (/live/{name}/…) and as a metric label: short, lowercase, URL-safe. */
 export const CHANNEL_NAME = /^[a-z0-9][a-z0-9_-]{0,63}$/;
@@ -65,11 +66,13 @@ export const originFields = {
   mediaDir: fields.string('media', './media', { env: 'MEDIA_DIR', help: 'media folder: hls/, live/, uploads/, jobs/' }),
   live: liveField(),
   liveWindow: fields.int('live-window', 6, { env: 'LIVE_WINDOW', min: 2, max: 100, help: 'segments in a live playlist' }),
+  liveFormat: fields.oneOf('live-format', DEFAULT_SEGMENT_FORMAT, SEGMENT_FORMATS, { env: 'LIVE_FORMAT', help: 'segment format of live channels: cmaf (fMP4) or ts (MPEG-TS)' }),
   liveSegmentSeconds: fields.int('live-segment-seconds', 2, { env: 'LIVE_SEGMENT_SECONDS', min: 1, max: 10, help: 'live segment length' }),
   uploadMaxMb: fields.number('upload-max-mb', 2048, { env: 'UPLOAD_MAX_MB', min: 0.001, help: 'largest accepted upload, in MiB' }),
   jobConcurrency: fields.int('job-concurrency', 1, { env: 'JOB_CONCURRENCY', min: 1, max: 16, help: 'packaging jobs run at once' }),
   packageLadder: fields.list('package-ladder', [], { env: 'PACKAGE_LADDER', help: 'renditions for uploads, e.g. 720p,360p (empty: the packager default)' }),
   packageSegmentSeconds: fields.int('package-segment-seconds', 4, { env: 'PACKAGE_SEGMENT_SECONDS', min: 1, max: 30, help: 'segment length of uploaded assets' }),
+  packageFormat: fields.oneOf('package-format', DEFAULT_SEGMENT_FORMAT, SEGMENT_FORMATS, { env: 'PACKAGE_FORMAT', help: 'segment format of uploads: cmaf (fMP4) or ts (MPEG-TS)' }),
   packagePreset: fields.oneOf('package-preset', 'veryfast', PRESETS, { env: 'PACKAGE_PRESET', help: 'x264 preset for uploads' }),
   vodPlaylistCacheControl: cacheControlField('cache-vod-playlist', 'CACHE_CONTROL_VOD_PLAYLIST', 'public, max-age=30, stale-while-revalidate=30', 'Cache-Control of VOD playlists'),
   segmentCacheControl: cacheControlField('cache-segment', 'CACHE_CONTROL_SEGMENT', 'public, max-age=1209600, immutable', 'Cache-Control of segments and init segments (VOD and live)'),

@@ -42,7 +42,7 @@ describe('edgeline sample', () => {
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /^sample: \d+% \(generating/m, 'plain progress lines');
     assert.match(r.stdout, /^sample: 100% \(finishing\)$/m);
-    assert.match(r.stdout, /packaged "sample": 4\.0 s of video, 4 rendition\(s\)/);
+    assert.match(r.stdout, /packaged "sample" \(MPEG-TS\): 4\.0 s of video, 4 rendition\(s\)/);
     assert.match(r.stdout, /speed: \d+\.\d\d s of video per second for the whole ladder/);
     const dir = join(media, 'hls', 'sample');
     const master = HLS.parse(readFileSync(join(dir, 'master.m3u8'), 'utf8'));
@@ -83,7 +83,7 @@ describe('edgeline package', () => {
     const r = await edgeline(['package', clip, '--media', media, '--ladder', '240p', '--segment-seconds', '2', '--preset', 'ultrafast']);
     assert.equal(r.code, 0, r.stderr);
     const id = 'clip-6s-320x240-25-av';
-    assert.match(r.stdout, new RegExp(`packaged "${id}": 6\\.0 s of video, 1 rendition`));
+    assert.match(r.stdout, new RegExp(`packaged "${id}" \\(MPEG-TS\\): 6\\.0 s of video, 1 rendition`));
     assert.match(r.stdout, /240p\s+320x240/);
     const media240 = HLS.parse(readFileSync(join(media, 'hls', id, '240p', 'index.m3u8'), 'utf8'));
     assert.equal((media240 as HLS.types.MediaPlaylist).segments.length, 3);

@@ -13,6 +13,11 @@ export interface MediaSegmentSpec {
   readonly discontinuity?: boolean;
   /** EXT-X-PROGRAM-DATE-TIME: wall-clock time of its first sample (§4.3.2.6). */
   readonly programDateTimeMs?: number;
+  /**
+   * EXT-X-MAP for this segment when it differs from the playlist's `mapUri` (a live channel's encoder restarted after a
+   * discontinuity with a new init segment); written again only where it changes (§4.3.2.5).
+   */
+  readonly mapUri?: string | undefined;
 }
 
 export interface MediaPlaylistSpec {
@@ -43,9 +48,10 @@ function check(spec: MediaPlaylistSpec): void {
   const isCount = (n: number | undefined): boolean => n === undefined || (Number.isSafeInteger(n) && n >= 0);
   if (!isCount(spec.mediaSequence)) throw new PlaylistError(`cannot write playlist: EXT-X-MEDIA-SEQUENCE ${spec.mediaSequence} is not a decimal-integer (RFC 8216 §4.3.3.2)`);
   if (!isCount(spec.discontinuitySequence)) throw new PlaylistError(`cannot write playlist: EXT-X-DISCONTINUITY-SEQUENCE ${spec.discontinuitySequence} is not a decimal-integer (RFC 8216 §4.3.3.3)`);
-  if (spec.segmentFormat === 'fmp4' && spec.mapUri === undefined) throw new PlaylistError('cannot write playlist: fMP4 segments need an EXT-X-MAP init segment (RFC 8216 §3.3)');
+  if (spec.segmentFormat === 'fmp4' && spec.segments.some((s) => (s.mapUri ?? spec.mapUri) === undefined)) throw new PlaylistError('cannot write playlist: fMP4 segments need an EXT-X-MAP init segment (RFC 8216 §3.3)');
   if (spec.mapUri !== undefined) checkQuotedString('EXT-X-MAP URI', spec.mapUri);
   for (const s of spec.segments) {
+    if (s.mapUri !== undefined) checkQuotedString('EXT-X-MAP URI', s.mapUri);
     checkUriLine('segment URI', s.uri);
     if (!(Number.isFinite(s.durationSeconds) && s.durationSeconds >= 0)) throw new PlaylistError(`cannot write playlist: segment ${s.uri} has duration ${s.durationSeconds} (RFC 8216 §4.3.2.1)`);
     if (s.programDateTimeMs !== undefined && !Number.isFinite(s.programDateTimeMs)) throw new PlaylistError(`cannot write playlist: segment ${s.uri} has no valid EXT-X-PROGRAM-DATE-TIME`);
@@ -56,6 +62,13 @@ function check(spec: MediaPlaylistSpec): void {
 export function writeMediaPlaylist(spec: MediaPlaylistSpec): string {
   check(spec);
   const map = spec.mapUri === undefined ? undefined : new hlsTypes.MediaInitializationSection({ uri: spec.mapUri });
+  const maps = new Map<string, InstanceType<typeof hlsTypes.MediaInitializationSection>>();
+  const mapOf = (uri: string | undefined): typeof map => {
+    if (uri === undefined) return map;
+    let m = maps.get(uri);
+    if (!m) maps.set(uri, (m = new hlsTypes.MediaInitializationSection({ uri })));
+    return m;
+  };
   const mediaSequence = spec.mediaSequence ?? 0;
   const segments = spec.segments.map(
     (s, i) =>
@@ -65,11 +78,11 @@ export function writeMediaPlaylist(spec: MediaPlaylistSpec): string {
         discontinuity: s.discontinuity === true ? true : undefined,
         programDateTime: s.programDateTimeMs === undefined ? undefined : new Date(s.programDateTimeMs),
         mediaSequenceNumber: mediaSequence + i,
-        map,
+        map: mapOf(s.mapUri),
       }),
   );
   const playlist = new hlsTypes.MediaPlaylist({
-    version: playlistVersion({ map: map !== undefined, fmp4: spec.segmentFormat === 'fmp4' }),
+    version: playlistVersion({ map: segments.some((s) => s.map !== undefined), fmp4: spec.segmentFormat === 'fmp4' }),
     independentSegments: spec.independentSegments ?? true,
     targetDuration: targetDurationFor(spec.segments.map((s) => s.durationSeconds), spec.minimumTargetDuration),
     mediaSequenceBase: mediaSequence,

@@ -6,7 +6,8 @@ import { killLeftoverProcess } from '../ffmpeg/leftover-process.ts';
 import type { FfmpegPaths } from '../ffmpeg/paths.ts';
 import { spawnTool, type ToolRun } from '../ffmpeg/spawn-ffmpeg.ts';
 import type { Logger } from '../../core/log.ts';
-import { liveFfmpegArgs, sequenceOfSegmentName, type LiveOutput } from './ffmpeg-args.ts';
+import type { SegmentFormat } from '../packaging/ffmpeg-args.ts';
+import { liveFfmpegArgs, liveInitFileName, sequenceOfSegmentName, type LiveOutput } from './ffmpeg-args.ts';
 import { probeSource } from './probe.ts';
 import { LivePublisher, LiveRunSegments } from './publisher.ts';
 import { SegmentListFollower } from './segment-list.ts';
@@ -28,6 +29,7 @@ export interface LiveChannelOptions {
   readonly restartBackoffMaxMs: number;
   readonly stallTimeoutMs: number;
   readonly pollIntervalMs: number;
+  readonly segmentFormat: SegmentFormat;
   /** In every segment name; unique per origin start so a restarted origin never reuses a name an edge has cached. */
   readonly segmentTag: string;
   readonly logger: Logger;
@@ -176,6 +178,8 @@ export class LiveChannel {
       // A fresh list per run: offsets start at zero and a dead run's half-written line is never read again.
       segmentListPath: join(this.o.dir, '.ffmpeg', `${r.name}-${runNo}.csv`),
     }));
+    // CMAF: each run writes its own init segment, listed (EXT-X-MAP) from its first segment on.
+    const initFile = this.o.segmentFormat === 'cmaf' ? liveInitFileName(this.o.segmentTag, runNo) : undefined;
     const args = liveFfmpegArgs({
       source: this.o.source,
       hasAudio: this.hasAudio,
@@ -188,6 +192,8 @@ export class LiveChannel {
       segmentTag: this.o.segmentTag,
       fontFile: this.fontFile,
       label: this.o.name,
+      format: this.o.segmentFormat,
+      initFile,
     });
     let markExited = (): void => {};
     const exited = new Promise<void>((resolve) => (markExited = resolve));
@@ -201,7 +207,7 @@ export class LiveChannel {
     const run: Run = {
       child,
       followers: new Map(outputs.map((out) => [out.rendition.name, new SegmentListFollower(out.segmentListPath)])),
-      segments: new LiveRunSegments(this.o.renditions),
+      segments: new LiveRunSegments(this.o.renditions, initFile),
       lastProgressMs: this.o.now(),
       stderrTail: '',
       hasEnded: false,

@@ -1,6 +1,7 @@
 // The ffmpeg command line of a live channel (pure), its segment names, and the font for the sample's clock.
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { SegmentFormat } from '../packaging/ffmpeg-args.ts';
 import type { LiveRendition } from './types.ts';
 
 export const DEFAULT_LIVE_RENDITIONS: readonly LiveRendition[] = [
@@ -33,17 +34,34 @@ export interface LiveFfmpegArgsOptions {
   readonly fontFile: string | undefined;
   /** Label drawn next to the clock. */
   readonly label: string;
+  /** `ts`: MPEG-TS segments; `cmaf`: fMP4 segments after the init segment `initFile` (default ts). */
+  readonly format?: SegmentFormat;
+  /** CMAF: the init segment's file name in each rendition folder, one per run (liveInitFileName). */
+  readonly initFile?: string;
 }
 
-export function segmentFilePattern(tag: string): string {
-  return `seg-${tag}-%d.ts`;
+/** AAC encoder delay (priming) of ffmpeg's encoder, in samples at the 48 kHz we encode. */
+const AAC_PRIMING_SAMPLES = 1024;
+
+function extensionOf(format: SegmentFormat): string {
+  return format === 'cmaf' ? 'm4s' : 'ts';
 }
 
-/** The sequence number in a segment name written with segmentFilePattern, or undefined. */
+export function segmentFilePattern(tag: string, format: SegmentFormat = 'ts'): string {
+  return `seg-${tag}-%d.${extensionOf(format)}`;
+}
+
+/** The init segment of one ffmpeg run of a CMAF channel: a new run may start a new one (after EXT-X-DISCONTINUITY). */
+export function liveInitFileName(tag: string, run: number): string {
+  return `init-${tag}-${run}.mp4`;
+}
+
+/** The sequence number in a segment name written with segmentFilePattern (either format), or undefined. */
 export function sequenceOfSegmentName(tag: string, filename: string): number | undefined {
   const prefix = `seg-${tag}-`;
-  if (!filename.startsWith(prefix) || !filename.endsWith('.ts')) return undefined;
-  const digits = filename.slice(prefix.length, -3);
+  const ext = filename.endsWith('.ts') ? 3 : filename.endsWith('.m4s') ? 4 : 0;
+  if (!filename.startsWith(prefix) || ext === 0) return undefined;
+  const digits = filename.slice(prefix.length, -ext);
   return /^\d+$/.test(digits) ? Number(digits) : undefined;
 }
 
@@ -90,12 +108,24 @@ export function liveFfmpegArgs(o: LiveFfmpegArgsOptions): string[] {
       : `scale=${w}:${h}:force_original_aspect_ratio=decrease,pad=${w}:${h}:(ow-iw)/2:(oh-ih)/2`;
     graph.push(`[s${i}]${fit},setsar=1,format=yuv420p[v${i}]`);
   });
+  const format = o.format ?? 'ts';
+  const audioSource = isSample ? '1:a:0' : o.hasAudio ? '0:a:0' : undefined;
+  let audioInputs: string[] | undefined = audioSource ? o.outputs.map(() => audioSource) : undefined;
+  if (audioSource && format === 'cmaf') {
+    // The mp4 muxer shifts every track by the AAC priming (its first packet is 1024 samples before 0) except in the
+    // first fragment's tfdt, which leaves a 21 ms hole in the video after the first segment. Delaying the audio by
+    // exactly that much makes both tracks start at 0 and run on without a hole (audio 21 ms late: far below what
+    // anyone hears as out of sync).
+    const labels = o.outputs.map((_, i) => `[a${i}]`);
+    graph.push(`[${audioSource}]asetpts=PTS+${AAC_PRIMING_SAMPLES}/48000/TB${labels.length > 1 ? `,asplit=${labels.length}` : ''}${labels.join('')}`);
+    audioInputs = labels;
+  }
   args.push('-filter_complex', graph.join(';'));
 
   const gop = Math.max(1, Math.round(o.frameRate * o.segmentSeconds));
-  const audioInput = isSample ? '1:a:0' : o.hasAudio ? '0:a:0' : undefined;
   o.outputs.forEach((out, i) => {
     const kbps = out.rendition.videoKbps;
+    const audioInput = audioInputs?.[i];
     args.push('-map', `[v${i}]`);
     if (audioInput) args.push('-map', audioInput);
     args.push(
@@ -106,11 +136,22 @@ export function liveFfmpegArgs(o: LiveFfmpegArgsOptions): string[] {
       '-force_key_frames', `expr:gte(t,n_forced*${o.segmentSeconds})`,
     );
     if (audioInput) args.push('-c:a', 'aac', '-b:a', `${o.audioKbps}k`, '-ac', '2', '-ar', '48000');
+    if (format === 'cmaf') {
+      if (!o.initFile) throw new Error('a CMAF live channel needs an init segment name');
+      // Fragmented MP4: the header (ftyp + moov) once into the init segment, then one moof + mdat per segment.
+      args.push(
+        '-f', 'segment', '-segment_format', 'mp4',
+        '-segment_format_options', 'movflags=+frag_keyframe+empty_moov+default_base_moof',
+        '-segment_header_filename', join(out.dir, o.initFile),
+      );
+    } else {
+      args.push('-f', 'segment', '-segment_format', 'mpegts');
+    }
     args.push(
-      '-f', 'segment', '-segment_format', 'mpegts', '-segment_time', String(o.segmentSeconds),
+      '-segment_time', String(o.segmentSeconds),
       '-segment_list', out.segmentListPath, '-segment_list_type', 'csv',
       '-segment_start_number', String(o.startNumber),
-      join(out.dir, segmentFilePattern(o.segmentTag)),
+      join(out.dir, segmentFilePattern(o.segmentTag, format)),
     );
   });
   return args;

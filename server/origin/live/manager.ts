@@ -88,6 +88,7 @@ export function createLiveManager(opts: LiveManagerOptions): LiveManagerHandle {
         restartBackoffMaxMs: opts.restartBackoffMaxMs ?? 30_000,
         stallTimeoutMs: opts.stallTimeoutMs ?? 15_000 + 4 * opts.segmentSeconds * 1000,
         pollIntervalMs: opts.pollIntervalMs ?? 200,
+        segmentFormat: opts.segmentFormat ?? 'ts',
         segmentTag,
         logger: log,
         now,

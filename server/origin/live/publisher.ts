@@ -29,7 +29,8 @@ export class LiveRunSegments {
   anchorMs: number | undefined;
   published = 0;
 
-  constructor(renditions: readonly LiveRendition[]) {
+  /** `initUri`: the run's init segment (CMAF), next to its segments in every rendition folder. */
+  constructor(renditions: readonly LiveRendition[], readonly initUri?: string) {
     this.pending = new Map(renditions.map((r) => [r.name, new Map<number, SegmentListEntry>()]));
   }
 }
@@ -127,7 +128,7 @@ export class LivePublisher {
       const e = entries[i];
       if (!e) return;
       run.pending.get(r.name)?.delete(sequence);
-      const segment = { sequence, uri: e.filename, durationSeconds: e.endSeconds - e.startSeconds, programDateTimeMs, discontinuity };
+      const segment = { sequence, uri: e.filename, durationSeconds: e.endSeconds - e.startSeconds, programDateTimeMs, discontinuity, mapUri: run.initUri };
       const { window, evicted } = appendToWindow(this.windows.get(r.name) ?? EMPTY_WINDOW, segment, this.o.windowSegments);
       this.windows.set(r.name, window);
       for (const old of evicted) this.deletions.push({ path: join(this.o.dir, r.name, old.uri), atMs: deleteAtMs });
@@ -144,6 +145,7 @@ export class LivePublisher {
       const text = writeMediaPlaylist({
         kind: 'live',
         segments: window.segments,
+        ...(window.segments.some((s) => s.mapUri !== undefined) ? { segmentFormat: 'fmp4' as const } : {}),
         mediaSequence: mediaSequenceOf(window),
         discontinuitySequence: window.discontinuitySequence,
         minimumTargetDuration: this.targetDuration,

@@ -11,6 +11,8 @@ export interface LiveSegment {
   readonly programDateTimeMs: number;
   /** The first segment after an encoder restart: timestamps and codec state do not continue. */
   readonly discontinuity: boolean;
+  /** CMAF: the init segment (EXT-X-MAP) this segment needs, relative to the media playlist. */
+  readonly mapUri?: string | undefined;
 }
 
 export interface LiveWindow {

@@ -2,6 +2,7 @@
 import type { Registry } from 'prom-client';
 import type { FfmpegPaths } from '../ffmpeg/paths.ts';
 import type { Logger } from '../../core/log.ts';
+import type { SegmentFormat } from '../packaging/ffmpeg-args.ts';
 
 export interface LiveChannelSpec {
   /** URL name: /live/{name}/… */
@@ -38,6 +39,8 @@ export interface LiveManagerOptions {
   readonly registry: Registry;
   /** Renditions of every channel, largest first (default: 360p at 600 kbit/s and 240p at 300 kbit/s). */
   readonly renditions?: readonly LiveRendition[];
+  /** `ts` (MPEG-TS, the default) or `cmaf` (fMP4 segments after an init segment per ffmpeg run). */
+  readonly segmentFormat?: SegmentFormat;
   /** Only the first rendition, to halve the CPU a channel costs. */
   readonly singleRendition?: boolean;
   /** Output frame rate (default 25). */

@@ -1,5 +1,5 @@
 // The master playlist's variant attributes of a live channel, measured on the first segment each rendition finished.
-import { stat } from 'node:fs/promises';
+import { readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FfmpegPaths } from '../ffmpeg/paths.ts';
 import type { Logger } from '../../core/log.ts';
@@ -37,11 +37,16 @@ export async function measureLiveVariants(o: MeasureLiveVariantsOptions): Promis
     let codecs: string | undefined;
     if (first) {
       const file = join(o.dir, r.name, first.uri);
+      // An fMP4 segment names its codecs only with its init segment: probe the two as one file (never served: a dot-file).
+      const joined = first.mapUri === undefined ? undefined : join(o.dir, r.name, `.probe-${first.uri}.mp4`);
       try {
         measuredBps = ((await stat(file)).size * 8) / Math.max(0.1, first.durationSeconds);
-        codecs = await probeSegmentCodecs(o.ffmpeg, file);
+        if (joined && first.mapUri !== undefined) await writeFile(joined, Buffer.concat([await readFile(join(o.dir, r.name, first.mapUri)), await readFile(file)]));
+        codecs = await probeSegmentCodecs(o.ffmpeg, joined ?? file);
       } catch (err) {
         o.logger.warn({ err, file }, 'could not probe the first live segment');
+      } finally {
+        if (joined) await rm(joined, { force: true });
       }
     }
     if (!codecs) o.logger.warn({ rendition: r.name }, 'CODECS not measured; assuming x264 ultrafast (Constrained Baseline 3.0)');

@@ -22,9 +22,22 @@ export interface BuildArgsOptions {
   readonly outDir: string;
   readonly segmentSeconds: number;
   readonly preset: X264Preset;
+  /** `cmaf`: fMP4 segments (.m4s) after an init segment (init.mp4); `ts`: MPEG-TS segments. */
+  readonly format: SegmentFormat;
 }
 
-export const SEGMENT_PATTERN = 'seg-%05d.ts';
+/** How segments are packed: CMAF (fragmented MP4, RFC 8216 §3.3) or MPEG-TS (§3.2). */
+export const SEGMENT_FORMATS = ['cmaf', 'ts'] as const;
+export type SegmentFormat = (typeof SEGMENT_FORMATS)[number];
+/** Segment format of new packages when the caller does not say. */
+export const DEFAULT_SEGMENT_FORMAT: SegmentFormat = 'ts';
+
+/** ffmpeg's printf pattern for segment names, per format. */
+export function segmentPattern(format: SegmentFormat): string {
+  return format === 'cmaf' ? 'seg-%05d.m4s' : 'seg-%05d.ts';
+}
+/** The init segment of a CMAF rendition, next to its media playlist (EXT-X-MAP URI="init.mp4"). */
+export const INIT_SEGMENT = 'init.mp4';
 /** ffmpeg's own playlist, read back and replaced by ours (index.m3u8). */
 export const FFMPEG_PLAYLIST = 'ffmpeg.m3u8';
 
@@ -90,9 +103,15 @@ export function buildFfmpegJob(o: BuildArgsOptions): FfmpegJob {
     opts.push(
       // Several outputs fed by one filter graph start at different moments; the default queue of 128 packets can overflow.
       '-max_muxing_queue_size', '4096',
+      // Timestamps start at 0, without the MPEG-TS muxer's 1.4 s of mux delay and preload, which players see as a
+      // start gap to seek over (hls.js: bufferSeekOverHole). MPEG-TS cannot carry negative timestamps, so they are
+      // shifted to start at 0 (make_zero). fMP4 segments start with decode time 0 either way; left alone, the init
+      // segment's edit list skips the encoder delay (B-frames, AAC priming) and both streams present from exactly 0.
+      '-avoid_negative_ts', o.format === 'cmaf' ? 'disabled' : 'make_zero', '-muxdelay', '0', '-muxpreload', '0',
       '-f', 'hls', '-hls_time', String(o.segmentSeconds), '-hls_list_size', '0', '-hls_playlist_type', 'vod',
+      ...(o.format === 'cmaf' ? ['-hls_segment_type', 'fmp4', '-hls_fmp4_init_filename', INIT_SEGMENT] : []),
       // The segment name is a printf pattern: a literal % in the media folder's path must be doubled.
-      '-hls_segment_filename', join(dir.replace(/%/g, '%%'), SEGMENT_PATTERN),
+      '-hls_segment_filename', join(dir.replace(/%/g, '%%'), segmentPattern(o.format)),
     );
     return { path: join(dir, FFMPEG_PLAYLIST), options: opts };
   });

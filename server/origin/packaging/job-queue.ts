@@ -19,6 +19,8 @@ export interface JobQueueOptions {
   /** Empty: the packager's default ladder. */
   readonly ladder: readonly string[];
   readonly segmentSeconds: number;
+  /** Segment format; default: the packager's. */
+  readonly format?: PackageOptions['format'];
   readonly preset?: PackageOptions['preset'];
   /** A job running longer is aborted (its ffmpeg killed) and fails with PACKAGING_TIME_LIMIT. */
   readonly jobTimeLimitMs: number;
@@ -122,6 +124,7 @@ export class JobQueue {
         ...(this.opts.ladder.length > 0 ? { ladder: this.opts.ladder } : {}),
         segmentSeconds: this.opts.segmentSeconds,
         maxRenditions: this.opts.maxRenditions,
+        ...(this.opts.format ? { format: this.opts.format } : {}),
         ...(this.opts.preset ? { preset: this.opts.preset } : {}),
         logger: this.opts.logger,
         ffmpeg: this.opts.ffmpeg(),

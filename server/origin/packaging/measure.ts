@@ -1,5 +1,5 @@
 // After encoding: measure each rendition from its files (bit rates, codecs, size, frame rate) and write its playlist.
-import { readFile, stat, unlink, writeFile } from 'node:fs/promises';
+import { readFile, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PackagingError } from '../../core/errors.ts';
 import type { FfmpegPaths } from '../ffmpeg/paths.ts';
@@ -8,10 +8,10 @@ import { aacCodecString, avcCodecString } from '../../core/hls/codecs.ts';
 import { readMediaPlaylist } from '../../core/hls/read-playlist.ts';
 import { writeMediaPlaylist } from '../../core/hls/write-media.ts';
 import type { VariantSpec } from '../../core/hls/write-master.ts';
-import { FFMPEG_PLAYLIST } from './ffmpeg-args.ts';
+import { FFMPEG_PLAYLIST, INIT_SEGMENT } from './ffmpeg-args.ts';
 import { averageBitRate, peakBitRate, type MeasuredSegment } from './bit-rates.ts';
 import type { PackagedRendition } from './types.ts';
-import { probeStreams } from './probe.ts';
+import { probeStreams, type ProbedStream } from './probe.ts';
 
 export const MEDIA_PLAYLIST = 'index.m3u8';
 
@@ -24,16 +24,40 @@ export interface MeasuredRendition {
 // What x264 writes for each profile we ask for, should ffprobe name a profile we do not know.
 const PLANNED_PROFILE_NAMES = { baseline: 'Constrained Baseline', main: 'Main', high: 'High' } as const;
 
+// A private dot-file (never served) holding the init segment and the first fMP4 segment, which ffprobe reads as one file.
+const FIRST_CMAF_PROBE = '.first-segment.mp4';
+
+/**
+ * The streams of the first segment. An fMP4 segment says nothing about its codecs without its init segment (and ffprobe
+ * cannot name the profile from the init segment alone, which has no samples), so the two are probed as one file.
+ */
+async function probeFirstSegment(renditionDir: string, first: MeasuredSegment, mapUri: string | undefined, paths: FfmpegPaths, signal?: AbortSignal): Promise<ProbedStream[]> {
+  if (mapUri === undefined) return probeStreams(paths, join(renditionDir, first.uri), signal);
+  const joined = join(renditionDir, FIRST_CMAF_PROBE);
+  try {
+    await writeFile(joined, Buffer.concat([await readFile(join(renditionDir, mapUri)), await readFile(join(renditionDir, first.uri))]));
+    return await probeStreams(paths, joined, signal);
+  } finally {
+    await rm(joined, { force: true });
+  }
+}
+
 /** Reads ffmpeg's playlist and segment sizes, probes the first segment, and writes {rendition}/index.m3u8. */
 export async function measureRendition(renditionDir: string, plan: RenditionPlan, paths: FfmpegPaths, signal?: AbortSignal): Promise<MeasuredRendition> {
   const ffmpegPlaylist = join(renditionDir, FFMPEG_PLAYLIST);
-  const listed = readMediaPlaylist(await readFile(ffmpegPlaylist, 'utf8'), { source: `${plan.name}/${FFMPEG_PLAYLIST}` }).segments;
+  const read = readMediaPlaylist(await readFile(ffmpegPlaylist, 'utf8'), { source: `${plan.name}/${FFMPEG_PLAYLIST}` });
+  const listed = read.segments;
   if (listed.length === 0) throw new PackagingError(`rendition ${plan.name}: ffmpeg wrote no segments`, '', 'PACKAGING_FAILED');
+  // CMAF: one init segment for the whole rendition, the one we asked ffmpeg for.
+  const mapUri = read.mapUri;
+  if (mapUri !== undefined && (mapUri !== INIT_SEGMENT || listed.some((s) => s.mapUri !== mapUri))) {
+    throw new PackagingError(`rendition ${plan.name}: ffmpeg wrote init segment "${mapUri}", expected one "${INIT_SEGMENT}" for every segment`, '', 'PACKAGING_FAILED');
+  }
   const segments: MeasuredSegment[] = [];
   for (const s of listed) segments.push({ uri: s.uri, durationSeconds: s.durationSeconds, bytes: (await stat(join(renditionDir, s.uri))).size });
 
   const first = segments[0];
-  const streams = first ? await probeStreams(paths, join(renditionDir, first.uri), signal) : [];
+  const streams = first ? await probeFirstSegment(renditionDir, first, mapUri, paths, signal) : [];
   const video = streams.find((s) => s.type === 'video');
   const audio = streams.find((s) => s.type === 'audio');
   const codecs: string[] = [];
@@ -53,7 +77,8 @@ export async function measureRendition(renditionDir: string, plan: RenditionPlan
   const bandwidth = peakBitRate(segments);
   const averageBandwidth = averageBitRate(segments);
 
-  await writeFile(join(renditionDir, MEDIA_PLAYLIST), writeMediaPlaylist({ kind: 'vod', segments }));
+  const format = mapUri === undefined ? {} : { segmentFormat: 'fmp4' as const, mapUri };
+  await writeFile(join(renditionDir, MEDIA_PLAYLIST), writeMediaPlaylist({ kind: 'vod', segments, ...format }));
   await unlink(ffmpegPlaylist);
 
   const codecList = codecs.join(',');

@@ -9,7 +9,7 @@ import { rootLogger, type Logger } from '../../core/log.ts';
 import { DEFAULT_LADDER, planRenditions, type RenditionPlan } from './ladder.ts';
 import { writeMasterPlaylist } from '../../core/hls/write-master.ts';
 import { orderVariants } from './variant-order.ts';
-import { buildFfmpegJob, commandLine, type FfmpegJob } from './ffmpeg-args.ts';
+import { buildFfmpegJob, commandLine, DEFAULT_SEGMENT_FORMAT, SEGMENT_FORMATS, type FfmpegJob, type SegmentFormat } from './ffmpeg-args.ts';
 import { FFMPEG_PID_FILE, assetExists, assetExistsError, createScratch, discardScratch, hlsDirOf, publishScratch, removeStaleLeftovers } from './publish.ts';
 import { checkAlignment, measureRendition } from './measure.ts';
 import { encodingProgress, finishingProgress, parseFfmpegTime, probingProgress } from './progress.ts';
@@ -33,7 +33,7 @@ function throwIfAborted(input: string, signal: AbortSignal | undefined): void {
   if (signal?.aborted) throw aborted(input, signal);
 }
 
-function validate(opts: PackageOptions): { ladder: readonly string[]; segmentSeconds: number } {
+function validate(opts: PackageOptions): { ladder: readonly string[]; segmentSeconds: number; format: SegmentFormat } {
   if (!ASSET_ID.test(opts.id)) {
     throw new BadRequestError(`asset id "${opts.id}" must match ${ASSET_ID.source}`, 'ASSET_ID_INVALID');
   }
@@ -41,7 +41,11 @@ function validate(opts: PackageOptions): { ladder: readonly string[]; segmentSec
   if (!Number.isFinite(segmentSeconds) || segmentSeconds < MIN_SEGMENT_SECONDS || segmentSeconds > MAX_SEGMENT_SECONDS) {
     throw new BadRequestError(`segment seconds ${segmentSeconds} must be between ${MIN_SEGMENT_SECONDS} and ${MAX_SEGMENT_SECONDS}`, 'SEGMENT_SECONDS_INVALID');
   }
-  return { ladder: opts.ladder && opts.ladder.length > 0 ? opts.ladder : DEFAULT_LADDER, segmentSeconds };
+  const format = opts.format ?? DEFAULT_SEGMENT_FORMAT;
+  if (!SEGMENT_FORMATS.includes(format)) {
+    throw new BadRequestError(`segment format "${String(format)}" must be one of ${SEGMENT_FORMATS.join(', ')}`, 'SEGMENT_FORMAT_INVALID');
+  }
+  return { ladder: opts.ladder && opts.ladder.length > 0 ? opts.ladder : DEFAULT_LADDER, segmentSeconds, format };
 }
 
 /** The last lines of ffmpeg's stderr that say something (progress lines dropped), for PackagingError. */
@@ -93,11 +97,12 @@ async function encodeAndMeasure(
   plans: readonly RenditionPlan[],
   source: SourceInfo,
   segmentSeconds: number,
+  format: SegmentFormat,
   report: (p: PackageProgress) => void,
   logger: Logger,
 ): Promise<{ renditions: PackagedAsset['renditions']; durationSeconds: number }> {
   for (const plan of plans) await mkdir(join(scratch, plan.name));
-  const job = buildFfmpegJob({ source, renditions: plans, outDir: scratch, segmentSeconds, preset: opts.preset ?? 'veryfast' });
+  const job = buildFfmpegJob({ source, renditions: plans, outDir: scratch, segmentSeconds, preset: opts.preset ?? 'veryfast', format });
   const encodeStarted = performance.now();
   report(encodingProgress(0, source.durationSeconds, 0));
   const tail = await runFfmpeg(opts.input, job, opts.ffmpeg, scratch, (t) => report(encodingProgress(t, source.durationSeconds, performance.now() - encodeStarted)), logger, opts.signal);
@@ -118,12 +123,12 @@ async function encodeAndMeasure(
 
 /**
  * Packages `opts.input` into {mediaDir}/hls/{id}/: master.m3u8, {rendition}/index.m3u8 and {rendition}/seg-NNNNN.ts
- * (MPEG-TS, H.264 + AAC). Everything is written in a private dot-folder and renamed into place when complete, so an
+ * (MPEG-TS, H.264 + AAC), or for CMAF {rendition}/init.mp4 and {rendition}/seg-NNNNN.m4s (fMP4). Everything is written in a private dot-folder and renamed into place when complete, so an
  * aborted or failed job leaves nothing the origin would serve.
  */
 export async function packageAsset(opts: PackageOptions): Promise<PackagedAsset> {
   const started = performance.now();
-  const { ladder, segmentSeconds } = validate(opts);
+  const { ladder, segmentSeconds, format } = validate(opts);
   const logger = (opts.logger ?? rootLogger).child({ asset: opts.id });
   const hlsDir = hlsDirOf(opts.mediaDir);
   const report = (p: PackageProgress): void => {
@@ -149,14 +154,14 @@ export async function packageAsset(opts: PackageOptions): Promise<PackagedAsset>
     logger.debug({ source, plans }, 'packaging plan');
 
     scratch = await createScratch(hlsDir, opts.id);
-    const { renditions, durationSeconds } = await encodeAndMeasure(opts, scratch, plans, source, segmentSeconds, report, logger);
+    const { renditions, durationSeconds } = await encodeAndMeasure(opts, scratch, plans, source, segmentSeconds, format, report, logger);
     throwIfAborted(opts.input, opts.signal);
     await publishScratch(scratch, hlsDir, opts.id, opts.overwrite ?? false);
     scratch = undefined;
     report(finishingProgress(true));
     const elapsedMs = Math.round(performance.now() - started);
     logger.debug({ elapsedMs, renditions }, 'packaged');
-    return { id: opts.id, dir: join(hlsDir, opts.id), durationSeconds, renditions, elapsedMs };
+    return { id: opts.id, dir: join(hlsDir, opts.id), durationSeconds, format, renditions, elapsedMs };
   } catch (err) {
     if (opts.signal?.aborted && !(isAppError(err) && err.code === 'PACKAGING_ABORTED')) throw aborted(opts.input, opts.signal);
     if (isAppError(err)) throw err;

@@ -1,6 +1,7 @@
 // The contract between the packager (packager.ts) and its callers: the package CLI, sample, and the upload jobs.
 import type { FfmpegPaths } from '../ffmpeg/paths.ts';
 import type { Logger } from '../../core/log.ts';
+import type { SegmentFormat } from './ffmpeg-args.ts';
 
 export interface PackageProgress {
   readonly stage: 'probing' | 'encoding' | 'finishing';
@@ -20,6 +21,8 @@ export interface PackageOptions {
   readonly segmentSeconds?: number;
   /** Package at most this many renditions: the highest of the ladder that fit the source. */
   readonly maxRenditions?: number;
+  /** `cmaf` (fMP4 segments and an init segment) or `ts` (MPEG-TS); default DEFAULT_SEGMENT_FORMAT (packager.ts). */
+  readonly format?: SegmentFormat;
   readonly ffmpeg: FfmpegPaths;
   readonly onProgress?: (p: PackageProgress) => void;
   /** Aborting kills ffmpeg and removes the temporary folder. */
@@ -48,6 +51,7 @@ export interface PackagedAsset {
   readonly id: string;
   readonly dir: string;
   readonly durationSeconds: number;
+  readonly format: SegmentFormat;
   readonly renditions: readonly PackagedRendition[];
   readonly elapsedMs: number;
 }

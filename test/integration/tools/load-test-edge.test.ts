@@ -57,7 +57,8 @@ describe('edgeline loadtest through a real edge', { timeout: 120_000 }, () => {
     origin = createOriginApp(originConfig({ mediaDir }), { metrics: createOriginMetrics({ processMetrics: false }) });
     await origin.start();
     originServer = await listen(origin.app, { port: 0 });
-    edge = await createEdgeApp(testEdgeConfig({ origin: [originServer.url], redis: SHARED_REDIS_URL, redisPrefix: prefix.prefix }));
+    // Prefetch off: every origin fetch below is a viewer's miss, so the tool's accounting can be checked exactly.
+    edge = await createEdgeApp(testEdgeConfig({ origin: [originServer.url], redis: SHARED_REDIS_URL, redisPrefix: prefix.prefix, prefetchSegments: 0 }));
     edgeServer = await listen(edge, { port: 0 });
   });
 

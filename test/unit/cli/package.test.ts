@@ -23,6 +23,7 @@ const asset: PackagedAsset = {
   id: 'sample',
   dir: '/srv/media/hls/sample',
   durationSeconds: 60,
+  format: 'cmaf',
   elapsedMs: 20_000,
   renditions: [
     { name: '720p', width: 1280, height: 720, bandwidth: 3_010_256, averageBandwidth: 2_964_034, codecs: 'avc1.64001f,mp4a.40.2', frameRate: 30 },
@@ -39,7 +40,7 @@ describe('packagingSpeed', () => {
 describe('formatSummary', () => {
   it('names the asset, each rendition and the speed', () => {
     const text = formatSummary(asset, '/srv');
-    assert.match(text, /^packaged "sample": 60\.0 s of video, 2 rendition\(s\), in 20\.0 s$/m);
+    assert.match(text, /^packaged "sample" \(CMAF\): 60\.0 s of video, 2 rendition\(s\), in 20\.0 s$/m);
     assert.match(text, /720p\s+1280x720\s+peak 3\.01 Mb\/s\s+avg 2\.96 Mb\/s\s+avc1\.64001f,mp4a\.40\.2\s+30 fps/);
     assert.match(text, /speed: 3\.00 s of video per second for the whole ladder \(6\.00 rendition-seconds per second\)/);
     assert.match(text, /master playlist: media\/hls\/sample\/master\.m3u8$/m);

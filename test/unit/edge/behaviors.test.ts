@@ -126,6 +126,8 @@ describe('behaviors file', () => {
     const b = new Behaviors(list);
     assert.equal(b.match('/vod/premium-1/720p/seg_1.ts').requireSignature, true);
     assert.equal(b.match('/vod/premium-1/720p/seg_1.ts').viewerProtocolPolicy, 'https-only');
+    assert.equal(b.match('/vod/premium-1/720p/seg_1.ts').prefetchSegments, 0);
+    assert.equal(b.match('/vod/a/720p/seg_1.ts').prefetchSegments, undefined, 'unset: the edge default applies');
     assert.deepEqual(b.match('/vod/a/subs.m3u8').queryParams, ['lang']);
     assert.equal(b.match('/live/debug/x.ts').bypass, true);
     assert.equal(b.match('/vod/a/720p/seg_1.ts').minTtlMs, 14 * 86_400_000);
@@ -139,6 +141,7 @@ describe('behaviors file', () => {
         { pathPattern: '/vod/*', minTtl: 100, maxTtl: 10 },
         { pathPattern: '/a b', defaultTtl: 'soon', colour: 'red' },
         { pathPattern: '/x', queryParams: 'some' },
+        { pathPattern: '/y', prefetchSegments: 11 },
       ],
     });
     try {
@@ -151,6 +154,7 @@ describe('behaviors file', () => {
       assert.match(msg, /behaviors\[1\]\.defaultTtl: expected seconds \(a number >= 0\) or a duration such as "10s" or "14d", got "soon"/);
       assert.match(msg, /behaviors\[1\]: .*colour/i);
       assert.match(msg, /behaviors\[2\]\.queryParams/);
+      assert.match(msg, /behaviors\[3\]\.prefetchSegments/);
     }
     assert.throws(() => parseBehaviorsText(JSON.stringify({ behaviors: [{ pathPattern: '/vod/*', minTtl: 100, maxTtl: 10 }] }), 'c.json'), /behaviors\[0\]\.maxTtl: must be >= minTtl \(100s\), got 10s/);
     assert.throws(() => parseBehaviorsText('behaviors: [', 'd.yaml'), /d\.yaml: not valid YAML/);

@@ -12,6 +12,8 @@ describe('edge viewer request kinds', () => {
     assert.equal(viewerKindOf('/vod/a/240p/seg-00001.ts?a=.m3u8'), 'segment');
     assert.equal(viewerKindOf('/vod/a/240p/seg-00001.m4s'), 'segment');
     assert.equal(viewerKindOf('/vod/a/240p/init.mp4'), 'init');
+    assert.equal(viewerKindOf('/live/c/240p/init-mf3x-2.mp4?CMCD=x'), 'init');
+    assert.equal(viewerKindOf('/vod/a/240p/clip.mp4'), 'segment');
   });
 
   it('exports the counts as hls_edge_viewer_requests_total{kind}', async () => {

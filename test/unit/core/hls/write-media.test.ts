@@ -108,6 +108,23 @@ describe('writeMediaPlaylist', () => {
     );
   });
 
+  it('writes a new EXT-X-MAP where a live channel\'s init segment changes, after its discontinuity', () => {
+    const text = writeMediaPlaylist({
+      kind: 'live',
+      segmentFormat: 'fmp4',
+      mediaSequence: 9,
+      segments: [
+        { uri: 'seg-t-9.m4s', durationSeconds: 2, mapUri: 'init-t-1.mp4' },
+        { uri: 'seg-t-10.m4s', durationSeconds: 2, mapUri: 'init-t-1.mp4' },
+        { uri: 'seg-t-11.m4s', durationSeconds: 2, mapUri: 'init-t-2.mp4', discontinuity: true },
+      ],
+    });
+    assert.equal(text.match(/#EXT-X-MAP:/g)?.length, 2);
+    assert.ok(text.includes('#EXT-X-VERSION:7'));
+    assert.ok(text.indexOf('#EXT-X-MAP:URI="init-t-2.mp4"') > text.indexOf('seg-t-10.m4s'));
+    assert.ok(text.indexOf('#EXT-X-MAP:URI="init-t-2.mp4"') < text.indexOf('seg-t-11.m4s'));
+  });
+
   it('refuses what would make an invalid playlist, naming the rule', () => {
     const seg = { uri: 'a.ts', durationSeconds: 2 };
     const refuses = (spec: Parameters<typeof writeMediaPlaylist>[0], rule: RegExp): void => {
@@ -115,6 +132,8 @@ describe('writeMediaPlaylist', () => {
     };
     refuses({ kind: 'vod', segmentFormat: 'fmp4', segments: [seg] }, /fMP4 segments need an EXT-X-MAP/);
     refuses({ kind: 'vod', mapUri: 'in"it.mp4', segments: [seg] }, /double quote/);
+    refuses({ kind: 'live', segmentFormat: 'fmp4', segments: [{ uri: 'a.m4s', durationSeconds: 2, mapUri: 'i.mp4' }, seg] }, /fMP4 segments need an EXT-X-MAP/);
+    refuses({ kind: 'live', segments: [{ uri: 'a.m4s', durationSeconds: 2, mapUri: 'i"t.mp4' }] }, /double quote/);
     refuses({ kind: 'vod', segments: [{ uri: 'a.ts\n#EXT-X-ENDLIST', durationSeconds: 2 }] }, /not a URI line/);
     refuses({ kind: 'vod', segments: [{ uri: '#a.ts', durationSeconds: 2 }] }, /not a URI line/);
     refuses({ kind: 'vod', segments: [{ uri: 'a.ts', durationSeconds: Number.NaN }] }, /has duration NaN/);

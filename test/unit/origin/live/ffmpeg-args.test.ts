@@ -34,6 +34,18 @@ function valuesOf(args: string[], flag: string): string[] {
 }
 
 describe('liveFfmpegArgs', () => {
+  it('writes CMAF as fMP4 segments after one init segment per run, the audio delayed by the AAC priming', () => {
+    const args = liveFfmpegArgs({ ...base, format: 'cmaf', initFile: 'init-abc-3.mp4' });
+    assert.deepEqual(valuesOf(args, '-segment_format'), ['mp4', 'mp4']);
+    assert.deepEqual(valuesOf(args, '-segment_header_filename'), ['/m/live/a/360p/init-abc-3.mp4', '/m/live/a/240p/init-abc-3.mp4']);
+    assert.deepEqual(valuesOf(args, '-segment_format_options'), ['movflags=+frag_keyframe+empty_moov+default_base_moof', 'movflags=+frag_keyframe+empty_moov+default_base_moof']);
+    assert.equal(args.at(-1), '/m/live/a/240p/seg-abc-%d.m4s');
+    assert.match(valuesOf(args, '-filter_complex')[0] ?? '', /\[1:a:0\]asetpts=PTS\+1024\/48000\/TB,asplit=2\[a0\]\[a1\]/);
+    assert.deepEqual(valuesOf(args, '-map').filter((m) => m.startsWith('[a')), ['[a0]', '[a1]']);
+    assert.equal(sequenceOfSegmentName('abc', 'seg-abc-42.m4s'), 42);
+    assert.throws(() => liveFfmpegArgs({ ...base, format: 'cmaf' }), /init segment/);
+  });
+
   it('reads the sample in real time and writes one segmented output per rendition, continuing the numbering', () => {
     const args = liveFfmpegArgs(base);
     assert.equal(args.filter((a) => a === '-re').length, 2);

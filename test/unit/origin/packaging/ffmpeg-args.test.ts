@@ -21,7 +21,7 @@ function optionValue(options: readonly string[], name: string): string | undefin
 
 describe('buildFfmpegJob', () => {
   const renditions = planRenditions(AV, ['720p', '360p']);
-  const job = buildFfmpegJob({ source: AV, renditions, outDir: '/m/hls/.tmp-x', segmentSeconds: 4, preset: 'veryfast' });
+  const job = buildFfmpegJob({ source: AV, renditions, outDir: '/m/hls/.tmp-x', segmentSeconds: 4, preset: 'veryfast', format: 'ts' });
 
   it('decodes once and splits the picture for every rendition', () => {
     assert.equal(job.complexFilter, '[0:0]split=2[s0][s1];[s0]fps=fps=30/1,scale=1280:720,format=yuv420p[v0];[s1]fps=fps=30/1,scale=640:360,format=yuv420p[v1]');
@@ -68,6 +68,22 @@ describe('buildFfmpegJob', () => {
     assert.ok(Number(optionValue(args.slice(0, input), '-probesize')) > 0);
   });
 
+  it('writes CMAF as fMP4 segments after one init segment, and both formats from time 0', () => {
+    const cmaf = buildFfmpegJob({ source: AV, renditions, outDir: '/m/hls/.tmp-x', segmentSeconds: 4, preset: 'veryfast', format: 'cmaf' });
+    const o = cmaf.outputs[1]?.options ?? [];
+    assert.equal(optionValue(o, '-hls_segment_type'), 'fmp4');
+    assert.equal(optionValue(o, '-hls_fmp4_init_filename'), 'init.mp4');
+    assert.equal(optionValue(o, '-hls_segment_filename'), '/m/hls/.tmp-x/360p/seg-%05d.m4s');
+    assert.equal(optionValue(o, '-avoid_negative_ts'), 'disabled', 'the edit list skips the encoder delay');
+    const ts = job.outputs[1]?.options ?? [];
+    assert.equal(optionValue(ts, '-hls_segment_type'), undefined);
+    assert.equal(optionValue(ts, '-avoid_negative_ts'), 'make_zero');
+    for (const opts of [o, ts]) {
+      assert.equal(optionValue(opts, '-muxdelay'), '0');
+      assert.equal(optionValue(opts, '-muxpreload'), '0');
+    }
+  });
+
   it('puts the whole command together with the input first', () => {
     const args = commandLine('/in/clip.mp4', job);
     assert.deepEqual(args.slice(args.indexOf('-i'), args.indexOf('-i') + 2), ['-i', '/in/clip.mp4']);
@@ -76,14 +92,14 @@ describe('buildFfmpegJob', () => {
   });
 
   it('skips the split for one rendition', () => {
-    const one = buildFfmpegJob({ source: AV, renditions: planRenditions(AV, ['240p']), outDir: '/o', segmentSeconds: 2, preset: 'ultrafast' });
+    const one = buildFfmpegJob({ source: AV, renditions: planRenditions(AV, ['240p']), outDir: '/o', segmentSeconds: 2, preset: 'ultrafast', format: 'ts' });
     assert.equal(one.complexFilter, '[0:0]fps=fps=30/1,scale=426:240,format=yuv420p[v0]');
     assert.equal(optionValue(one.outputs[0]?.options ?? [], '-force_key_frames'), 'expr:gte(t,n_forced*2)');
   });
 
   it('has no filter and no video options for an audio-only source', () => {
     const audioOnly: SourceInfo = { ...AV, video: undefined, audio: { index: 0, codec: 'mp3', channels: 1, sampleRate: 22050 } };
-    const a = buildFfmpegJob({ source: audioOnly, renditions: planRenditions(audioOnly), outDir: '/o', segmentSeconds: 4, preset: 'veryfast' });
+    const a = buildFfmpegJob({ source: audioOnly, renditions: planRenditions(audioOnly), outDir: '/o', segmentSeconds: 4, preset: 'veryfast', format: 'ts' });
     assert.equal(a.complexFilter, undefined);
     const o = a.outputs[0]?.options ?? [];
     assert.equal(a.outputs[0]?.path, '/o/audio/ffmpeg.m3u8');
@@ -95,7 +111,7 @@ describe('buildFfmpegJob', () => {
 
   it('maps no audio for a video-only source', () => {
     const videoOnly: SourceInfo = { ...AV, audio: undefined };
-    const v = buildFfmpegJob({ source: videoOnly, renditions: planRenditions(videoOnly, ['360p']), outDir: '/o', segmentSeconds: 4, preset: 'veryfast' });
+    const v = buildFfmpegJob({ source: videoOnly, renditions: planRenditions(videoOnly, ['360p']), outDir: '/o', segmentSeconds: 4, preset: 'veryfast', format: 'ts' });
     const o = v.outputs[0]?.options ?? [];
     assert.ok(!o.includes('-c:a'));
     assert.equal(o.filter((x) => x === '-map').length, 1);

@@ -34,7 +34,7 @@ function controlledPackager(): { packager: Packager; calls: PackageOptions[]; ac
       const p = pending.get(id);
       pending.delete(id);
       if (err) p?.reject(err);
-      else p?.resolve({ id, dir: `/x/${id}`, durationSeconds: 6, renditions: [], elapsedMs: 1 });
+      else p?.resolve({ id, dir: `/x/${id}`, durationSeconds: 6, format: 'ts', renditions: [], elapsedMs: 1 });
     },
   };
 }
