@@ -52,10 +52,11 @@ describe('lifetimes (CloudFront rules)', () => {
     assert.equal(ttl(b(), { status: 200 }), 60_000);
   });
 
-  it('no-store / no-cache / private: not cached with min TTL 0, else min TTL', () => {
+  it('no-store / private: not cached with min TTL 0, else min TTL; no-cache: stored to be revalidated', () => {
     assert.equal(ttl(b({ minTtlMs: 0 }), { status: 200, cacheControl: 'no-store' }), 'no-store');
     assert.equal(ttl(b({ minTtlMs: 0 }), { status: 200, cacheControl: 'private, max-age=60' }), 'private');
-    assert.equal(ttl(b({ minTtlMs: 0 }), { status: 200, cacheControl: 'no-cache' }), 'no-cache');
+    // RFC 9111 §5.2.2.4: store, but never reuse without revalidation (a lifetime of 0).
+    assert.equal(ttl(b({ minTtlMs: 0 }), { status: 200, cacheControl: 'no-cache, max-age=60' }), 0);
     assert.equal(ttl(b(), { status: 200, cacheControl: 'no-store' }), 10_000);
   });
 
@@ -69,11 +70,19 @@ describe('lifetimes (CloudFront rules)', () => {
     assert.equal(mr.staleWhileRevalidateMs + mr.staleIfErrorMs, 0);
   });
 
-  it('caches 404/410 for the negative TTL and nothing else that is not 200', () => {
+  it('caches 404/410 for the negative TTL, other errors for their class TTL, unless the origin says otherwise', () => {
     assert.equal(ttl(b({ negativeTtlMs: 10_000 }), { status: 404 }), 10_000);
     assert.equal(ttl(b({ negativeTtlMs: 10_000 }), { status: 410 }), 10_000);
     assert.equal(ttl(b({ negativeTtlMs: 0 }), { status: 404 }), 'negative-ttl-0');
-    assert.equal(ttl(b(), { status: 500 }), 'status-500');
+    assert.equal(ttl(b(), { status: 500 }), 10_000);
+    assert.equal(ttl(b({ errorTtlMs: { clientError: 1_000, serverError: 3_000 } }), { status: 503 }), 3_000);
+    assert.equal(ttl(b({ errorTtlMs: { clientError: 1_000, serverError: 3_000 } }), { status: 400 }), 1_000);
+    assert.equal(ttl(b({ errorTtlMs: { clientError: 0, serverError: 0 } }), { status: 502 }), 'error-ttl-0');
+    assert.equal(ttl(b(), { status: 503, cacheControl: 'max-age=30' }), 30_000, "the origin's own lifetime wins");
+    assert.equal(ttl(b(), { status: 500, cacheControl: 'no-store' }), 10_000, 'the error TTL is the minimum TTL of errors, as CloudFront');
+    assert.equal(ttl(b({ errorTtlMs: { clientError: 0, serverError: 0 } }), { status: 500, cacheControl: 'no-store' }), 'no-store');
+    assert.equal(ttl(b({ minTtlMs: 0 }), { status: 302 }), 'status-302', 'not heuristically cacheable without freshness');
+    assert.equal(ttl(b({ minTtlMs: 0 }), { status: 302, cacheControl: 'max-age=5' }), 5_000);
     assert.equal(ttl(b(), { status: 206 }), 'status-206');
     assert.equal(ttl(b(), { status: 200, vary: '*' }), 'vary-star');
     assert.equal(ttl(b({ bypass: true }), { status: 200 }), 'bypass');

@@ -1,0 +1,28 @@
+// How long an error answer is kept when its origin gave it no lifetime: CloudFront's ErrorCachingMinTTL per status class.
+
+export interface ErrorCaching {
+  /** 404 and 410: the negative TTL (a missing object is the common, cheap case). */
+  readonly negativeTtlMs: number;
+  readonly errorTtlMs: { readonly clientError: number; readonly serverError: number };
+}
+
+/** Statuses a cache may store without explicit freshness (RFC 9110 §15.1, "heuristically cacheable"). */
+const HEURISTIC = new Set([200, 203, 204, 300, 301, 308, 404, 405, 410, 414, 501]);
+
+export function isHeuristicallyCacheable(status: number): boolean {
+  return HEURISTIC.has(status);
+}
+
+export function isErrorStatus(status: number): boolean {
+  return status >= 400 && status <= 599;
+}
+
+/**
+ * The TTL of an error the origin said nothing about: 404/410 the negative TTL, other 4xx and 5xx their class's TTL.
+ * A live playlist's 404 lasts one target duration when it is known (the next window may have the object).
+ */
+export function errorTtlMs(status: number, rules: ErrorCaching, targetDurationMs?: number): number {
+  if (status === 404 || status === 410) return targetDurationMs ?? rules.negativeTtlMs;
+  if (status >= 500) return rules.errorTtlMs.serverError;
+  return rules.errorTtlMs.clientError;
+}
