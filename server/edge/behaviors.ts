@@ -1,10 +1,10 @@
 // Cache behaviors: ordered path patterns (first match wins) and the lifetimes they give a response, as CloudFront does.
 import { targetDurationOf } from '../core/hls/target-duration.ts';
-import { parseCacheControl } from '../core/http/cache-control.ts';
+import { parseCacheControl, type ResponseCacheDirectives } from '../core/http/cache-control.ts';
 import { parseExpires } from '../core/http/expires.ts';
 import { joinedValue, type FieldValue } from '../core/http/field.ts';
 import { parseHttpDate } from '../core/http/http-date.ts';
-import { errorTtlMs, isErrorStatus, isHeuristicallyCacheable } from './error-ttl.ts';
+import { errorTtlMs, isErrorStatus, isHeuristicallyCacheable, isUnderstoodStatus } from './error-ttl.ts';
 
 export type QueryParamPolicy = 'none' | 'all' | readonly string[];
 /** CloudFront's allowed methods: the others are answered 405. Methods other than GET/HEAD are forwarded, never cached. */
@@ -164,6 +164,8 @@ export interface UpstreamMeta {
   readonly body?: Buffer | undefined;
   /** The request carried Authorization (RFC 9111 §3.5). */
   readonly authorized?: boolean;
+  /** Surrogate-Control directives meant for this edge: their max-age / no-store win over Cache-Control's. */
+  readonly surrogateControl?: string | undefined;
 }
 
 export type StoreDecision =
@@ -201,7 +203,12 @@ export function decideStore(
   const status = meta.status;
   // 206 and 304 are never stored as such; 1xx never arrive here.
   if (status < 200 || status === 206 || status === 304 || status > 599) return { store: false, reason: `status-${status}` };
-  const cc = parseCacheControl(meta.cacheControl);
+  let cc = withSurrogate(parseCacheControl(meta.cacheControl), meta.surrogateControl);
+  // must-understand: store only statuses whose rules we implement, and then no-store does not apply (RFC 9111 §5.2.2.3).
+  if (cc.mustUnderstand) {
+    if (!isUnderstoodStatus(status)) return { store: false, reason: 'must-understand' };
+    cc = { ...cc, noStore: false };
+  }
   if (meta.authorized && !behavior.cacheAuthorized && !cc.isPublic && cc.sMaxAgeS === undefined && !cc.mustRevalidate) {
     return { store: false, reason: 'authorization' };
   }
@@ -243,6 +250,16 @@ export function decideStore(
   }
   // A lifetime of 0 is still worth storing when the copy has validators: it answers after a 304 (entry-builder.ts).
   return { store: true, ttlMs, staleWhileRevalidateMs: swr, staleIfErrorMs: sie, targetDurationS: td };
+}
+
+/** Surrogate-Control's lifetime directives replace Cache-Control's for this cache (W3C Edge Architecture §3). */
+function withSurrogate(cc: ResponseCacheDirectives, surrogate: string | undefined): ResponseCacheDirectives {
+  if (surrogate === undefined) return cc;
+  const sc = parseCacheControl(surrogate);
+  if (sc.noStore) return { ...cc, noStore: true };
+  if (sc.maxAgeS === undefined) return cc;
+  // The surrogate's max-age is this cache's whole lifetime: Cache-Control's no-store / s-maxage no longer apply.
+  return { ...cc, noStore: false, noCache: false, isPrivate: false, sMaxAgeS: sc.maxAgeS, maxAgeS: sc.maxAgeS, staleWhileRevalidateS: sc.staleWhileRevalidateS ?? cc.staleWhileRevalidateS, staleIfErrorS: sc.staleIfErrorS ?? cc.staleIfErrorS };
 }
 
 /** `Vary: *`: the response can never be reused (RFC 9111 §4.1). */

@@ -139,6 +139,7 @@ export async function createEdgeApp(config: EdgeConfig, deps: EdgeDeps = {}): Pr
         downMs: config.originDownMs,
         via: viaOf(settings.edgeId),
         userAgent: `edgeline-edge/${settings.edgeId}`,
+        surrogateToken: settings.edgeId,
         signHeaders: secret ? (method, path) => signOriginRequest(secret, { method, path, now: Date.now() }) : undefined,
         clock: Date.now,
         logger,

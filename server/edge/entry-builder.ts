@@ -10,6 +10,7 @@ import { storableHeaders } from './response-headers.ts';
 import { varyNamesOf } from './vary.ts';
 
 const DAY = 86_400_000;
+const NOT_UPDATED_BY_304 = new Set(['Content-Encoding', 'Content-Md5', 'Content-Range', 'Content-Length']);
 
 function one(v: string | string[] | undefined): string | undefined {
   return Array.isArray(v) ? v[0] : v;
@@ -21,6 +22,7 @@ interface UpstreamAnswer {
   /** When the request went out on the real clock (RFC 9111 §4.2.3 request_time; the upstream's clock is real too). */
   readonly requestedAt?: number | undefined;
   readonly respondedAt?: number | undefined;
+  readonly surrogateControl?: string | undefined;
 }
 
 /**
@@ -64,7 +66,7 @@ export function buildEntry(
   const h = up.headers;
   const decision = decideStore(
     behavior,
-    { status: up.status, cacheControl: h['cache-control'], expires: h['expires'], date: one(h['date']), vary: h['vary'], body, authorized: viewerHeaders.authorization !== undefined },
+    { status: up.status, cacheControl: h['cache-control'], expires: h['expires'], date: one(h['date']), vary: h['vary'], body, authorized: viewerHeaders.authorization !== undefined, surrogateControl: up.surrogateControl },
     now,
     knownTargetDurationS,
   );
@@ -129,7 +131,8 @@ export function varySpecOf(key: CacheKey, variant: CacheEntry): CacheEntry {
  * (RFC 9111 §4.3.4) and the lifetimes are recomputed from them. Undefined when the result may not be stored.
  */
 export function refreshEntry(old: CacheEntry, behavior: CacheBehavior, up: UpstreamAnswer, now: number, fillSeq: number): CacheEntry | undefined {
-  const fresh = storableHeaders(up.headers, behavior.stripResponseHeaders);
+  // A 304 describes the stored representation: it cannot change its coding, digest or range (RFC 9111 §3.2).
+  const fresh = storableHeaders(up.headers, behavior.stripResponseHeaders).filter(([k]) => !NOT_UPDATED_BY_304.has(k));
   // Every field the 304 carries replaces all stored lines of that field; the others stay (§3.2).
   const updated = new Set(fresh.map(([k]) => k));
   const headers: HeaderList = [...old.headers.filter(([k]) => !updated.has(k)), ...fresh];
@@ -141,7 +144,7 @@ export function refreshEntry(old: CacheEntry, behavior: CacheBehavior, up: Upstr
   }
   const decision = decideStore(
     behavior,
-    { status: old.status, cacheControl: raw['cache-control'], expires: raw['expires'], date: one(raw['date']), vary: raw['vary'], body: old.body },
+    { status: old.status, cacheControl: raw['cache-control'], expires: raw['expires'], date: one(raw['date']), vary: raw['vary'], body: old.body, surrogateControl: up.surrogateControl },
     now,
   );
   if (!decision.store) return undefined;

@@ -13,6 +13,13 @@ export function isHeuristicallyCacheable(status: number): boolean {
   return HEURISTIC.has(status);
 }
 
+/** Statuses whose caching rules this edge implements (RFC 9110 §15): what must-understand asks about (RFC 9111 §5.2.2.3). */
+const UNDERSTOOD = new Set([200, 203, 204, 300, 301, 302, 303, 307, 308, 400, 403, 404, 405, 410, 414, 500, 501, 502, 503, 504]);
+
+export function isUnderstoodStatus(status: number): boolean {
+  return UNDERSTOOD.has(status);
+}
+
 export function isErrorStatus(status: number): boolean {
   return status >= 400 && status <= 599;
 }

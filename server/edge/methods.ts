@@ -35,7 +35,12 @@ export function invalidatesStored(method: string, status: number): boolean {
 export function invalidatedPaths(path: string, host: string | undefined, location: string | undefined, contentLocation: string | undefined): string[] {
   const out = [path];
   if (!host) return out;
-  const base = `http://${host}${path}`;
+  let base: URL;
+  try {
+    base = new URL(`http://${host}${path}`);
+  } catch {
+    return out;
+  }
   for (const ref of [location, contentLocation]) {
     if (!ref) continue;
     let u: URL;
@@ -44,7 +49,7 @@ export function invalidatedPaths(path: string, host: string | undefined, locatio
     } catch {
       continue;
     }
-    if (u.host === host && /^\/[\x21-\x7e]{0,2048}$/.test(u.pathname) && !out.includes(u.pathname)) out.push(u.pathname);
+    if (u.host === base.host && /^\/[\x21-\x7e]{0,2048}$/.test(u.pathname) && !out.includes(u.pathname)) out.push(u.pathname);
   }
   return out;
 }

@@ -5,6 +5,7 @@ import { UpstreamError } from '../core/errors.ts';
 import type { Logger } from '../core/log.ts';
 import type { EdgeMetrics } from './edge-metrics.ts';
 import type { RawHeaders, Upstream } from './cache-entry.ts';
+import { applicableSurrogateControl, surrogateCapabilityOf } from './surrogate-control.ts';
 
 export interface UpstreamResponse {
   readonly status: number;
@@ -16,6 +17,8 @@ export interface UpstreamResponse {
   readonly requestedAt?: number;
   /** Real time the response head arrived (RFC 9111 §4.2.3 response_time). */
   readonly respondedAt?: number;
+  /** The Surrogate-Control directives meant for this edge (surrogate-control.ts), read as Cache-Control. */
+  readonly surrogateControl?: string | undefined;
 }
 
 /** A request that is not a cacheable GET, passed through to the origin (pass.ts). */
@@ -42,6 +45,8 @@ export interface OriginClientOptions {
   /** `1.1 <edge-id> (edgeline)`: sent upstream so a shield (or a loop) can see who asked. */
   readonly via: string;
   readonly userAgent: string;
+  /** This edge's device token for Surrogate-Capability / Surrogate-Control targeting (its id). */
+  readonly surrogateToken?: string;
   /** Extra headers per request, e.g. origin access control signatures. */
   readonly signHeaders?: (method: string, pathAndQuery: string) => Record<string, string>;
   readonly clock: () => number;
@@ -106,6 +111,7 @@ export class OriginClient {
     for (const [i, t] of order.entries()) {
       const path = `${t.basePath}${pathAndQuery}`;
       const headers: Record<string, string> = { ...viewerHeaders, via: this.opts.via };
+      if (this.opts.surrogateToken) headers['surrogate-capability'] = surrogateCapabilityOf(this.opts.surrogateToken);
       if (!viewerHeaders?.['user-agent']) headers['user-agent'] = this.opts.userAgent;
       if (validators?.etag) headers['if-none-match'] = validators.etag;
       if (validators?.lastModified) headers['if-modified-since'] = validators.lastModified;
@@ -122,7 +128,7 @@ export class OriginClient {
         });
         if (res.statusCode >= 500 && i === order.length - 1) {
           this.failed(t, 'error_status', `answered ${res.statusCode}`);
-          return { status: res.statusCode, headers: res.headers, body: res.body, upstream: t.upstream, baseUrl: t.base.href, requestedAt, respondedAt: Date.now() };
+          return { status: res.statusCode, headers: res.headers, body: res.body, upstream: t.upstream, baseUrl: t.base.href, requestedAt, respondedAt: Date.now(), surrogateControl: this.surrogateOf(res.headers) };
         }
         if (res.statusCode >= 500) {
           discardBody(res.body);
@@ -134,7 +140,7 @@ export class OriginClient {
         t.downUntil = 0;
         const result = res.statusCode === 304 ? 'not_modified' : res.statusCode === 404 || res.statusCode === 410 ? 'negative' : 'ok';
         this.opts.metrics.originFetches.inc({ upstream: t.upstream, result });
-        return { status: res.statusCode, headers: res.headers, body: res.body, upstream: t.upstream, baseUrl: t.base.href, requestedAt, respondedAt: Date.now() };
+        return { status: res.statusCode, headers: res.headers, body: res.body, upstream: t.upstream, baseUrl: t.base.href, requestedAt, respondedAt: Date.now(), surrogateControl: this.surrogateOf(res.headers) };
       } catch (err) {
         const code = (err as { code?: unknown }).code;
         lastFailure = typeof code === 'string' && TIMEOUT_CODES.has(code) ? 'timeout' : 'unreachable';
@@ -150,6 +156,10 @@ export class OriginClient {
       throw new UpstreamError('EDGE_ORIGIN_ERROR', 502, `${where} failed for ${pathAndQuery} (${lastDetail})`);
     }
     throw new UpstreamError('EDGE_ORIGIN_UNREACHABLE', 502, `${where} could not be reached for ${pathAndQuery} (${lastDetail})`);
+  }
+
+  private surrogateOf(h: RawHeaders): string | undefined {
+    return this.opts.surrogateToken ? applicableSurrogateControl(h['surrogate-control'], this.opts.surrogateToken) : undefined;
   }
 
   /**

@@ -8,8 +8,9 @@ export type RawHeaders = Record<string, string | string[] | undefined>;
 
 /** Hop-by-hop fields (RFC 9110 §7.6.1) and the old ones proxies still see: never stored nor forwarded. */
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'proxy-connection', 'proxy-authenticate', 'proxy-authorization']);
-/** Fields the edge writes itself on every answer (length, age, its own validator and cache status). */
-const EDGE_OWNED = new Set(['content-length', 'age', 'etag', 'accept-ranges', 'x-cache', 'x-cache-tier']);
+/** Fields the edge writes itself on every answer (length, age, its own validator and cache status), and
+ * Surrogate-Control, which is for the edge alone (W3C Edge Architecture: a surrogate removes it). */
+const EDGE_OWNED = new Set(['content-length', 'age', 'etag', 'accept-ranges', 'x-cache', 'x-cache-tier', 'surrogate-control']);
 const MAX_LINES = 64;
 const MAX_VALUE = 8192;
 const MAX_TOTAL = 32 * 1024;

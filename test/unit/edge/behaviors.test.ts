@@ -5,6 +5,7 @@ import { ConfigError } from '../../../server/core/errors.ts';
 import { targetDurationOf } from '../../../server/core/hls/target-duration.ts';
 import { BEHAVIOR_DEFAULTS, Behaviors, compilePathPattern, decideStore, DEFAULT_BEHAVIORS, type CacheBehavior } from '../../../server/edge/behaviors.ts';
 import { loadBehaviorsFile, parseBehaviorsText } from '../../../server/edge/behaviors-file.ts';
+import { FOLLOW_ORIGIN } from '../../../server/edge/behavior-presets.ts';
 
 const NOW = Date.parse('2030-01-01T00:00:00Z');
 const b = (over: Partial<CacheBehavior> = {}): CacheBehavior => ({ ...BEHAVIOR_DEFAULTS, pathPattern: '*', minTtlMs: 10_000, defaultTtlMs: 60_000, maxTtlMs: 3_600_000, ...over });
@@ -164,5 +165,28 @@ describe('behaviors file', () => {
     assert.throws(() => parseBehaviorsText(JSON.stringify({ behaviors: [{ pathPattern: '/vod/*', minTtl: 100, maxTtl: 10 }] }), 'c.json'), /behaviors\[0\]\.maxTtl: must be >= minTtl \(100s\), got 10s/);
     assert.throws(() => parseBehaviorsText('behaviors: [', 'd.yaml'), /d\.yaml: not valid YAML/);
     assert.throws(() => parseBehaviorsText('{}', 'e.json'), /e\.json: behaviors: /);
+  });
+
+  it('reads methods, key headers and cookies, header policies, error TTLs and Authorization caching', () => {
+    const [g] = parseBehaviorsText(
+      ['behaviors:', '  - pathPattern: /api/*', '    allowedMethods: GET, HEAD, OPTIONS', '    keyHeaders: [X-Device]', '    keyCookies: [ab]', '    originRequestHeaders: all', '    stripResponseHeaders: [Server]', '    errorTtl: { serverError: 2s }', '    negativeTtl: 30s', '    cacheAuthorized: true'].join('\n'),
+      'g.yaml',
+    );
+    assert.equal(g?.allowedMethods, 'GET,HEAD,OPTIONS');
+    assert.deepEqual(g?.keyHeaders, ['x-device']);
+    assert.deepEqual(g?.keyCookies, ['ab']);
+    assert.equal(g?.originRequestHeaders, 'all');
+    assert.deepEqual(g?.stripResponseHeaders, ['server']);
+    assert.deepEqual(g?.errorTtlMs, { clientError: 30_000, serverError: 2_000 }, 'without its own value a class follows negativeTtl');
+    assert.equal(g?.cacheAuthorized, true);
+    assert.equal(parseBehaviorsText('behaviors: [{ pathPattern: /x, allowedMethods: all }]', 'h.yaml')[0]?.allowedMethods, 'all');
+    assert.throws(() => parseBehaviorsText('behaviors: [{ pathPattern: /x, allowedMethods: [GET, POST] }]', 'i.yaml'), /allowedMethods: expected "GET,HEAD", "GET,HEAD,OPTIONS" or "all"/);
+    assert.throws(() => parseBehaviorsText('behaviors: [{ pathPattern: /x, keyHeaders: [Range] }]', 'j.yaml'), /keyHeaders: range cannot be part of a cache key/);
+  });
+
+  it('the shipped suite behaviors file and the follow-origin preset agree', () => {
+    const [suite] = loadBehaviorsFile(new URL('../../../tools/cache-tests/behaviors.yaml', import.meta.url).pathname);
+    const [preset] = FOLLOW_ORIGIN;
+    assert.deepEqual(suite, preset);
   });
 });
