@@ -5,7 +5,7 @@ import type { CacheBehavior } from './behaviors.ts';
 import { deliverError } from './deliver.ts';
 import type { Edge } from './exchange.ts';
 import { invalidatedPaths, invalidatesStored } from './methods.ts';
-import type { ForwardRequest, UpstreamResponse } from './origin-client.ts';
+import { discardBody, type ForwardRequest, type UpstreamResponse } from './origin-client.ts';
 import { commonWithout, forwardedRequestHeaders, passedHeaders } from './response-headers.ts';
 
 /** The upstream half of a pass: the OriginClient's forward (absent for fake upstreams in unit tests). */
@@ -57,12 +57,26 @@ export async function passToOrigin(req: IncomingMessage, res: ServerResponse, pa
   try {
     for await (const chunk of up.body as AsyncIterable<Buffer>) {
       bytes += chunk.length;
-      if (!res.write(chunk)) await new Promise((r) => res.once('drain', r));
+      if (res.destroyed) break;
+      if (!res.write(chunk)) await drainedOrClosed(res);
     }
     res.end();
   } catch (err) {
     o.edge.logger.warn({ path, err: (err as Error).message }, 'upstream body failed while passing');
     res.destroy();
   }
+  if (!up.body.readableEnded) discardBody(up.body);
   return { status: up.status, bytes };
+}
+
+function drainedOrClosed(res: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      res.off('drain', done);
+      res.off('close', done);
+      resolve();
+    };
+    res.on('drain', done);
+    res.on('close', done);
+  });
 }

@@ -8,6 +8,7 @@ import { createEdgeApp, type EdgeApp } from '../../server/edge/edge-app.ts';
 import { testEdgeConfig } from '../../server/edge/edge-config.ts';
 import { startCountingOrigin, type CountingOrigin } from '../helpers/counting-origin.ts';
 import { SHARED_REDIS_URL, testPrefix } from '../helpers/redis.ts';
+import { waitFor } from '../helpers/wait-for.ts';
 
 const S = 1000;
 
@@ -95,6 +96,25 @@ describe('edge as an RFC 9111 cache', () => {
     await request(edge).get('/vary/star').expect(200);
     assert.equal((await request(edge).get('/vary/star')).headers['x-cache'], 'MISS');
     assert.equal(origin.count('/vary/star'), 2);
+  });
+
+  it('a second edge finds the Vary spec and the right variant in Redis', async () => {
+    origin.set('/vary/shared', { body: 'v', headers: { 'cache-control': 'max-age=60', vary: 'accept-language' } });
+    await request(edge).get('/vary/shared').set('accept-language', 'en').expect(200);
+    await waitFor('the variant to be stored in Redis', async () => {
+      const spec = await edge.redis?.get('/vary/shared');
+      return spec?.isVarySpec === true && spec.varyNames?.[0] === 'accept-language';
+    });
+    const second = await createEdgeApp(testEdgeConfig({ origin: [origin.url], redis: SHARED_REDIS_URL, redisPrefix: prefix.prefix, id: 'edge-two' }), { clock, behaviors: edge.settings.behaviors });
+    try {
+      await waitFor('the variant in Redis', async () => (await request(second).get('/vary/shared').set('accept-language', 'en')).headers['x-cache-tier'] === 'redis');
+      assert.equal(origin.count('/vary/shared'), 1);
+      const fr = await request(second).get('/vary/shared').set('accept-language', 'fr');
+      assert.equal(fr.headers['x-cache'], 'MISS');
+      assert.equal(origin.count('/vary/shared'), 2);
+    } finally {
+      await second.close();
+    }
   });
 
   it('sends Authorization to the origin and does not reuse the answer unless it is public (RFC 9111 §3.5)', async () => {

@@ -1,7 +1,9 @@
 // Pure parts of the edge's RFC 9111 behaviour: Vary normalisation, header filtering, error TTLs, method policy.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { BEHAVIOR_DEFAULTS, decideStore } from '../../../server/edge/behaviors.ts';
 import { requestKeyOf, variantKeyOf } from '../../../server/edge/cache-key.ts';
+import { applicableSurrogateControl, surrogateCapabilityOf } from '../../../server/edge/surrogate-control.ts';
 import { errorTtlMs, isHeuristicallyCacheable } from '../../../server/edge/error-ttl.ts';
 import { initialAgeMs } from '../../../server/edge/entry-builder.ts';
 import { allowHeaderOf, invalidatedPaths, invalidatesStored, isMethodAllowed } from '../../../server/edge/methods.ts';
@@ -143,5 +145,26 @@ describe('Age (RFC 9111 §4.2.3)', () => {
     assert.equal(initialAgeMs({ date: 'Tue, 01 Jan 2030 00:00:10 GMT', age: '30' }, t - 500, t), 30_500);
     assert.equal(initialAgeMs({}, undefined, t), 0);
     assert.equal(initialAgeMs({ age: '7200, 0' }, t, t), undefined);
+  });
+});
+
+describe('Surrogate-Control (W3C Edge Architecture)', () => {
+  it('keeps untargeted directives and those targeted at this edge, drops the others', () => {
+    assert.equal(applicableSurrogateControl('max-age=60', 'edge-1'), 'max-age=60');
+    assert.equal(applicableSurrogateControl('max-age=60;edge-1, no-store;other', 'edge-1'), 'max-age=60');
+    assert.equal(applicableSurrogateControl('max-age=60;other', 'edge-1'), undefined);
+    assert.equal(applicableSurrogateControl(undefined, 'edge-1'), undefined);
+    assert.equal(surrogateCapabilityOf('edge-1'), 'edge-1="Surrogate/1.0"');
+  });
+
+  it('its max-age and no-store win over Cache-Control for the edge', () => {
+    const b = { ...BEHAVIOR_DEFAULTS, pathPattern: '*', minTtlMs: 0 };
+    const now = Date.parse('2030-01-01T00:00:00Z');
+    const fresh = decideStore(b, { status: 200, cacheControl: 'no-store', surrogateControl: 'max-age=100' }, now);
+    assert.ok(fresh.store && fresh.ttlMs === 100_000);
+    const none = decideStore(b, { status: 200, cacheControl: 'max-age=100', surrogateControl: 'no-store' }, now);
+    assert.equal(none.store, false);
+    assert.equal(decideStore(b, { status: 599, cacheControl: 'max-age=100, must-understand' }, now).store, false, 'must-understand: a status we do not know');
+    assert.ok(decideStore(b, { status: 200, cacheControl: 'max-age=100, no-store, must-understand' }, now).store, 'must-understand overrides no-store');
   });
 });
