@@ -61,12 +61,13 @@ export function buildEntry(
   now: number,
   fillSeq: number,
   knownTargetDurationS: number | undefined,
-  viewerHeaders: IncomingHttpHeaders = {},
+  /** The viewer's fields as sent upstream (response-headers.ts): Authorization, and what selects a variant. */
+  sentHeaders: IncomingHttpHeaders = {},
 ): BuiltEntry {
   const h = up.headers;
   const decision = decideStore(
     behavior,
-    { status: up.status, cacheControl: h['cache-control'], expires: h['expires'], date: one(h['date']), vary: h['vary'], body, authorized: viewerHeaders.authorization !== undefined, surrogateControl: up.surrogateControl },
+    { status: up.status, cacheControl: h['cache-control'], expires: h['expires'], date: one(h['date']), vary: h['vary'], body, authorized: sentHeaders['authorization'] !== undefined, surrogateControl: up.surrogateControl },
     now,
     knownTargetDurationS,
   );
@@ -87,7 +88,7 @@ export function buildEntry(
   };
   if (retentionMs(lifetime) <= 0) return { decision: { store: false, reason: 'ttl-0' }, entry: undefined, spec: undefined };
   const entry = new CacheEntry({
-    key: varyNames ? variantKeyOf(key, varyNames, viewerHeaders) : key,
+    key: varyNames ? variantKeyOf(key, varyNames, sentHeaders) : key,
     status: up.status,
     body,
     headers,

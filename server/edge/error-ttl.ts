@@ -25,11 +25,15 @@ export function isErrorStatus(status: number): boolean {
 }
 
 /**
- * The TTL of an error the origin said nothing about: 404/410 the negative TTL, other 4xx and 5xx their class's TTL.
+ * The TTL of an error the origin said nothing about: 404/410 the negative TTL, 401/403/407 none, other 4xx and 5xx
+ * their class's TTL.
  * A live playlist's 404 lasts one target duration when it is known (the next window may have the object).
  */
 export function errorTtlMs(status: number, rules: ErrorCaching, targetDurationMs?: number): number {
   if (status === 404 || status === 410) return targetDurationMs ?? rules.negativeTtlMs;
+  // A refusal of this edge (a wrong origin secret) or of credentials says nothing about the object: kept only when
+  // the origin gives it a lifetime.
+  if (status === 401 || status === 403 || status === 407) return 0;
   if (status >= 500) return rules.errorTtlMs.serverError;
   return rules.errorTtlMs.clientError;
 }

@@ -74,6 +74,8 @@ export class Exchange implements ExchangeInit {
   variantKey: CacheKey | undefined = undefined;
   /** Vary names known for the key (a stored spec): their fields go upstream too. */
   varyNames: readonly string[] | undefined = undefined;
+  /** The viewer's fields as the upstream saw them (response-headers.ts): what a variant is stored under. */
+  sentHeaders: Record<string, string> | undefined = undefined;
   entry: CacheEntry | undefined = undefined;
   /** An expired copy: its validators drive revalidation; it answers if the upstream fails (stale-if-error). */
   expired: CacheEntry | undefined = undefined;

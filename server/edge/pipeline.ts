@@ -110,7 +110,8 @@ const steps: Record<Step, StepFn> = {
     }
     const validators = x.expired ? { etag: x.expired.upstreamEtag, lastModified: lastModifiedOf(x.expired) } : undefined;
     try {
-      x.upstream = await edge.upstream.fetch(x.upstreamPath, validators, forwardedRequestHeaders(x.viewerHeaders, x.behavior, x.varyNames));
+      x.sentHeaders = forwardedRequestHeaders(x.viewerHeaders, x.behavior, x.varyNames);
+      x.upstream = await edge.upstream.fetch(x.upstreamPath, validators, x.sentHeaders);
     } catch (err) {
       x.error = err instanceof AppError ? err : new UpstreamError('EDGE_ORIGIN_UNREACHABLE', 502, `upstream failed for ${x.key}`, err);
       return 'fail';
@@ -194,7 +195,7 @@ const steps: Record<Step, StepFn> = {
     let entry = x.entry;
     let spec: CacheEntry | undefined;
     if (x.body !== undefined && x.upstream) {
-      const built = buildEntry(x.key, x.behavior, x.upstream, x.body, now, x.fillSeq, x.expired?.targetDurationS, x.viewerHeaders);
+      const built = buildEntry(x.key, x.behavior, x.upstream, x.body, now, x.fillSeq, x.expired?.targetDurationS, x.sentHeaders);
       entry = built.entry;
       spec = built.spec;
       if (!entry) x.passthrough = { status: x.upstream.status, headers: x.upstream.headers, body: x.body };

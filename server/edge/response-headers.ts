@@ -116,7 +116,7 @@ export function cookiesNamed(cookie: string | undefined, names: readonly string[
 
 /**
  * The viewer's headers sent upstream on a fetch: the cache key's headers and cookies, the fields the stored Vary
- * names, and Authorization (RFC 9111 §3.5: the origin decides); with `all`, every end-to-end field but the ones the
+ * names (but Accept-Encoding), and Authorization (RFC 9111 §3.5: the origin decides); with `all`, every end-to-end field but the ones the
  * edge owns. Conditionals are never the viewer's: the edge revalidates with its own validators.
  */
 export function forwardedRequestHeaders(h: IncomingHttpHeaders, policy: ForwardPolicy, varyNames: readonly string[] = []): Record<string, string> {
@@ -131,7 +131,8 @@ export function forwardedRequestHeaders(h: IncomingHttpHeaders, policy: ForwardP
     return out;
   }
   for (const name of policy.keyHeaders) put(name);
-  for (const name of varyNames) put(name);
+  // Accept-Encoding only when the key names it: media is stored once, uncompressed, for every viewer.
+  for (const name of varyNames) if (name !== 'accept-encoding') put(name);
   put('authorization');
   const cookies = cookiesNamed(h.cookie, policy.keyCookies);
   if (cookies) out['cookie'] = cookies;

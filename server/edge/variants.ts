@@ -3,6 +3,7 @@ import type { CacheEntry } from './cache-entry.ts';
 import { variantKeyOf } from './cache-key.ts';
 import type { Edge, Exchange } from './exchange.ts';
 import { isRetained, isUsableOnError, retentionMs } from './freshness.ts';
+import { forwardedRequestHeaders } from './response-headers.ts';
 
 /** The entry found under the primary key, or, when it is a Vary spec, this request's variant from memory. */
 export function variantInMemory(x: Exchange, found: CacheEntry, edge: Edge): CacheEntry | undefined {
@@ -12,7 +13,7 @@ export function variantInMemory(x: Exchange, found: CacheEntry, edge: Edge): Cac
     return undefined;
   }
   x.varyNames = found.varyNames;
-  x.variantKey = variantKeyOf(x.key, found.varyNames ?? [], x.viewerHeaders);
+  x.variantKey = variantKeyOf(x.key, found.varyNames ?? [], asSent(x, found.varyNames ?? []));
   return edge.memory.get(x.variantKey);
 }
 
@@ -21,13 +22,21 @@ export async function variantShared(x: Exchange, found: CacheEntry, edge: Edge, 
   if (!found.isVarySpec) return found;
   edge.memory.put(found);
   x.varyNames = found.varyNames;
-  x.variantKey = variantKeyOf(x.key, found.varyNames ?? [], x.viewerHeaders);
+  x.variantKey = variantKeyOf(x.key, found.varyNames ?? [], asSent(x, found.varyNames ?? []));
   return read(x.variantKey);
 }
 
 /** Can a waiter use what a collapsed fill stored? Not another variant of a response that varies. */
 export function fitsRequest(x: Exchange, entry: CacheEntry): boolean {
-  return !entry.varyNames || entry.key === variantKeyOf(x.key, entry.varyNames, x.viewerHeaders);
+  return !entry.varyNames || entry.key === variantKeyOf(x.key, entry.varyNames, asSent(x, entry.varyNames));
+}
+
+/**
+ * The request's fields as the upstream would see them: a variant is what the origin answered to the fields it got, so
+ * a field the behavior does not send on (Accept-Encoding on media paths) selects nothing.
+ */
+function asSent(x: Exchange, names: readonly string[]): Record<string, string> {
+  return forwardedRequestHeaders(x.viewerHeaders, x.behavior, names);
 }
 
 /** Stores a Vary spec in memory and, off the viewer's path, in Redis. */

@@ -109,7 +109,8 @@ describe('error TTLs', () => {
     assert.equal(errorTtlMs(404, rules), 10_000);
     assert.equal(errorTtlMs(410, rules), 10_000);
     assert.equal(errorTtlMs(404, rules, 4_000), 4_000);
-    assert.equal(errorTtlMs(403, rules), 5_000);
+    assert.equal(errorTtlMs(400, rules), 5_000);
+    assert.equal(errorTtlMs(403, rules), 0, 'a refusal is not about the object');
     assert.equal(errorTtlMs(503, rules), 2_000);
   });
   it('heuristically cacheable statuses (RFC 9110 §15.1)', () => {
