@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { ConfigError } from '../core/errors.ts';
-import { BEHAVIOR_DEFAULTS, DEFAULT_BEHAVIORS, MAX_PREFETCH_SEGMENTS, type CacheBehavior, type QueryParamPolicy } from './behaviors.ts';
+import { BEHAVIOR_DEFAULTS, DEFAULT_BEHAVIORS, MAX_PREFETCH_SEGMENTS, type AllowedMethods, type CacheBehavior, type QueryParamPolicy } from './behaviors.ts';
 
 const DURATION = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?$/;
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
@@ -20,6 +20,33 @@ const duration = z.unknown().transform((v, ctx) => {
 });
 
 const QUERY_PARAM = /^[A-Za-z0-9._~-]{1,64}$/;
+const FIELD_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,64}$/;
+/** Request headers that must never select a cached object: they differ per request, or the edge owns them. */
+const NEVER_KEY_HEADERS = new Set(['host', 'connection', 'content-length', 'transfer-encoding', 'range', 'if-none-match', 'if-modified-since', 'if-match', 'if-unmodified-since', 'if-range', 'cmcd-request', 'cmcd-object', 'cmcd-status', 'cmcd-session']);
+
+const fieldNames = (what: string, never?: ReadonlySet<string>) =>
+  z.unknown().transform((v, ctx): string[] => {
+    if (Array.isArray(v) && v.length <= 32 && v.every((p) => typeof p === 'string' && FIELD_NAME.test(p))) {
+      const lower = v.map((p: string) => p.toLowerCase());
+      const refused = never ? lower.filter((n) => never.has(n)) : [];
+      if (refused.length === 0) return lower;
+      ctx.addIssue({ code: 'custom', message: `${refused.join(', ')} cannot be part of a cache key` });
+      return z.NEVER;
+    }
+    ctx.addIssue({ code: 'custom', message: `expected a list of up to 32 ${what} names, got ${JSON.stringify(v)?.slice(0, 60)}` });
+    return z.NEVER;
+  });
+
+/** CloudFront's three choices; "GET,HEAD", "GET, HEAD, OPTIONS" or a list, case-insensitive, or "all". */
+const allowedMethods = z.unknown().transform((v, ctx): AllowedMethods => {
+  const list = typeof v === 'string' ? v.split(',') : Array.isArray(v) ? v : undefined;
+  const norm = list?.map((m) => String(m).trim().toUpperCase()).join(',');
+  if (norm === 'ALL') return 'all';
+  if (norm === 'GET,HEAD' || norm === 'HEAD,GET') return 'GET,HEAD';
+  if (norm && ['GET', 'HEAD', 'OPTIONS'].every((m) => norm.split(',').includes(m)) && norm.split(',').length === 3) return 'GET,HEAD,OPTIONS';
+  ctx.addIssue({ code: 'custom', message: `expected "GET,HEAD", "GET,HEAD,OPTIONS" or "all", got ${JSON.stringify(v)?.slice(0, 60)}` });
+  return z.NEVER;
+});
 const PATH_PATTERN = /^[A-Za-z0-9._~\-/*?]{1,256}$/;
 
 const behaviorSchema = z
@@ -45,6 +72,14 @@ const behaviorSchema = z
     requireSignature: z.boolean().optional(),
     viewerProtocolPolicy: z.enum(['allow-all', 'redirect-to-https', 'https-only']).optional(),
     prefetchSegments: z.number().int().min(0).max(MAX_PREFETCH_SEGMENTS).optional(),
+    allowedMethods: allowedMethods.optional(),
+    keyHeaders: fieldNames('header', NEVER_KEY_HEADERS).optional(),
+    keyCookies: z.array(z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,64}$/, 'expected a cookie name')).max(32).optional(),
+    originRequestHeaders: z.enum(['key', 'all']).optional(),
+    stripResponseHeaders: fieldNames('header').optional(),
+    /** One duration for every error status, or one per class. */
+    errorTtl: z.union([duration, z.object({ clientError: duration.optional(), serverError: duration.optional() }).strict()]).optional(),
+    cacheAuthorized: z.boolean().optional(),
   })
   .strict();
 
@@ -65,6 +100,14 @@ function toBehavior(raw: z.infer<typeof behaviorSchema>, index: number, problems
   if (defaultTtlMs < minTtlMs || defaultTtlMs > maxTtlMs) {
     problems.push(`${at}.defaultTtl: must be between minTtl (${minTtlMs / 1000}s) and maxTtl (${maxTtlMs / 1000}s), got ${defaultTtlMs / 1000}s`);
   }
+  const negativeTtlMs = raw.negativeTtl ?? BEHAVIOR_DEFAULTS.negativeTtlMs;
+  // Without errorTtl, other errors follow the negative TTL when one is given (one knob for "cache failures").
+  const errorDefault = raw.negativeTtl ?? BEHAVIOR_DEFAULTS.errorTtlMs.clientError;
+  const e = raw.errorTtl;
+  const errorTtlMs =
+    typeof e === 'number'
+      ? { clientError: e, serverError: e }
+      : { clientError: e?.clientError ?? errorDefault, serverError: e?.serverError ?? (raw.negativeTtl ?? BEHAVIOR_DEFAULTS.errorTtlMs.serverError) };
   return {
     pathPattern: raw.pathPattern,
     minTtlMs,
@@ -72,13 +115,20 @@ function toBehavior(raw: z.infer<typeof behaviorSchema>, index: number, problems
     maxTtlMs,
     staleWhileRevalidateMs: raw.staleWhileRevalidate ?? BEHAVIOR_DEFAULTS.staleWhileRevalidateMs,
     staleIfErrorMs: raw.staleIfError ?? BEHAVIOR_DEFAULTS.staleIfErrorMs,
-    negativeTtlMs: raw.negativeTtl ?? BEHAVIOR_DEFAULTS.negativeTtlMs,
+    negativeTtlMs,
     queryParams: raw.queryParams ?? 'none',
     bypass: raw.bypass ?? false,
     targetDurationTtlFactor: raw.targetDurationTtlFactor,
     requireSignature: raw.requireSignature ?? false,
     viewerProtocolPolicy: raw.viewerProtocolPolicy ?? 'allow-all',
     prefetchSegments: raw.prefetchSegments,
+    allowedMethods: raw.allowedMethods ?? BEHAVIOR_DEFAULTS.allowedMethods,
+    keyHeaders: raw.keyHeaders ?? [],
+    keyCookies: raw.keyCookies ?? [],
+    originRequestHeaders: raw.originRequestHeaders ?? BEHAVIOR_DEFAULTS.originRequestHeaders,
+    stripResponseHeaders: raw.stripResponseHeaders ?? BEHAVIOR_DEFAULTS.stripResponseHeaders,
+    errorTtlMs,
+    cacheAuthorized: raw.cacheAuthorized ?? false,
   };
 }
 

@@ -2,35 +2,15 @@
 import { createHash } from 'node:crypto';
 import type { CacheKey } from './cache-key.ts';
 import type { Lifetime } from './freshness.ts';
+import { storableHeaders, type HeaderList, type RawHeaders } from './response-headers.ts';
 
 export type Upstream = 'origin' | 'shield';
 
-/** Upstream headers stored and sent on to viewers; everything else (Set-Cookie above all) is dropped. */
-const KEPT_HEADERS: ReadonlyArray<readonly [lower: string, canonical: string]> = [
-  ['content-type', 'Content-Type'],
-  ['cache-control', 'Cache-Control'],
-  ['expires', 'Expires'],
-  ['last-modified', 'Last-Modified'],
-  ['content-encoding', 'Content-Encoding'],
-  ['content-language', 'Content-Language'],
-  ['content-disposition', 'Content-Disposition'],
-];
+export type { HeaderList, RawHeaders } from './response-headers.ts';
 
-export type HeaderList = ReadonlyArray<readonly [string, string]>;
-export type RawHeaders = Record<string, string | string[] | undefined>;
-
-function one(v: string | string[] | undefined): string | undefined {
-  return Array.isArray(v) ? v[0] : v;
-}
-
-/** The kept subset of upstream headers, canonical names, in a fixed order. */
-export function keptHeaders(h: RawHeaders): HeaderList {
-  const out: Array<[string, string]> = [];
-  for (const [lower, canonical] of KEPT_HEADERS) {
-    const v = one(h[lower]);
-    if (v !== undefined && v.length <= 1024) out.push([canonical, v]);
-  }
-  return out;
+/** The stored subset of upstream headers with the default strip list (Set-Cookie); see response-headers.ts. */
+export function keptHeaders(h: RawHeaders, strip: readonly string[] = ['set-cookie']): HeaderList {
+  return storableHeaders(h, strip);
 }
 
 export function headerValue(list: HeaderList, canonical: string): string | undefined {
@@ -57,6 +37,11 @@ export interface CacheEntryInit extends Lifetime {
   readonly fillSeq: number;
   readonly upstream: Upstream;
   readonly targetDurationS: number | undefined;
+  /**
+   * The response's Vary names (vary.ts). On a variant: what selected it. On a Vary spec (status 0, no body, stored under
+   * the primary key): where to look for the variants.
+   */
+  readonly varyNames?: readonly string[] | undefined;
 }
 
 export class CacheEntry implements CacheEntryInit {
@@ -74,6 +59,8 @@ export class CacheEntry implements CacheEntryInit {
   readonly fillSeq: number;
   readonly upstream: Upstream;
   readonly targetDurationS: number | undefined;
+  readonly varyNames: readonly string[] | undefined;
+  readonly revalidateKeepMs: number;
   /** Response head built once by the delivery code (see deliver.ts); never serialized. */
   head: string[] | undefined;
 
@@ -92,7 +79,14 @@ export class CacheEntry implements CacheEntryInit {
     this.fillSeq = init.fillSeq;
     this.upstream = init.upstream;
     this.targetDurationS = init.targetDurationS;
+    this.varyNames = init.varyNames;
+    this.revalidateKeepMs = init.revalidateKeepMs ?? 0;
     this.head = undefined;
+  }
+
+  /** A Vary spec under a primary key, not a response (status 0). */
+  get isVarySpec(): boolean {
+    return this.status === 0;
   }
 
   get isNegative(): boolean {
@@ -126,6 +120,8 @@ export class CacheEntry implements CacheEntryInit {
         seq: this.fillSeq,
         up: this.upstream,
         td: this.targetDurationS,
+        vary: this.varyNames,
+        keep: this.revalidateKeepMs || undefined,
       }),
     );
     const out = Buffer.allocUnsafe(4 + meta.length + this.body.length);
@@ -155,6 +151,9 @@ export class CacheEntry implements CacheEntryInit {
     if (!num(r['at']) || !num(r['ttl']) || !num(r['swr']) || !num(r['sie']) || !num(r['seq'])) return undefined;
     if (!optStr(r['uetag']) || !optNum(r['lm']) || !optNum(r['td'])) return undefined;
     if (r['up'] !== 'origin' && r['up'] !== 'shield') return undefined;
+    const vary = r['vary'];
+    if (vary !== undefined && !(Array.isArray(vary) && vary.every((n) => typeof n === 'string'))) return undefined;
+    if (!optNum(r['keep'])) return undefined;
     const headers = r['headers'];
     if (!Array.isArray(headers) || !headers.every((h) => Array.isArray(h) && h.length === 2 && typeof h[0] === 'string' && typeof h[1] === 'string')) {
       return undefined;
@@ -174,6 +173,8 @@ export class CacheEntry implements CacheEntryInit {
       fillSeq: r['seq'],
       upstream: r['up'],
       targetDurationS: r['td'],
+      varyNames: vary as string[] | undefined,
+      revalidateKeepMs: r['keep'],
     });
   }
 }

@@ -1,5 +1,8 @@
 // The only place that builds cache keys and the Redis key names derived from them.
+import type { IncomingHttpHeaders } from 'node:http';
 import type { QueryParamPolicy } from './behaviors.ts';
+import { cookiesNamed } from './response-headers.ts';
+import { digestOf, normalisedField, variantOf } from './vary.ts';
 
 /** A cache key is the path plus the canonical query that reached the upstream: "/vod/a/720p/seg_1.ts". */
 export type CacheKey = string;
@@ -29,6 +32,28 @@ export function cacheKeyOf(path: string, rawQuery: string | undefined, policy: Q
   if (pairs.length === 0) return path;
   pairs.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0));
   return `${path}?${pairs.map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`).join('&')}`;
+}
+
+/**
+ * A key with a tag after its query: `/a?#h=…`, `/a?x=1#v=…`. '#' never occurs in a path or an encoded query, and
+ * the '?' keeps the purge rule (a path matches itself and itself + '?…') true for every variant of the path.
+ */
+function withTag(key: CacheKey, tag: string, value: string): CacheKey {
+  return `${key}${key.includes('?') ? '' : '?'}#${tag}=${digestOf(value)}`;
+}
+
+/** The key with the behavior's key headers and cookies (CloudFront's cache policy); the plain key when it has none. */
+export function requestKeyOf(key: CacheKey, keyHeaders: readonly string[], keyCookies: readonly string[], h: IncomingHttpHeaders): CacheKey {
+  if (keyHeaders.length === 0 && keyCookies.length === 0) return key;
+  let s = '';
+  for (const n of keyHeaders) s += `${n}=${normalisedField(h[n]) ?? '!'}\n`;
+  if (keyCookies.length > 0) s += `cookie=${cookiesNamed(h.cookie, keyCookies) ?? '!'}`;
+  return withTag(key, 'h', s);
+}
+
+/** Where one variant of a response that carries Vary is stored; the primary key holds the Vary spec. */
+export function variantKeyOf(primary: CacheKey, names: readonly string[], h: IncomingHttpHeaders): CacheKey {
+  return withTag(primary, 'v', variantOf(names, h));
 }
 
 /** The path part of a key (what invalidation paths are matched against). */

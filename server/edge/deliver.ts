@@ -7,7 +7,8 @@ import { conditionalHeadersOf, evaluatePreconditions, hasPreconditions, ifRangeA
 import { contentRangeOf, resolveRange, unsatisfiedContentRange, type RangeRequest } from '../core/http/range.ts';
 import type { CacheTier } from './edge-metrics.ts';
 import type { CacheEntry, HeaderList, RawHeaders } from './cache-entry.ts';
-import { headerValue, keptHeaders } from './cache-entry.ts';
+import { headerValue } from './cache-entry.ts';
+import { commonWithout, passedHeaders } from './response-headers.ts';
 
 export type XCache = 'HIT' | 'MISS' | 'STALE' | 'REVALIDATED' | 'BYPASS' | 'ERROR';
 
@@ -43,7 +44,7 @@ function headOf(entry: CacheEntry, common: readonly string[]): string[] {
   for (const [k, v] of entry.headers) h.push(k, v);
   h.push('Content-Length', String(entry.body.length));
   if (!entry.isNegative) h.push('ETag', entry.etag, 'Accept-Ranges', 'bytes');
-  h.push(...common, 'Age', '0', 'X-Cache', 'HIT', 'X-Cache-Tier', 'memory');
+  h.push(...commonWithout(common, entry.headers), 'Age', '0', 'X-Cache', 'HIT', 'X-Cache-Tier', 'memory');
   entry.head = h;
   return h;
 }
@@ -68,7 +69,7 @@ function partialHead(entry: CacheEntry, common: readonly string[], age: number, 
   for (const [k, v] of entry.headers) {
     if (!drop.has(k)) h.push(k, v);
   }
-  h.push('ETag', entry.etag, ...extra, ...common, 'Age', String(age), 'X-Cache', xcache, 'X-Cache-Tier', tier);
+  h.push('ETag', entry.etag, ...extra, ...commonWithout(common, entry.headers), 'Age', String(age), 'X-Cache', xcache, 'X-Cache-Tier', tier);
   return h;
 }
 
@@ -140,9 +141,10 @@ export function deliverEntry(res: ServerResponse, reqHeaders: IncomingHttpHeader
 }
 
 /** The head of a response streamed from upstream while it is being stored (a miss, bypass or pass-through). */
-export function streamHead(res: ServerResponse, status: number, upstreamHeaders: RawHeaders, common: readonly string[], xcache: XCache, tier: CacheTier): void {
+export function streamHead(res: ServerResponse, status: number, upstreamHeaders: RawHeaders, common: readonly string[], xcache: XCache, tier: CacheTier, strip: readonly string[] = ['set-cookie']): void {
   const h: string[] = [];
-  for (const [k, v] of keptHeaders(upstreamHeaders) as HeaderList) h.push(k, v);
+  const passed: HeaderList = passedHeaders(upstreamHeaders, strip);
+  for (const [k, v] of passed) h.push(k, v);
   const one = (name: string): string | undefined => {
     const v = upstreamHeaders[name];
     return Array.isArray(v) ? v[0] : v;
@@ -155,7 +157,7 @@ export function streamHead(res: ServerResponse, status: number, upstreamHeaders:
   // A shield's Age still counts: the object is that old (RFC 9111 §5.1).
   const age = parseAge(upstreamHeaders['age']);
   if (age.kind === 'valid') h.push('Age', String(age.seconds));
-  h.push(...common, 'X-Cache', xcache, 'X-Cache-Tier', tier);
+  h.push(...commonWithout(common, passed), 'X-Cache', xcache, 'X-Cache-Tier', tier);
   res.writeHead(status, h);
 }
 
@@ -189,10 +191,11 @@ export function deliverError(
 }
 
 /** A buffered response that was not stored (uncacheable), for the request that fetched it. */
-export function deliverBuffered(res: ServerResponse, status: number, upstreamHeaders: RawHeaders, body: Buffer, common: readonly string[], xcache: XCache, tier: CacheTier): number {
+export function deliverBuffered(res: ServerResponse, status: number, upstreamHeaders: RawHeaders, body: Buffer, common: readonly string[], xcache: XCache, tier: CacheTier, strip: readonly string[] = ['set-cookie']): number {
   const h: string[] = [];
-  for (const [k, v] of keptHeaders(upstreamHeaders) as HeaderList) h.push(k, v);
-  h.push('Content-Length', String(body.length), ...common, 'X-Cache', xcache, 'X-Cache-Tier', tier);
+  const passed: HeaderList = passedHeaders(upstreamHeaders, strip);
+  for (const [k, v] of passed) h.push(k, v);
+  h.push('Content-Length', String(body.length), ...commonWithout(common, passed), 'X-Cache', xcache, 'X-Cache-Tier', tier);
   res.writeHead(status, h);
   res.end(body);
   return body.length;

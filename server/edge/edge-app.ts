@@ -145,6 +145,7 @@ export async function createEdgeApp(config: EdgeConfig, deps: EdgeDeps = {}): Pr
         downMs: config.originDownMs,
         via: viaOf(settings.edgeId),
         userAgent: `edgeline-edge/${settings.edgeId}`,
+        surrogateToken: settings.edgeId,
         signHeaders: secret ? (method, path) => signOriginRequest(secret, { method, path, now: Date.now() }) : undefined,
         clock: Date.now,
         logger,
@@ -241,10 +242,21 @@ export async function createEdgeApp(config: EdgeConfig, deps: EdgeDeps = {}): Pr
   if (behaviors.list.some((b) => b.viewerProtocolPolicy !== 'allow-all')) checks.push(protocolCheck(config.tlsCert ? httpsBaseOf(config.publicUrl, config.httpsPort) : undefined, viewerOf));
   if (config.signingKeys) checks.push(signatureCheck(config.signingKeys, Date.now, { urlCookies: config.signedUrlCookies }, viewerOf));
   checks.push(...(deps.viewerChecks ?? []));
-  const viewer = createViewerHandler({ edge, behaviors, edgeId: settings.edgeId, checks, corsOrigins: config.corsOrigins });
+  const viewer = createViewerHandler({
+    edge,
+    behaviors,
+    edgeId: settings.edgeId,
+    checks,
+    corsOrigins: config.corsOrigins,
+    forward: origin ? (r) => origin.forward(r) : undefined,
+    // RFC 9111 §4.4, on every edge: the purge is numbered and fanned out like an API invalidation.
+    invalidate: async (paths) => {
+      await invalidator.submit(paths);
+    },
+  });
   const metricsText = deps.metricsText;
   const handler = (req: IncomingMessage, res: ServerResponse): void => {
-    if (isViewerRequest(req)) viewer(req, res);
+    if (isViewerRequest(req, behaviors)) viewer(req, res);
     else if (metricsText && req.method === 'GET' && req.url === '/metrics') serveText(res, metrics.registry.contentType, metricsText, logger);
     else app(req, res);
   };

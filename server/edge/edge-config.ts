@@ -6,6 +6,7 @@ import { originSecretProblem } from '../core/origin-auth.ts';
 import { parseClusterNodes, type RedisTarget } from '../core/redis-client.ts';
 import { DEFAULT_BEHAVIORS, MAX_PREFETCH_SEGMENTS, type CacheBehavior } from './behaviors.ts';
 import { loadBehaviorsFile } from './behaviors-file.ts';
+import { BEHAVIOR_PRESETS } from './behavior-presets.ts';
 import { keyGroupField } from './cloudfront/key-group.ts';
 import { parseTrustProxyEntry } from '../core/viewer-address.ts';
 
@@ -26,6 +27,7 @@ export const edgeFields = {
   shield: fields.optionalUrl('shield', { env: 'EDGE_SHIELD_URL', help: 'another edge used as a mid tier before the origin' }),
   workers: fields.int('workers', 0, { env: 'EDGE_WORKERS', min: 0, max: 256, help: 'worker processes; 0 means one per core' }),
   behaviors: fields.optionalString('behaviors', { env: 'EDGE_BEHAVIORS_FILE', help: 'cache behaviors file (JSON or YAML)' }),
+  behaviorsPreset: fields.optionalString('behaviors-preset', { env: 'EDGE_BEHAVIORS_PRESET', help: 'built-in behaviors: "follow-origin" (any path, lifetimes from the origin\'s headers; after the file\'s behaviors)' }),
   originConnectTimeoutMs: fields.durationMs('origin-connect-timeout', 2_000, { env: 'EDGE_ORIGIN_CONNECT_TIMEOUT', help: 'connect timeout per upstream' }),
   originTimeoutMs: fields.durationMs('origin-timeout', 10_000, { env: 'EDGE_ORIGIN_TIMEOUT', help: 'time to the upstream response headers' }),
   originBodyTimeoutMs: fields.durationMs('origin-body-timeout', 30_000, { env: 'EDGE_ORIGIN_BODY_TIMEOUT', help: 'longest pause between upstream body chunks' }),
@@ -89,6 +91,12 @@ export function resolveEdgeSettings(
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     problems.push(...err.problems);
+  }
+  if (config.behaviorsPreset !== undefined && !env.behaviors) {
+    const preset = BEHAVIOR_PRESETS[config.behaviorsPreset];
+    if (!preset) problems.push(`EDGE_BEHAVIORS_PRESET (--behaviors-preset): expected one of ${Object.keys(BEHAVIOR_PRESETS).join(', ')}, got "${config.behaviorsPreset}"`);
+    // The file's own behaviors (if any) first, then the preset, which covers every path.
+    else behaviors = [...(config.behaviors ? behaviors.filter((b) => !DEFAULT_BEHAVIORS.includes(b)) : []), ...preset];
   }
   if (!config.signingKeys && behaviors.some((b) => b.requireSignature)) {
     problems.push('EDGE_SIGNING_KEYS (--signing-key): required, a cache behavior requires signed URLs or cookies');

@@ -1,5 +1,5 @@
 // One request on its way through the edge (the Exchange), and the Edge it walks through: shared by the steps.
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import type { AppError } from '../core/errors.ts';
 import type { RangeRequest } from '../core/http/range.ts';
 import type { Logger } from '../core/log.ts';
@@ -16,7 +16,7 @@ import type { RedisTier } from './redis-tier.ts';
 
 /** Where objects come from when the tiers miss: the shield and origins (origin-client.ts), or a fake in unit tests. */
 export interface UpstreamFetcher {
-  fetch(pathAndQuery: string, validators?: Validators): Promise<UpstreamResponse>;
+  fetch(pathAndQuery: string, validators?: Validators, viewerHeaders?: Record<string, string>): Promise<UpstreamResponse>;
 }
 
 /** Told about viewers' requests (prefetch.ts): each miss as it starts, each response served from a cached object. */
@@ -52,6 +52,10 @@ export interface ExchangeInit {
   readonly req: IncomingMessage | undefined;
   readonly res: ServerResponse | undefined;
   readonly key: CacheKey;
+  /** Path and query sent upstream (the key without its header tags); the key when absent. */
+  readonly upstreamPath?: string;
+  /** The viewer's request fields (a background refresh carries those of the request that triggered it). */
+  readonly viewerHeaders?: IncomingHttpHeaders;
   readonly behavior: CacheBehavior;
   readonly isHead: boolean;
   readonly range: RangeRequest;
@@ -68,11 +72,19 @@ export class Exchange implements ExchangeInit {
   readonly req: IncomingMessage | undefined;
   readonly res: ServerResponse | undefined;
   readonly key: CacheKey;
+  readonly upstreamPath: string;
+  readonly viewerHeaders: IncomingHttpHeaders;
   readonly behavior: CacheBehavior;
   readonly isHead: boolean;
   readonly range: RangeRequest;
   readonly canStream: boolean;
   readonly startedAt: number;
+  /** Where the entry was found or is stored when its response varies (vary.ts): the key of one variant. */
+  variantKey: CacheKey | undefined = undefined;
+  /** Vary names known for the key (a stored spec): their fields go upstream too. */
+  varyNames: readonly string[] | undefined = undefined;
+  /** The viewer's fields as the upstream saw them (response-headers.ts): what a variant is stored under. */
+  sentHeaders: Record<string, string> | undefined = undefined;
   entry: CacheEntry | undefined = undefined;
   /** An expired copy: its validators drive revalidation; it answers if the upstream fails (stale-if-error). */
   expired: CacheEntry | undefined = undefined;
@@ -102,6 +114,8 @@ export class Exchange implements ExchangeInit {
     this.req = init.req;
     this.res = init.res;
     this.key = init.key;
+    this.upstreamPath = init.upstreamPath ?? init.key;
+    this.viewerHeaders = init.viewerHeaders ?? init.req?.headers ?? {};
     this.behavior = init.behavior;
     this.isHead = init.isHead;
     this.range = init.range;

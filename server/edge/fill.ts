@@ -7,13 +7,20 @@ import { streamHead, type XCache } from './deliver.ts';
 import type { Edge, Exchange, Next } from './exchange.ts';
 import { freshnessOf, isRetained, retentionMs } from './freshness.ts';
 import { discardBody, type UpstreamResponse } from './origin-client.ts';
+import { variantShared } from './variants.ts';
 
 /** A copy from Redis, unless it is past retention or a purge newer than its fill matches it. */
-export async function sharedLookup(key: CacheKey, edge: Edge): Promise<CacheEntry | undefined> {
+async function sharedRead(key: CacheKey, edge: Edge): Promise<CacheEntry | undefined> {
   if (!edge.redis) return undefined;
   const e = await edge.redis.get(key);
   if (!e || !isRetained(e, edge.clock()) || edge.purges.purgedSinceSeq(key, e.fillSeq)) return undefined;
   return e;
+}
+
+/** The exchange's copy from Redis (its variant, when a Vary spec is stored under its key). */
+export async function sharedLookup(x: Exchange, edge: Edge): Promise<CacheEntry | undefined> {
+  const e = await sharedRead(x.key, edge);
+  return e ? variantShared(x, e, edge, (k) => sharedRead(k, edge)) : undefined;
 }
 
 /**
@@ -35,8 +42,8 @@ export async function collapseAcrossEdges(x: Exchange, edge: Edge): Promise<Cach
     // Only a fresh copy ends the wait: a stale one is what a refresh is trying to replace.
     const usable = (e: CacheEntry | undefined): CacheEntry | undefined => (e && freshnessOf(e, edge.clock()) === 'fresh' ? e : undefined);
     // Stored between our miss and the lock attempt?
-    let shared = usable(await sharedLookup(x.key, edge));
-    if (!shared && (await wait.result) === 'stored') shared = usable(await sharedLookup(x.key, edge));
+    let shared = usable(await sharedLookup(x, edge));
+    if (!shared && (await wait.result) === 'stored') shared = usable(await sharedLookup(x, edge));
     if (shared) edge.memory.put(shared);
     return shared;
   } finally {
@@ -50,13 +57,15 @@ export function shareLater(x: Exchange, entry: CacheEntry, edge: Edge): void {
   if (!redis) return;
   const lockHeld = x.lockHeld;
   x.lockHeld = false;
+  // The lock and the notice are the exchange's key (a variant is stored under its own key, vary.ts).
+  const key = x.key;
   edge.track(
     (async () => {
       const r = await redis.put(entry, retentionMs(entry));
       if (r === 'purged') edge.logger.debug({ key: entry.key }, 'store refused: purged while the fill was in flight');
       if (lockHeld) {
-        await edge.remote?.notify(entry.key, r === 'stored' ? 'stored' : 'failed');
-        await redis.releaseLock(entry.key);
+        await edge.remote?.notify(key, r === 'stored' ? 'stored' : 'failed');
+        await redis.releaseLock(key);
       }
     })(),
   );
@@ -102,7 +111,7 @@ export async function streamToViewer(x: Exchange, edge: Edge, prefix: Buffer[]):
   const chunks: Buffer[] = [];
   let size = 0;
   const viewerGone = (): boolean => !res || res.destroyed;
-  if (res && !res.destroyed) streamHead(res, up.status, up.headers, edge.common, xcache, x.tier);
+  if (res && !res.destroyed) streamHead(res, up.status, up.headers, edge.common, xcache, x.tier, x.behavior.stripResponseHeaders);
   if (x.isHead) keep = false;
   const send = async (chunk: Buffer): Promise<void> => {
     if (!res || res.destroyed || x.isHead) return;

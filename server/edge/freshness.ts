@@ -7,6 +7,8 @@ export interface Lifetime {
   readonly ttlMs: number;
   readonly staleWhileRevalidateMs: number;
   readonly staleIfErrorMs: number;
+  /** How long past its stale windows a copy with validators is kept to be revalidated (a 304 makes it fresh again). */
+  readonly revalidateKeepMs?: number | undefined;
 }
 
 /**
@@ -40,8 +42,8 @@ export function isUsableOnError(l: Lifetime, now: number): boolean {
  * How long a tier keeps the object: fresh plus the longer stale window, so it can still be served stale or
  * revalidated with a conditional request.
  */
-export function retentionMs(l: Pick<Lifetime, 'ttlMs' | 'staleWhileRevalidateMs' | 'staleIfErrorMs'>): number {
-  return l.ttlMs + Math.max(l.staleWhileRevalidateMs, l.staleIfErrorMs);
+export function retentionMs(l: Pick<Lifetime, 'ttlMs' | 'staleWhileRevalidateMs' | 'staleIfErrorMs' | 'revalidateKeepMs'>): number {
+  return l.ttlMs + Math.max(l.staleWhileRevalidateMs, l.staleIfErrorMs, l.revalidateKeepMs ?? 0);
 }
 
 /** Past its retention: treat as absent. */

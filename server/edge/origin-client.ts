@@ -5,6 +5,7 @@ import { UpstreamError } from '../core/errors.ts';
 import type { Logger } from '../core/log.ts';
 import type { EdgeMetrics } from './edge-metrics.ts';
 import type { RawHeaders, Upstream } from './cache-entry.ts';
+import { applicableSurrogateControl, surrogateCapabilityOf } from './surrogate-control.ts';
 
 export interface UpstreamResponse {
   readonly status: number;
@@ -12,6 +13,20 @@ export interface UpstreamResponse {
   readonly body: Readable;
   readonly upstream: Upstream;
   readonly baseUrl: string;
+  /** Real time the request was sent (RFC 9111 §4.2.3 request_time). */
+  readonly requestedAt?: number;
+  /** Real time the response head arrived (RFC 9111 §4.2.3 response_time). */
+  readonly respondedAt?: number;
+  /** The Surrogate-Control directives meant for this edge (surrogate-control.ts), read as Cache-Control. */
+  readonly surrogateControl?: string | undefined;
+}
+
+/** A request that is not a cacheable GET, passed through to the origin (pass.ts). */
+export interface ForwardRequest {
+  readonly method: string;
+  readonly pathAndQuery: string;
+  readonly headers: Record<string, string>;
+  readonly body: Readable | undefined;
 }
 
 export interface Validators {
@@ -30,6 +45,8 @@ export interface OriginClientOptions {
   /** `1.1 <edge-id> (edgeline)`: sent upstream so a shield (or a loop) can see who asked. */
   readonly via: string;
   readonly userAgent: string;
+  /** This edge's device token for Surrogate-Capability / Surrogate-Control targeting (its id). */
+  readonly surrogateToken?: string;
   /** Extra headers per request, e.g. origin access control signatures. */
   readonly signHeaders?: (method: string, pathAndQuery: string) => Record<string, string>;
   readonly clock: () => number;
@@ -83,18 +100,24 @@ export class OriginClient {
 
   /**
    * GET one object. Connection errors, timeouts and 5xx move on to the next upstream; anything else (including
-   * 404 and 304) is the answer. Throws UpstreamError (502, or 504 when the last problem was a timeout).
+   * 404 and 304) is the answer, and so is the last upstream's 5xx (its status passes through to the viewer).
+   * Throws UpstreamError (502, or 504 when the last problem was a timeout) when no upstream answered at all.
+   * `viewerHeaders` are the viewer's fields the behavior sends on (response-headers.ts); the edge's own win.
    */
-  async fetch(pathAndQuery: string, validators?: Validators): Promise<UpstreamResponse> {
+  async fetch(pathAndQuery: string, validators?: Validators, viewerHeaders?: Record<string, string>): Promise<UpstreamResponse> {
     let lastFailure: Failure = 'unreachable';
     let lastDetail = '';
-    for (const t of this.order()) {
+    const order = this.order();
+    for (const [i, t] of order.entries()) {
       const path = `${t.basePath}${pathAndQuery}`;
-      const headers: Record<string, string> = { via: this.opts.via, 'user-agent': this.opts.userAgent };
+      const headers: Record<string, string> = { ...viewerHeaders, via: this.opts.via };
+      if (this.opts.surrogateToken) headers['surrogate-capability'] = surrogateCapabilityOf(this.opts.surrogateToken);
+      if (!viewerHeaders?.['user-agent']) headers['user-agent'] = this.opts.userAgent;
       if (validators?.etag) headers['if-none-match'] = validators.etag;
       if (validators?.lastModified) headers['if-modified-since'] = validators.lastModified;
       if (this.opts.signHeaders) Object.assign(headers, this.opts.signHeaders('GET', path));
       try {
+        const requestedAt = Date.now();
         const res = await this.agent.request({
           origin: t.origin,
           path,
@@ -103,6 +126,10 @@ export class OriginClient {
           headersTimeout: this.opts.headersTimeoutMs,
           bodyTimeout: this.opts.bodyTimeoutMs,
         });
+        if (res.statusCode >= 500 && i === order.length - 1) {
+          this.failed(t, 'error_status', `answered ${res.statusCode}`);
+          return { status: res.statusCode, headers: res.headers, body: res.body, upstream: t.upstream, baseUrl: t.base.href, requestedAt, respondedAt: Date.now(), surrogateControl: this.surrogateOf(res.headers) };
+        }
         if (res.statusCode >= 500) {
           discardBody(res.body);
           lastFailure = 'error_status';
@@ -113,7 +140,7 @@ export class OriginClient {
         t.downUntil = 0;
         const result = res.statusCode === 304 ? 'not_modified' : res.statusCode === 404 || res.statusCode === 410 ? 'negative' : 'ok';
         this.opts.metrics.originFetches.inc({ upstream: t.upstream, result });
-        return { status: res.statusCode, headers: res.headers, body: res.body, upstream: t.upstream, baseUrl: t.base.href };
+        return { status: res.statusCode, headers: res.headers, body: res.body, upstream: t.upstream, baseUrl: t.base.href, requestedAt, respondedAt: Date.now(), surrogateControl: this.surrogateOf(res.headers) };
       } catch (err) {
         const code = (err as { code?: unknown }).code;
         lastFailure = typeof code === 'string' && TIMEOUT_CODES.has(code) ? 'timeout' : 'unreachable';
@@ -129,6 +156,34 @@ export class OriginClient {
       throw new UpstreamError('EDGE_ORIGIN_ERROR', 502, `${where} failed for ${pathAndQuery} (${lastDetail})`);
     }
     throw new UpstreamError('EDGE_ORIGIN_UNREACHABLE', 502, `${where} could not be reached for ${pathAndQuery} (${lastDetail})`);
+  }
+
+  private surrogateOf(h: RawHeaders): string | undefined {
+    return this.opts.surrogateToken ? applicableSurrogateControl(h['surrogate-control'], this.opts.surrogateToken) : undefined;
+  }
+
+  /**
+   * Passes one request that is not a cacheable GET to the first upstream (no failover: the method may not be
+   * idempotent). Throws UpstreamError like fetch when nothing answered.
+   */
+  async forward(r: ForwardRequest): Promise<UpstreamResponse> {
+    const t = this.order()[0];
+    if (!t) throw new UpstreamError('EDGE_ORIGIN_UNREACHABLE', 502, 'no upstream configured');
+    const path = `${t.basePath}${r.pathAndQuery}`;
+    const headers: Record<string, string> = { ...r.headers, via: this.opts.via };
+    if (this.opts.signHeaders) Object.assign(headers, this.opts.signHeaders(r.method, path));
+    try {
+      const requestedAt = Date.now();
+      const res = await this.agent.request({ origin: t.origin, path, method: r.method as 'GET', headers, body: r.body ?? null, headersTimeout: this.opts.headersTimeoutMs, bodyTimeout: this.opts.bodyTimeoutMs });
+      this.opts.metrics.originFetches.inc({ upstream: t.upstream, result: res.statusCode >= 500 ? 'error_status' : 'ok' });
+      return { status: res.statusCode, headers: res.headers, body: res.body, upstream: t.upstream, baseUrl: t.base.href, requestedAt, respondedAt: Date.now() };
+    } catch (err) {
+      const code = (err as { code?: unknown }).code;
+      const isTimeout = typeof code === 'string' && TIMEOUT_CODES.has(code);
+      this.failed(t, isTimeout ? 'timeout' : 'unreachable', typeof code === 'string' ? code : (err as Error).message);
+      if (isTimeout) throw new UpstreamError('EDGE_ORIGIN_TIMEOUT', 504, `the origin timed out for ${r.method} ${r.pathAndQuery}`);
+      throw new UpstreamError('EDGE_ORIGIN_UNREACHABLE', 502, `the origin could not be reached for ${r.method} ${r.pathAndQuery}`, err);
+    }
   }
 
   private failed(t: Target, failure: Failure, detail: string): void {

@@ -7,7 +7,9 @@ import { buildEntry, refreshEntry } from './entry-builder.ts';
 import { newExchange, type Edge, type Exchange, type Next, type Step, type StepFn } from './exchange.ts';
 import { collapseAcrossEdges, releaseLater, shareLater, sharedLookup, streamToViewer } from './fill.ts';
 import { ageSeconds, freshnessOf, isRetained, isUsableOnError } from './freshness.ts';
-import type { UpstreamResponse } from './origin-client.ts';
+import { discardBody, type UpstreamResponse } from './origin-client.ts';
+import { forwardedRequestHeaders } from './response-headers.ts';
+import { fitsRequest, isStaleBetterThan, storeVarySpec, variantInMemory } from './variants.ts';
 
 export { Exchange, newExchange, type Edge, type ExchangeInit, type Step, type UpstreamFetcher } from './exchange.ts';
 
@@ -28,16 +30,17 @@ const steps: Record<Step, StepFn> = {
   lookup(x, edge) {
     if (x.behavior.bypass) return 'bypass';
     const now = edge.clock();
-    const e = edge.memory.get(x.key);
+    const found = edge.memory.get(x.key);
+    const e = found && variantInMemory(x, found, edge);
     if (e) {
       if (isRetained(e, now)) return judge(x, e, 'memory', now);
-      edge.memory.delete(x.key);
+      edge.memory.delete(e.key);
     }
     return edge.redis?.isAvailable ? 'lookupShared' : 'miss';
   },
 
   async lookupShared(x, edge) {
-    const e = await sharedLookup(x.key, edge);
+    const e = await sharedLookup(x, edge);
     if (!e) return 'miss';
     edge.memory.put(e);
     return judge(x, e, 'redis', edge.clock());
@@ -80,7 +83,8 @@ const steps: Record<Step, StepFn> = {
         running.waiters++;
         edge.metrics.collapsedWaiters.inc({ scope: 'local' });
         const o = await running.outcome;
-        if (o.kind === 'entry') {
+        // Another variant of a response that varies is no answer for this request: fetch for ourselves.
+        if (o.kind === 'entry' && fitsRequest(x, o.entry)) {
           x.entry = o.entry;
           x.tier = o.tier;
           if (o.revalidated) x.outcome = 'revalidated';
@@ -108,12 +112,20 @@ const steps: Record<Step, StepFn> = {
     }
     const validators = x.expired ? { etag: x.expired.upstreamEtag, lastModified: lastModifiedOf(x.expired) } : undefined;
     try {
-      x.upstream = await edge.upstream.fetch(x.key, validators);
+      x.sentHeaders = forwardedRequestHeaders(x.viewerHeaders, x.behavior, x.varyNames);
+      x.upstream = await edge.upstream.fetch(x.upstreamPath, validators, x.sentHeaders);
     } catch (err) {
       x.error = err instanceof AppError ? err : new UpstreamError('EDGE_ORIGIN_UNREACHABLE', 502, `upstream failed for ${x.key}`, err);
       return 'fail';
     }
     x.tier = x.upstream.upstream;
+    if (isStaleBetterThan(x, x.upstream.status, edge.clock())) {
+      // RFC 5861 §4: a 5xx within stale-if-error is answered with the stale copy.
+      discardBody(x.upstream.body);
+      x.upstream = undefined;
+      x.error = new UpstreamError('EDGE_ORIGIN_ERROR', 502, `upstream answered an error for ${x.key}`);
+      return 'fail';
+    }
     if (x.upstream.status === 304) {
       x.upstream.body.resume();
       const refreshed = x.expired ? refreshEntry(x.expired, x.behavior, x.upstream, edge.clock(), x.fillSeq) : undefined;
@@ -172,7 +184,7 @@ const steps: Record<Step, StepFn> = {
       x.status = res.statusCode;
     } else if (x.passthrough) {
       x.status = x.passthrough.status;
-      x.bytes = deliverBuffered(res, x.passthrough.status, x.passthrough.headers, x.passthrough.body, edge.common, x.outcome === 'bypass' ? 'BYPASS' : 'MISS', x.tier);
+      x.bytes = deliverBuffered(res, x.passthrough.status, x.passthrough.headers, x.passthrough.body, edge.common, x.outcome === 'bypass' ? 'BYPASS' : 'MISS', x.tier, x.behavior.stripResponseHeaders);
     } else {
       x.error ??= new UpstreamError('EDGE_ORIGIN_ERROR', 502, `no response for ${x.key}`);
       return 'fail';
@@ -183,9 +195,11 @@ const steps: Record<Step, StepFn> = {
   store(x, edge) {
     const now = edge.clock();
     let entry = x.entry;
+    let spec: CacheEntry | undefined;
     if (x.body !== undefined && x.upstream) {
-      const built = buildEntry(x.key, x.behavior, x.upstream, x.body, now, x.fillSeq, x.expired?.targetDurationS);
+      const built = buildEntry(x.key, x.behavior, x.upstream, x.body, now, x.fillSeq, x.expired?.targetDurationS, x.sentHeaders);
       entry = built.entry;
+      spec = built.spec;
       if (!entry) x.passthrough = { status: x.upstream.status, headers: x.upstream.headers, body: x.body };
       x.upstream = undefined;
     }
@@ -193,6 +207,7 @@ const steps: Record<Step, StepFn> = {
     const isPurged = entry !== undefined && edge.purges.purgedSinceEpoch(x.key, x.fillEpoch);
     if (entry && !isPurged && x.outcome !== 'bypass') {
       x.entry = entry;
+      if (spec) storeVarySpec(spec, edge);
       edge.memory.put(entry);
       x.fill?.settle({ kind: 'entry', entry, tier: x.tier, revalidated: x.outcome === 'revalidated' });
       shareLater(x, entry, edge);
@@ -236,7 +251,7 @@ function lastModifiedOf(e: CacheEntry): string | undefined {
 /** One background refresh per key (collapsed with any fill already running). */
 function refreshLater(entry: CacheEntry, x: Exchange, edge: Edge): void {
   if (edge.fills.get(x.key)) return;
-  const bg = newExchange({ req: undefined, res: undefined, key: x.key, behavior: x.behavior, isHead: false, range: { kind: 'none' }, canStream: false, startedAt: performance.now() });
+  const bg = newExchange({ req: undefined, res: undefined, key: x.key, upstreamPath: x.upstreamPath, viewerHeaders: x.viewerHeaders, behavior: x.behavior, isHead: false, range: { kind: 'none' }, canStream: false, startedAt: performance.now() });
   bg.expired = entry;
   bg.expiredTier = x.tier;
   const work = runPipeline(bg, edge, entry.hasValidators ? 'revalidate' : 'miss');

@@ -1,10 +1,13 @@
-// GET/HEAD /vod/* and /live/* on raw node:http: guard → behavior → cache key → pipeline. No Express on this path.
+// Viewer requests on raw node:http (GET/HEAD /vod/*, /live/*, and any path a behavior claims): guard → behavior →
+// cache key → pipeline, or a pass to the origin for other methods. No Express on this path.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { hasPreconditions } from '../core/http/preconditions.ts';
 import { parseRange, type RangeRequest } from '../core/http/range.ts';
 import { viewerKindOf } from './edge-metrics.ts';
 import type { Behaviors, CacheBehavior } from './behaviors.ts';
-import { cacheKeyOf } from './cache-key.ts';
+import { cacheKeyOf, requestKeyOf } from './cache-key.ts';
+import { allowHeaderOf, isCacheableMethod, isMethodAllowed } from './methods.ts';
+import { passToOrigin, type Forwarder, type Invalidate } from './pass.ts';
 import { corsHeadersFor } from './cors.ts';
 import { cmcdReport, countCmcd } from './cmcd-report.ts';
 import { deliverError } from './deliver.ts';
@@ -35,13 +38,30 @@ export interface ViewerRoutesOptions {
   readonly checks?: readonly ViewerCheck[];
   /** Page origins allowed to read with credentials (cors.ts); then `edge.common` carries no Allow-Origin. */
   readonly corsOrigins?: readonly string[];
+  /** Methods other than GET/HEAD that a behavior allows go here (absent: they are refused with 405). */
+  readonly forward?: Forwarder;
+  /** RFC 9111 §4.4 invalidation after an unsafe method. */
+  readonly invalidate?: Invalidate;
 }
 
-/** True for the requests this handler owns; everything else goes to the Express app. */
-export function isViewerRequest(req: IncomingMessage): boolean {
-  const m = req.method;
+/** The edge's own endpoints (Express): never a behavior's, whatever its pattern. */
+const EDGE_OWN = /^\/(?:_edge(?:\/|$)|healthz$|metrics$|player(?:\/|$)|qoe(?:\/|$))/;
+
+/**
+ * True for the requests this handler owns; everything else goes to the Express app. GET/HEAD on /vod/ and /live/,
+ * and any method on a path a configured behavior claims (routes.ts answers 405 itself for methods it does not allow),
+ * except other methods on media paths whose behavior does not allow them (the Express app's 405 and preflight).
+ */
+export function isViewerRequest(req: IncomingMessage, behaviors?: Behaviors): boolean {
+  const m = req.method ?? 'GET';
   const url = req.url ?? '';
-  return (m === 'GET' || m === 'HEAD') && (url.startsWith('/vod/') || url.startsWith('/live/'));
+  const isMedia = url.startsWith('/vod/') || url.startsWith('/live/');
+  if (isMedia && (m === 'GET' || m === 'HEAD')) return true;
+  if (!behaviors || !url.startsWith('/')) return false;
+  const q = url.indexOf('?');
+  const path = q < 0 ? url : url.slice(0, q);
+  if (EDGE_OWN.test(path) || !behaviors.claims(path)) return false;
+  return !isMedia || isMethodAllowed(behaviors.match(path).allowedMethods, m);
 }
 
 export function createViewerHandler(opts: ViewerRoutesOptions): (req: IncomingMessage, res: ServerResponse) => void {
@@ -58,14 +78,38 @@ export function createViewerHandler(opts: ViewerRoutesOptions): (req: IncomingMe
   };
   const bad = (status: number, code: string, message: string, reason: string): Denial => ({ status, code, message, reason });
 
+  const pass = (req: IncomingMessage, res: ServerResponse, startedAt: number, path: string, query: string | undefined, behavior: CacheBehavior): void => {
+    const forward = opts.forward;
+    if (!forward || !isMethodAllowed(behavior.allowedMethods, req.method ?? '')) {
+      const allow = allowHeaderOf(behavior.allowedMethods);
+      return reject(res, startedAt, { status: 405, code: 'EDGE_METHOD_NOT_ALLOWED', message: `${(req.method ?? '').slice(0, 16)} is not allowed here; use ${allow}`, reason: 'method', headers: ['Allow', allow] });
+    }
+    const forwardedQuery = cacheKeyOf(path, query, behavior.queryParams).slice(path.length + 1) || undefined;
+    passToOrigin(req, res, path, forwardedQuery, behavior, { edge, forward, invalidate: opts.invalidate ?? (async () => undefined) }).then(
+      ({ status, bytes }) => {
+        edge.metrics.cell('bypass', 'origin').count(bytes, (performance.now() - startedAt) / 1000);
+        if (edge.accessLog) edge.logger.info({ method: req.method, path, status, outcome: 'bypass', bytes }, 'request');
+      },
+      (err: unknown) => {
+        edge.logger.error({ err, path }, 'pass to origin failed');
+        if (!res.headersSent) deliverError(res, { status: 500, code: 'EDGE_INTERNAL', message: 'internal error' }, edge.common);
+        else res.destroy();
+      },
+    );
+  };
+
   const proceed = (req: IncomingMessage, res: ServerResponse, startedAt: number, path: string, query: string | undefined, behavior: CacheBehavior, range: RangeRequest): void => {
+    if (!isCacheableMethod(req.method ?? 'GET')) return pass(req, res, startedAt, path, query, behavior);
     const h = req.headers;
     const isHead = req.method === 'HEAD';
     const isConditional = hasPreconditions(h);
+    // The path and the query that reach the upstream; the key adds the behavior's headers and cookies to it.
+    const upstreamPath = cacheKeyOf(path, query, behavior.queryParams);
     const x = newExchange({
       req,
       res,
-      key: cacheKeyOf(path, query, behavior.queryParams),
+      key: requestKeyOf(upstreamPath, behavior.keyHeaders, behavior.keyCookies, h),
+      upstreamPath,
       behavior,
       isHead,
       range,
@@ -111,7 +155,7 @@ export function createViewerHandler(opts: ViewerRoutesOptions): (req: IncomingMe
       for (let i = 0; i < cors.length; i += 2) res.setHeader(cors[i] as string, cors[i + 1] as string);
     }
     edge.metrics.countViewerRequest(viewerKindOf(req.url ?? ''));
-    const g = guardViewerRequest(req.url ?? '', req.headers, req.rawHeaders);
+    const g = guardViewerRequest(req.url ?? '', req.headers, req.rawHeaders, req.method);
     if (!g.ok) return reject(res, startedAt, bad(400, 'EDGE_BAD_REQUEST', g.message, g.reason));
     // A request that already went through this edge is a shield loop: stop it (RFC 9110 §7.6.3, Via).
     const via = req.headers.via;

@@ -118,7 +118,7 @@ describe('edge cache', () => {
     assert.equal(changed.text, '#EXTM3U\n#c2\n');
   });
 
-  it('caches 404 for the negative TTL only, and never caches 5xx', async () => {
+  it('caches 404 for the negative TTL; a 5xx passes through and is cached 10 s', async () => {
     const before = origin.count('/vod/gone/x.ts');
     await request(edge).get('/vod/gone/x.ts').expect(404);
     const second = await request(edge).get('/vod/gone/x.ts').expect(404);
@@ -129,12 +129,19 @@ describe('edge cache', () => {
     assert.equal(expired.headers['x-cache'], 'MISS');
     assert.equal(origin.count('/vod/gone/x.ts') - before, 2);
 
-    origin.set('/vod/err/x.ts', { status: 500, body: 'boom' });
-    const e1 = await request(edge).get('/vod/err/x.ts').expect(502);
-    assert.equal(e1.headers['x-cache'], 'ERROR');
-    assert.equal(e1.body.error, 'EDGE_ORIGIN_ERROR');
-    await request(edge).get('/vod/err/x.ts').expect(502);
-    assert.equal(origin.count('/vod/err/x.ts'), 2, 'errors are not cached');
+    // CloudFront: the origin's status passes through, errors are kept ErrorCachingMinTTL (10 s by default).
+    origin.set('/vod/err/x.ts', { status: 500, body: 'boom', headers: { 'content-type': 'text/plain', 'x-trace': 'abc' } });
+    const e1 = await request(edge).get('/vod/err/x.ts').expect(500);
+    assert.equal(e1.headers['x-cache'], 'MISS');
+    assert.equal(e1.text, 'boom');
+    assert.equal(e1.headers['x-trace'], 'abc');
+    const e2 = await request(edge).get('/vod/err/x.ts').expect(500);
+    assert.equal(e2.headers['x-cache'], 'HIT');
+    assert.equal(e2.text, 'boom');
+    assert.equal(origin.count('/vod/err/x.ts'), 1, 'the second request did not reach the origin');
+    now += 11 * S;
+    await request(edge).get('/vod/err/x.ts').expect(500);
+    assert.equal(origin.count('/vod/err/x.ts'), 2, 'kept 10 s, not longer');
   });
 
   it('does not store no-store answers when min TTL is 0', async () => {
@@ -162,7 +169,8 @@ describe('edge cache', () => {
     now += 5.9 * S;
     assert.equal((await request(edge).get('/live/ch/360p/index.m3u8')).headers['x-cache'], 'STALE');
     now += 0.2 * S;
-    await request(edge).get('/live/ch/360p/index.m3u8').expect(502);
+    // Past that, the origin's own answer passes through.
+    await request(edge).get('/live/ch/360p/index.m3u8').expect(503);
     assert.ok(origin.count('/live/ch/360p/index.m3u8') > stop);
   });
 

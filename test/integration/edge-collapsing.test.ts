@@ -73,11 +73,14 @@ describe('edge request collapsing', () => {
 
   it('a waiter whose leader failed falls back to the origin instead of hanging', async () => {
     const path = '/vod/cold/720p/seg_00002.ts';
-    origin.set(path, { status: 503, body: 'busy' });
+    await origin.stop();
     const [a] = edges as [EdgeApp, EdgeApp];
-    const results = await Promise.all(Array.from({ length: 5 }, () => undiciRequest(`${servers[0]?.url}${path}`).then(async (r) => ({ status: r.statusCode, body: await r.body.json() }))));
-    for (const r of results) assert.equal(r.status, 502);
-    assert.ok(origin.count(path) >= 1);
+    try {
+      const results = await Promise.all(Array.from({ length: 5 }, () => undiciRequest(`${servers[0]?.url}${path}`).then(async (r) => ({ status: r.statusCode, body: await r.body.json() }))));
+      for (const r of results) assert.equal(r.status, 502);
+    } finally {
+      await origin.start();
+    }
     assert.equal(a.edge.fills.size, 0, 'no fill left behind');
   });
 });

@@ -5,6 +5,7 @@ import { ConfigError } from '../../../server/core/errors.ts';
 import { targetDurationOf } from '../../../server/core/hls/target-duration.ts';
 import { BEHAVIOR_DEFAULTS, Behaviors, compilePathPattern, decideStore, DEFAULT_BEHAVIORS, type CacheBehavior } from '../../../server/edge/behaviors.ts';
 import { loadBehaviorsFile, parseBehaviorsText } from '../../../server/edge/behaviors-file.ts';
+import { FOLLOW_ORIGIN } from '../../../server/edge/behavior-presets.ts';
 
 const NOW = Date.parse('2030-01-01T00:00:00Z');
 const b = (over: Partial<CacheBehavior> = {}): CacheBehavior => ({ ...BEHAVIOR_DEFAULTS, pathPattern: '*', minTtlMs: 10_000, defaultTtlMs: 60_000, maxTtlMs: 3_600_000, ...over });
@@ -52,10 +53,11 @@ describe('lifetimes (CloudFront rules)', () => {
     assert.equal(ttl(b(), { status: 200 }), 60_000);
   });
 
-  it('no-store / no-cache / private: not cached with min TTL 0, else min TTL', () => {
+  it('no-store / private: not cached with min TTL 0, else min TTL; no-cache: stored to be revalidated', () => {
     assert.equal(ttl(b({ minTtlMs: 0 }), { status: 200, cacheControl: 'no-store' }), 'no-store');
     assert.equal(ttl(b({ minTtlMs: 0 }), { status: 200, cacheControl: 'private, max-age=60' }), 'private');
-    assert.equal(ttl(b({ minTtlMs: 0 }), { status: 200, cacheControl: 'no-cache' }), 'no-cache');
+    // RFC 9111 §5.2.2.4: store, but never reuse without revalidation (a lifetime of 0).
+    assert.equal(ttl(b({ minTtlMs: 0 }), { status: 200, cacheControl: 'no-cache, max-age=60' }), 0);
     assert.equal(ttl(b(), { status: 200, cacheControl: 'no-store' }), 10_000);
   });
 
@@ -69,11 +71,19 @@ describe('lifetimes (CloudFront rules)', () => {
     assert.equal(mr.staleWhileRevalidateMs + mr.staleIfErrorMs, 0);
   });
 
-  it('caches 404/410 for the negative TTL and nothing else that is not 200', () => {
+  it('caches 404/410 for the negative TTL, other errors for their class TTL, unless the origin says otherwise', () => {
     assert.equal(ttl(b({ negativeTtlMs: 10_000 }), { status: 404 }), 10_000);
     assert.equal(ttl(b({ negativeTtlMs: 10_000 }), { status: 410 }), 10_000);
     assert.equal(ttl(b({ negativeTtlMs: 0 }), { status: 404 }), 'negative-ttl-0');
-    assert.equal(ttl(b(), { status: 500 }), 'status-500');
+    assert.equal(ttl(b(), { status: 500 }), 10_000);
+    assert.equal(ttl(b({ errorTtlMs: { clientError: 1_000, serverError: 3_000 } }), { status: 503 }), 3_000);
+    assert.equal(ttl(b({ errorTtlMs: { clientError: 1_000, serverError: 3_000 } }), { status: 400 }), 1_000);
+    assert.equal(ttl(b({ errorTtlMs: { clientError: 0, serverError: 0 } }), { status: 502 }), 'error-ttl-0');
+    assert.equal(ttl(b(), { status: 503, cacheControl: 'max-age=30' }), 30_000, "the origin's own lifetime wins");
+    assert.equal(ttl(b(), { status: 500, cacheControl: 'no-store' }), 10_000, 'the error TTL is the minimum TTL of errors, as CloudFront');
+    assert.equal(ttl(b({ errorTtlMs: { clientError: 0, serverError: 0 } }), { status: 500, cacheControl: 'no-store' }), 'no-store');
+    assert.equal(ttl(b({ minTtlMs: 0 }), { status: 302 }), 'status-302', 'not heuristically cacheable without freshness');
+    assert.equal(ttl(b({ minTtlMs: 0 }), { status: 302, cacheControl: 'max-age=5' }), 5_000);
     assert.equal(ttl(b(), { status: 206 }), 'status-206');
     assert.equal(ttl(b(), { status: 200, vary: '*' }), 'vary-star');
     assert.equal(ttl(b({ bypass: true }), { status: 200 }), 'bypass');
@@ -159,5 +169,28 @@ describe('behaviors file', () => {
     assert.throws(() => parseBehaviorsText(JSON.stringify({ behaviors: [{ pathPattern: '/vod/*', minTtl: 100, maxTtl: 10 }] }), 'c.json'), /behaviors\[0\]\.maxTtl: must be >= minTtl \(100s\), got 10s/);
     assert.throws(() => parseBehaviorsText('behaviors: [', 'd.yaml'), /d\.yaml: not valid YAML/);
     assert.throws(() => parseBehaviorsText('{}', 'e.json'), /e\.json: behaviors: /);
+  });
+
+  it('reads methods, key headers and cookies, header policies, error TTLs and Authorization caching', () => {
+    const [g] = parseBehaviorsText(
+      ['behaviors:', '  - pathPattern: /api/*', '    allowedMethods: GET, HEAD, OPTIONS', '    keyHeaders: [X-Device]', '    keyCookies: [ab]', '    originRequestHeaders: all', '    stripResponseHeaders: [Server]', '    errorTtl: { serverError: 2s }', '    negativeTtl: 30s', '    cacheAuthorized: true'].join('\n'),
+      'g.yaml',
+    );
+    assert.equal(g?.allowedMethods, 'GET,HEAD,OPTIONS');
+    assert.deepEqual(g?.keyHeaders, ['x-device']);
+    assert.deepEqual(g?.keyCookies, ['ab']);
+    assert.equal(g?.originRequestHeaders, 'all');
+    assert.deepEqual(g?.stripResponseHeaders, ['server']);
+    assert.deepEqual(g?.errorTtlMs, { clientError: 30_000, serverError: 2_000 }, 'without its own value a class follows negativeTtl');
+    assert.equal(g?.cacheAuthorized, true);
+    assert.equal(parseBehaviorsText('behaviors: [{ pathPattern: /x, allowedMethods: all }]', 'h.yaml')[0]?.allowedMethods, 'all');
+    assert.throws(() => parseBehaviorsText('behaviors: [{ pathPattern: /x, allowedMethods: [GET, POST] }]', 'i.yaml'), /allowedMethods: expected "GET,HEAD", "GET,HEAD,OPTIONS" or "all"/);
+    assert.throws(() => parseBehaviorsText('behaviors: [{ pathPattern: /x, keyHeaders: [Range] }]', 'j.yaml'), /keyHeaders: range cannot be part of a cache key/);
+  });
+
+  it('the shipped suite behaviors file and the follow-origin preset agree', () => {
+    const [suite] = loadBehaviorsFile(new URL('../../../tools/cache-tests/behaviors.yaml', import.meta.url).pathname);
+    const [preset] = FOLLOW_ORIGIN;
+    assert.deepEqual(suite, preset);
   });
 });

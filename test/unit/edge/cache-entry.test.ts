@@ -27,10 +27,11 @@ describe('cache entry', () => {
     assert.equal(CacheEntry.decode(Buffer.from('not an entry at all'), '/vod/a/x.ts'), undefined);
   });
 
-  it('keeps only safe upstream headers and makes a strong ETag', () => {
-    assert.deepEqual(keptHeaders({ 'content-type': 'text/plain', 'set-cookie': ['a=b'], 'cache-control': 'max-age=1', server: 'x' }), [
+  it('keeps end-to-end upstream headers but Set-Cookie (by default) and makes a strong ETag', () => {
+    assert.deepEqual(keptHeaders({ 'content-type': 'text/plain', 'set-cookie': ['a=b'], 'cache-control': 'max-age=1', server: 'x', connection: 'close' }), [
       ['Content-Type', 'text/plain'],
       ['Cache-Control', 'max-age=1'],
+      ['Server', 'x'],
     ]);
     assert.equal(strongEtagFor(Buffer.from('x'), '"origin-strong"'), '"origin-strong"');
     assert.match(strongEtagFor(Buffer.from('x'), 'W/"weak"'), /^"[A-Za-z0-9_-]{27}"$/);

@@ -12,10 +12,20 @@ describe('request guard', () => {
   });
 
   it('refuses traversal, encodings, empty and hidden segments', () => {
-    for (const url of ['/vod/../x', '/vod/%2e%2e/x', '/vod/a/%2Fx', '/vod//a', '/vod/a/.x', '/vod/a/x.ts%00', '/vod/a\\b', '/vod/', '/vod', '/vodx/a', '/vod/a;b']) {
+    for (const url of ['/vod/../x', '/vod/%2e%2e/x', '/vod/a/%2Fx', '/vod//a', '/vod/a/.x', '/vod/a/x.ts%00', '/vod/a\\b', '/vod/', '/vod', '/vod/a;b']) {
       const r = ok(url);
       assert.equal(r.ok, false, url);
     }
+  });
+
+  it('other paths (a behavior may claim them): RFC 3986 characters, no dot segments nor encoded separators', () => {
+    for (const url of ['/vodx/a', '/test/8c1e-4f', '/a%20b/c.d', '/x/y;z=1', '/']) assert.equal(ok(url).ok, true, url);
+    for (const url of ['/a/../b', '/a/./b', '/a/..', '/%2e%2e/x', '/a%2Fb', '/a%5cb', '/a%00', '/a\\b', '/a b', '/a%zz']) assert.equal(ok(url).ok, false, url);
+  });
+
+  it('refuses bodies on GET and HEAD only', () => {
+    assert.equal(guardViewerRequest('/api/x', { 'content-length': '3' }, [], 'POST').ok, true);
+    assert.equal(guardViewerRequest('/api/x', { 'content-length': '3' }, [], 'GET').ok, false);
   });
 
   it('refuses bodies, override headers and odd Host values', () => {
