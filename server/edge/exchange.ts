@@ -34,7 +34,8 @@ export interface Edge {
   readonly common: readonly string[];
   readonly maxObjectBytes: number;
   readonly lockTtlMs: number;
-  readonly accessLog: boolean;
+  /** One line per viewer request (fixed fields, no redaction pass), or undefined when the access log is off. */
+  readonly accessLog: Logger | undefined;
   /** Background work (stale refreshes, Redis stores) to await on close. */
   track(work: Promise<unknown>): void;
 }

@@ -287,6 +287,6 @@ function finish(x: Exchange, edge: Edge): void {
   const seconds = (performance.now() - x.startedAt) / 1000;
   edge.metrics.cell(x.outcome, x.outcome === 'error' ? 'none' : x.tier).count(x.bytes, seconds);
   if (edge.accessLog) {
-    edge.logger.info({ method: x.isHead ? 'HEAD' : 'GET', key: x.key, status: x.status, outcome: x.outcome, tier: x.tier, bytes: x.bytes, ms: Math.round(seconds * 10_000) / 10, cmcd: x.cmcd }, 'request');
+    edge.accessLog.info({ method: x.isHead ? 'HEAD' : 'GET', key: x.key, status: x.status, outcome: x.outcome, tier: x.tier, bytes: x.bytes, ms: Math.round(seconds * 10_000) / 10, cmcd: x.cmcd }, 'request');
   }
 }
