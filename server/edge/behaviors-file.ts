@@ -44,6 +44,8 @@ const behaviorSchema = z
     targetDurationTtlFactor: z.number().positive().max(10).optional(),
     requireSignature: z.boolean().optional(),
     viewerProtocolPolicy: z.enum(['allow-all', 'redirect-to-https', 'https-only']).optional(),
+    answerDeadline: duration.optional(),
+    coldAnswerDeadline: duration.optional(),
   })
   .strict();
 
@@ -77,6 +79,8 @@ function toBehavior(raw: z.infer<typeof behaviorSchema>, index: number, problems
     targetDurationTtlFactor: raw.targetDurationTtlFactor,
     requireSignature: raw.requireSignature ?? false,
     viewerProtocolPolicy: raw.viewerProtocolPolicy ?? 'allow-all',
+    ...(raw.answerDeadline !== undefined ? { answerDeadlineMs: raw.answerDeadline } : {}),
+    ...(raw.coldAnswerDeadline !== undefined ? { coldAnswerDeadlineMs: raw.coldAnswerDeadline } : {}),
   };
 }
 

@@ -29,6 +29,10 @@ export interface CacheBehavior {
   /** Viewers need a valid CloudFront-style signature (URL or cookies) for these paths. */
   readonly requireSignature: boolean;
   readonly viewerProtocolPolicy: ViewerProtocolPolicy;
+  /** How long a viewer waits for the upstream before a stale copy answers (answer-deadline.ts has the defaults). */
+  readonly answerDeadlineMs?: number | undefined;
+  /** How long a viewer of an uncached object waits for the upstream before a 504. */
+  readonly coldAnswerDeadlineMs?: number | undefined;
 }
 
 const S = 1000;

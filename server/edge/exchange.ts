@@ -80,6 +80,8 @@ export class Exchange implements ExchangeInit {
   /** The fill this exchange leads, if any. */
   fill: Fill | undefined = undefined;
   lockHeld = false;
+  /** The upstream is another edge's fill, followed through Redis: that edge stores it there. */
+  fromRemoteFill = false;
   /** Purge position when the fetch began: a purge after it forbids storing what the fetch returns. */
   fillEpoch = 0;
   fillSeq = 0;
@@ -102,7 +104,7 @@ export class Exchange implements ExchangeInit {
   }
 }
 
-export type Step = 'lookup' | 'lookupShared' | 'hit' | 'stale' | 'revalidate' | 'miss' | 'bypass' | 'fetch' | 'collect' | 'deliver' | 'store' | 'fail';
+export type Step = 'lookup' | 'lookupShared' | 'hit' | 'stale' | 'revalidate' | 'miss' | 'bypass' | 'fetch' | 'received' | 'collect' | 'deliver' | 'store' | 'fail';
 export type Next = Step | 'done';
 export type StepFn = (x: Exchange, edge: Edge) => Next | Promise<Next>;
 
