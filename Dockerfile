@@ -2,7 +2,8 @@
 #   docker run -p 8081:8081 edgeline edge --origin http://origin:8080 --redis redis://redis:6379
 # Two stages: the build stage compiles TypeScript and bundles the player; the runtime stage holds the compiled
 # product (dist/server, dist/player) and its production dependencies only. The instruments (tools/: load test,
-# compare, bench, WAN proxy) and their libraries (playwright-core, chart.js, …) are not in the image.
+# compare, bench, WAN proxy) and their libraries (optional dependencies: playwright-core, chart.js, hdr-histogram-js)
+# are not in the image.
 
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
@@ -24,7 +25,7 @@ RUN apt-get update \
 WORKDIR /app
 ENV NODE_ENV=production HOST=0.0.0.0 MEDIA_DIR=/data/media FFMPEG_PATH=/usr/bin/ffmpeg FFPROBE_PATH=/usr/bin/ffprobe
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force
+RUN npm ci --omit=dev --omit=optional --ignore-scripts --no-audit --no-fund && npm cache clean --force
 COPY bin ./bin
 COPY --from=build /app/dist/server ./dist/server
 COPY --from=build /app/dist/player ./dist/player

@@ -36,6 +36,12 @@ function usage(tools: CommandTable | undefined): string {
   return lines.join('\n');
 }
 
+/** The package an import could not find (a tool run from an install that omitted its libraries), if that is the error. */
+function missingPackage(err: unknown): string | undefined {
+  if (!(err instanceof Error) || (err as NodeJS.ErrnoException).code !== 'ERR_MODULE_NOT_FOUND') return undefined;
+  return /Cannot find package '([^']+)'/.exec(err.message)?.[1];
+}
+
 export async function main(argv: string[], loadTools?: ToolsLoader): Promise<number> {
   const [name, ...rest] = argv;
   const own = name === undefined ? undefined : COMMANDS[name];
@@ -59,6 +65,12 @@ export async function main(argv: string[], loadTools?: ToolsLoader): Promise<num
     }
     if (isAppError(err)) {
       process.stderr.write(`edgeline ${name}: ${err.message}\n`);
+      return 1;
+    }
+    const missing = missingPackage(err);
+    if (missing) {
+      process.stderr.write(`edgeline ${name} needs the package "${missing}", which this install left out ` +
+        '(the instruments\' libraries are optional dependencies: `npm install --include=optional`, or `npm ci` from a clone)\n');
       return 1;
     }
     const { rootLogger } = await import('./core/log.ts');

@@ -17,7 +17,12 @@ export function waveSizes(sessions: number, concurrent: number): number[] {
 
 export interface ArmsPlan {
   readonly originUrl: string;
+  /** The edge itself: purges, warm-up. */
   readonly edgeUrl: string;
+  /** Where the edge arms' viewers reach it (a last-mile proxy in front of it, or the edge). */
+  readonly viewerEdgeUrl: string;
+  /** The floor arm's static server; undefined: no floor arm. */
+  readonly floor: { readonly url: string; readonly readToken: string } | undefined;
   /** Without it the cold arm cannot purge the edge. */
   readonly adminToken: string | undefined;
   readonly srcPath: string;
@@ -35,27 +40,30 @@ export interface ArmsOutcome {
 
 export async function runArms(p: ArmsPlan, browser: CompareBrowser, progress: ProgressReporter, signal?: AbortSignal): Promise<ArmsOutcome> {
   const waves = waveSizes(p.sessions, p.concurrent);
-  const total = p.sessions * ARM_NAMES.length;
+  const arms = ARM_NAMES.filter((a) => a !== 'floor' || p.floor !== undefined);
+  const total = p.sessions * arms.length;
   const notes: string[] = [];
   const waveMs: number[] = [];
   let done = 0;
   const show = (stage: string): void => {
     // The pace so far (or the session length plus page load before the first wave) times the waves left.
-    const wavesLeft = ARM_NAMES.length * waves.length - waveMs.length;
+    const wavesLeft = arms.length * waves.length - waveMs.length;
     const avgMs = waveMs.length > 0 ? waveMs.reduce((a, b) => a + b, 0) / waveMs.length : p.seconds * 1000 + 3_000;
     progress.update((done / total) * 100, (wavesLeft * avgMs) / 1000, stage);
   };
 
   const runs: ArmRun[] = [];
   let warm: WarmUpResult | undefined;
-  for (const arm of ARM_NAMES) {
-    const serverUrl = arm === 'direct' ? p.originUrl : p.edgeUrl;
+  for (const arm of arms) {
+    const serverUrl = arm === 'floor' ? (p.floor?.url ?? '') : arm === 'direct' ? p.originUrl : p.viewerEdgeUrl;
+    const readToken = arm === 'floor' ? p.floor?.readToken : p.adminToken;
     if (arm === 'edge-warm' && p.warmUp) {
       show('warming the edge');
       // hls.js buffers far ahead on a fast link, so a warm cache means the whole VOD asset, as an operator would pre-warm it.
       warm = await warmUp(p.edgeUrl, p.srcPath, Number.POSITIVE_INFINITY, 4, signal);
     }
-    const before = await readOriginRequests(p.originUrl).catch((err: unknown) => {
+    // The floor never reaches the origin: its count is not read (and not 0 by assumption either).
+    const before = arm === 'floor' ? undefined : await readOriginRequests(p.originUrl).catch((err: unknown) => {
       notes.push(`origin request counts unavailable for ${arm}: ${(err as Error).message}`);
       return undefined;
     });
@@ -69,7 +77,7 @@ export async function runArms(p: ArmsPlan, browser: CompareBrowser, progress: Pr
       const first = sessions.length;
       const results = await Promise.all(
         Array.from({ length: size }, async (_, i) => {
-          const r = await browser.runSession({ arm, index: first + i + 1, wave: w + 1, serverUrl, srcPath: p.srcPath, seconds: p.seconds, readToken: p.adminToken, ...(signal ? { signal } : {}) });
+          const r = await browser.runSession({ arm, index: first + i + 1, wave: w + 1, serverUrl, srcPath: p.srcPath, seconds: p.seconds, readToken, ...(signal ? { signal } : {}) });
           done += 1;
           show(`${arm} · ${done}/${total} sessions`);
           return r;

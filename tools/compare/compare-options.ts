@@ -10,6 +10,9 @@ export const compareFields = {
   wanRttMs: fields.number('wan-rtt-ms', 150, { env: 'WAN_RTT_MS', min: 0, max: 10_000, help: 'emulated round trip between viewers/edge and the origin, ms (own stack only)' }),
   wanBandwidthMbps: fields.number('wan-bandwidth-mbps', 20, { env: 'WAN_BANDWIDTH_MBPS', min: 0, max: 100_000, help: 'emulated origin bandwidth per connection, Mbit/s; 0 = unlimited (own stack only)' }),
   wanJitterMs: fields.number('wan-jitter-ms', 0, { env: 'WAN_JITTER_MS', min: 0, max: 10_000, help: 'random extra delay per origin response, up to this many ms (own stack only)' }),
+  lastMileRttMs: fields.number('last-mile-rtt-ms', 0, { env: 'COMPARE_LAST_MILE_RTT_MS', min: 0, max: 10_000, help: 'emulated round trip between the viewers and the edge, ms; 0 = none (own stack only)' }),
+  lastMileBandwidthMbps: fields.number('last-mile-bandwidth-mbps', 0, { env: 'COMPARE_LAST_MILE_BANDWIDTH_MBPS', min: 0, max: 100_000, help: 'emulated viewer bandwidth per connection to the edge, Mbit/s; 0 = unlimited (own stack only)' }),
+  floor: fields.bool('floor', true, { env: 'COMPARE_FLOOR', help: 'play a floor arm first: the same files from a plain static server on this machine (no CDN, no WAN)' }),
   concurrent: fields.int('concurrent', 4, { env: 'COMPARE_CONCURRENT', min: 1, max: 32, help: 'sessions playing at once (one browser context each)' }),
   out: fields.string('out', '', { env: 'COMPARE_OUT', help: 'report folder (default: reports/compare-<time>)' }),
   origin: fields.optionalUrl('origin', { help: 'target a running origin (with --edge) instead of starting one' }),
@@ -26,7 +29,7 @@ export const compareFields = {
 
 export type CompareConfig = ValuesOf<typeof compareFields>;
 
-export const ARM_NAMES = ['direct', 'edge-cold', 'edge-warm'] as const;
+export const ARM_NAMES = ['floor', 'direct', 'edge-cold', 'edge-warm'] as const;
 export type ArmName = (typeof ARM_NAMES)[number];
 
 export interface CompareSettings {
@@ -40,6 +43,10 @@ export interface CompareSettings {
   readonly target: { readonly kind: 'own'; readonly mediaDir: string; readonly redisUrl: string | undefined; readonly edgeWorkers: number } | { readonly kind: 'running'; readonly originUrl: string; readonly edgeUrl: string };
   readonly adminToken: string | undefined;
   readonly warmUp: boolean;
+  /** Where the floor arm's static server finds the packaged files ({folder}/hls/…); undefined: no floor arm. */
+  readonly floorMediaDir: string | undefined;
+  /** Between the viewers and the edge (own stack only); zeros: none. */
+  readonly lastMile: { readonly rttMs: number; readonly bandwidthMbps: number };
   readonly chromiumPath: string;
   readonly startTimeoutMs: number;
 }
@@ -90,6 +97,8 @@ export function resolveCompareSettings(c: CompareConfig, now: Date, cwd: string)
         : { kind: 'own', mediaDir: resolve(cwd, c.media), redisUrl: redis === '' || redis === 'none' ? undefined : redis, edgeWorkers: c.edgeWorkers },
     adminToken: c.adminToken,
     warmUp: c.warmUp,
+    floorMediaDir: c.floor ? resolve(cwd, c.media) : undefined,
+    lastMile: { rttMs: c.lastMileRttMs, bandwidthMbps: c.lastMileBandwidthMbps },
     chromiumPath: c.chromium,
     startTimeoutMs: c.startTimeoutMs,
   };

@@ -7,6 +7,7 @@ import type { SessionResult } from './session-result.ts';
 export const QUESTION = 'What does the cache tier buy my viewers?';
 
 export const ARM_DESCRIPTIONS: Readonly<Record<ArmName, string>> = {
+  floor: 'the same files from a plain static server on this machine: no CDN, no WAN — what the player and browser cost on their own',
   direct: 'player page and media straight from the origin, across the emulated WAN',
   'edge-cold': 'through the edge, the asset purged from its cache before each wave of sessions',
   'edge-warm': 'through the edge, after the cold arm (and the warm-up) filled its cache',
@@ -24,6 +25,10 @@ export interface Conditions {
     /** What the origin's /healthz says about it, as received. */
     readonly originReports: unknown;
   };
+  /** Emulated between the viewers and the edge (null: unknown, a running edge). */
+  readonly lastMile: { readonly rttMs: number | null; readonly bandwidthMbps: number | null };
+  /** How the floor arm was served; null when it did not run. */
+  readonly floor: string | null;
   readonly content: {
     readonly src: string;
     readonly variants: readonly Variant[];
@@ -38,6 +43,7 @@ export interface Conditions {
     readonly startedByCompare: boolean;
     readonly originUrl: string;
     readonly edgeUrl: string;
+    readonly viewerEdgeUrl: string;
     readonly edgeTier: string;
     /** The private Redis key prefix of the edge it started (its keys are deleted at the end); null otherwise. */
     readonly redisPrefix: string | null;
@@ -77,6 +83,8 @@ export interface CompareReport {
     readonly warmVsDirect: ArmComparison | null;
     readonly coldVsDirect: ArmComparison | null;
     readonly warmVsCold: ArmComparison | null;
+    /** Every other arm ÷ the floor: how far each is from what this machine allows. */
+    readonly vsFloor: readonly ArmComparison[];
   };
   readonly charts: {
     readonly downloadRatioOverTime: TimeSeries;
@@ -109,7 +117,7 @@ export function buildCompareReport(input: { conditions: Conditions; arms: readon
     generatedAt: input.generatedAt.toISOString(),
     conditions: input.conditions,
     arms,
-    comparisons: { warmVsDirect: versus('edge-warm', 'direct'), coldVsDirect: versus('edge-cold', 'direct'), warmVsCold: versus('edge-warm', 'edge-cold') },
+    comparisons: { warmVsDirect: versus('edge-warm', 'direct'), coldVsDirect: versus('edge-cold', 'direct'), warmVsCold: versus('edge-warm', 'edge-cold'), vsFloor: arms.filter((a) => a.name !== 'floor').map((a) => versus(a.name, 'floor')).filter((c): c is ArmComparison => c !== null) },
     charts: { downloadRatioOverTime: downloadRatioOverTime(sessions, input.conditions.secondsPerSession), ttfbByXCache: ttfbByXCache(sessions) },
     notes: input.notes,
   };

@@ -6,6 +6,8 @@ import type { SessionResult } from './session-result.ts';
 export interface Distribution {
   readonly n: number;
   readonly median: number | null;
+  /** The median again, under the name the reports' readers look for. */
+  readonly p50: number | null;
   readonly p90: number | null;
   readonly mean: number | null;
   readonly min: number | null;
@@ -27,6 +29,8 @@ export interface ArmSummary {
   readonly failed: number;
   readonly fatalErrors: number;
   readonly startupMs: Distribution;
+  /** Where a startup's time goes, per started session (see startupBreakdown). */
+  readonly startupBreakdownMs: { readonly playlists: Distribution; readonly firstSegment: Distribution; readonly decode: Distribution };
   readonly firstSegmentTtfbMs: Distribution;
   /** Per session: stall time ÷ (stall time + watch time). */
   readonly rebufferRatio: Distribution;
@@ -61,10 +65,12 @@ export function quantile(values: readonly number[], q: number): number | null {
 
 export function distribution(values: readonly number[]): Distribution {
   const finite = values.filter((v) => Number.isFinite(v));
-  if (finite.length === 0) return { n: 0, median: null, p90: null, mean: null, min: null, max: null };
+  if (finite.length === 0) return { n: 0, median: null, p50: null, p90: null, mean: null, min: null, max: null };
+  const median = quantile(finite, 0.5);
   return {
     n: finite.length,
-    median: quantile(finite, 0.5),
+    median,
+    p50: median,
     p90: quantile(finite, 0.9),
     mean: finite.reduce((s, v) => s + v, 0) / finite.length,
     min: Math.min(...finite),
@@ -80,6 +86,29 @@ function mediaSegments(s: SessionResult): SessionResult['segments'] {
 export function originPer1k(originRequests: number | null, viewerRequests: number): number | null {
   if (originRequests === null || viewerRequests <= 0) return null;
   return (Math.max(0, originRequests) / viewerRequests) * 1000;
+}
+
+export interface StartupBreakdown {
+  /** Play request → the first media segment's request: master and media playlists (and an init segment). */
+  readonly playlistsMs: number;
+  /** That segment's request → its last byte. */
+  readonly firstSegmentMs: number;
+  /** Its last byte → playing with the playhead moving: append, transmux, decode, first frame. */
+  readonly decodeMs: number;
+}
+
+/**
+ * A started session's startup split at the first media segment of the main track to finish downloading (by `atMs`,
+ * the download's end since the play request). Undefined before playback or without a media segment.
+ */
+export function startupBreakdown(s: SessionResult): StartupBreakdown | undefined {
+  const startup = s.metrics?.startupMs;
+  if (startup === null || startup === undefined) return undefined;
+  let first: SessionResult['segments'][number] | undefined;
+  for (const seg of s.segments) if (!seg.isInit && seg.type === 'main' && (!first || seg.atMs < first.atMs)) first = seg;
+  if (!first) return undefined;
+  const requestedAt = Math.max(0, first.atMs - first.downloadMs);
+  return { playlistsMs: requestedAt, firstSegmentMs: first.atMs - requestedAt, decodeMs: Math.max(0, startup - first.atMs) };
 }
 
 export function summarizeArm(arm: ArmName, sessions: readonly SessionResult[], origin: OriginCount | null): ArmSummary {
@@ -103,6 +132,11 @@ export function summarizeArm(arm: ArmName, sessions: readonly SessionResult[], o
     failed: sessions.length - started.length,
     fatalErrors: sessions.reduce((sum, s) => sum + (s.metrics?.fatalErrors ?? 0), 0),
     startupMs: distribution(values((s) => s.metrics?.startupMs)),
+    startupBreakdownMs: {
+      playlists: distribution(values((s) => startupBreakdown(s)?.playlistsMs)),
+      firstSegment: distribution(values((s) => startupBreakdown(s)?.firstSegmentMs)),
+      decode: distribution(values((s) => startupBreakdown(s)?.decodeMs)),
+    },
     firstSegmentTtfbMs: distribution(values((s) => s.metrics?.firstSegmentTtfbMs)),
     rebufferRatio: distribution(values((s) => rebufferRatio(s.metrics?.stallMs ?? 0, s.metrics?.watchMs ?? 0))),
     stallCount: sessions.reduce((sum, s) => sum + (s.metrics?.stallCount ?? 0), 0),

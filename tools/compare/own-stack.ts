@@ -11,6 +11,8 @@ import { BIN_PATH } from '../../server/core/package-root.ts';
 export interface OwnStackOptions {
   readonly mediaDir: string;
   readonly wan: { readonly rttMs: number; readonly bandwidthMbps: number; readonly jitterMs: number };
+  /** A second shaping proxy between the viewers and the edge, when either figure is above 0. */
+  readonly lastMile: { readonly rttMs: number; readonly bandwidthMbps: number };
   /** Shared tier for the edge; undefined runs it on its memory tier alone. */
   readonly redisUrl: string | undefined;
   readonly edgeWorkers: number;
@@ -25,6 +27,8 @@ export interface OwnStack {
   /** The origin as the edge and the direct arm see it: behind the WAN proxy. */
   readonly originUrl: string;
   readonly edgeUrl: string;
+  /** Where viewers reach the edge: through the last-mile proxy when there is one, else the edge itself. */
+  readonly viewerEdgeUrl: string;
   readonly adminToken: string;
   /** What the edge uses as its shared tier, for the report. */
   readonly edgeTier: string;
@@ -45,7 +49,7 @@ export function childEnv(env: Record<string, string | undefined>): Record<string
 }
 
 /** Arguments of the three children, as a pure function of the settings (tested without starting anything). */
-export function planStack(o: { mediaDir: string; wan: OwnStackOptions['wan']; originPort: number; wanPort: number; edgePort: number; redisUrl: string | undefined; redisPrefix: string; edgeWorkers: number; adminToken: string }): { origin: string[]; wan: string[]; edge: string[] } {
+export function planStack(o: { mediaDir: string; wan: OwnStackOptions['wan']; lastMile: OwnStackOptions['lastMile']; originPort: number; wanPort: number; edgePort: number; lastMilePort: number; redisUrl: string | undefined; redisPrefix: string; edgeWorkers: number; adminToken: string }): { origin: string[]; wan: string[]; edge: string[]; lastMile: string[] | undefined } {
   const origin = ['origin', '--port', String(o.originPort), '--host', '127.0.0.1', '--media', o.mediaDir];
   const wan = [
     'wan', '--port', String(o.wanPort), '--target', `http://127.0.0.1:${o.originPort}`,
@@ -56,7 +60,10 @@ export function planStack(o: { mediaDir: string; wan: OwnStackOptions['wan']; or
     '--workers', String(o.edgeWorkers), `--admin-token=${o.adminToken}`, // one argument: a token may start with '-'
     '--redis', o.redisUrl ?? 'none', '--redis-prefix', o.redisPrefix,
   ];
-  return { origin, wan, edge };
+  const lastMile = o.lastMile.rttMs > 0 || o.lastMile.bandwidthMbps > 0
+    ? ['wan', '--port', String(o.lastMilePort), '--target', `http://127.0.0.1:${o.edgePort}`, '--wan-rtt-ms', String(o.lastMile.rttMs), '--wan-bandwidth-mbps', String(o.lastMile.bandwidthMbps), '--wan-jitter-ms', '0']
+    : undefined;
+  return { origin, wan, edge, lastMile };
 }
 
 interface Child {
@@ -120,12 +127,12 @@ async function waitReady(c: Child, url: string, timeoutMs: number, signal: Abort
 }
 
 export async function startOwnStack(o: OwnStackOptions): Promise<OwnStack> {
-  const [originPort, wanPort, edgePort] = [await freePort(), await freePort(), await freePort()];
+  const [originPort, wanPort, edgePort, lastMilePort] = [await freePort(), await freePort(), await freePort(), await freePort()];
   const adminToken = randomBytes(18).toString('hex');
   const redisUrl = o.redisUrl !== undefined && (await redisAnswers(o.redisUrl)) ? o.redisUrl : undefined;
   // A private prefix: the comparison's cache entries and purges never touch another Edgeline on the same Redis.
   const redisPrefix = `edgeline-compare-${randomBytes(4).toString('hex')}:`;
-  const plan = planStack({ mediaDir: o.mediaDir, wan: o.wan, originPort, wanPort, edgePort, redisUrl, redisPrefix, edgeWorkers: o.edgeWorkers, adminToken });
+  const plan = planStack({ mediaDir: o.mediaDir, wan: o.wan, lastMile: o.lastMile, originPort, wanPort, edgePort, lastMilePort, redisUrl, redisPrefix, edgeWorkers: o.edgeWorkers, adminToken });
   const env = childEnv(o.env);
   const children: Child[] = [];
   let isStopped = false;
@@ -157,9 +164,17 @@ export async function startOwnStack(o: OwnStackOptions): Promise<OwnStack> {
     children.push(edge);
     const edgeUrl = `http://127.0.0.1:${edgePort}`;
     await waitReady(edge, edgeUrl, o.startTimeoutMs, o.signal);
+    let viewerEdgeUrl = edgeUrl;
+    if (plan.lastMile) {
+      const lastMile = startChild('last-mile', plan.lastMile, env, o.logDir);
+      children.push(lastMile);
+      viewerEdgeUrl = `http://127.0.0.1:${lastMilePort}`;
+      await waitReady(lastMile, viewerEdgeUrl, o.startTimeoutMs, o.signal);
+    }
     return {
       originUrl: farOriginUrl,
       edgeUrl,
+      viewerEdgeUrl,
       adminToken,
       edgeTier: redisUrl ? `memory + Redis (${redisUrl.replace(/\/\/[^@/]*@/, '//')}, private prefix ${redisPrefix})` : o.redisUrl ? `memory only (Redis at ${o.redisUrl} did not answer)` : 'memory only (--redis none)',
       redisPrefix: redisUrl ? redisPrefix : undefined,

@@ -28,7 +28,7 @@ function answerSection(r: CompareReport): ReportSection {
 }
 
 function ratiosTable(r: CompareReport): ReportBlock {
-  const rows = [r.comparisons.warmVsDirect, r.comparisons.coldVsDirect, r.comparisons.warmVsCold]
+  const rows = [...r.comparisons.vsFloor, r.comparisons.warmVsDirect, r.comparisons.coldVsDirect, r.comparisons.warmVsCold]
     .filter((c) => c !== null)
     .map((c) => [
       `${c.arm} vs ${c.baseline}`,
@@ -66,6 +66,19 @@ function charts(r: CompareReport): ChartBlock[] {
       })),
       { label: 'median', data: r.arms.map((a) => round(a.summary.startupMs.median, 0)) },
       { label: 'p90', data: r.arms.map((a) => round(a.summary.startupMs.p90, 0)) },
+    ],
+  };
+  const breakdown: ChartBlock = {
+    kind: 'chart',
+    title: 'Where startup goes (median per arm): playlists, first segment download, decode to playing',
+    type: 'bar',
+    xLabel: 'arm',
+    labels: arms,
+    yLabel: 'ms',
+    series: [
+      { label: 'playlists (play request → first segment requested)', data: r.arms.map((a) => round(a.summary.startupBreakdownMs.playlists.median, 0)) },
+      { label: 'first segment (request → last byte)', data: r.arms.map((a) => round(a.summary.startupBreakdownMs.firstSegment.median, 0)) },
+      { label: 'decode (last byte → playing)', data: r.arms.map((a) => round(a.summary.startupBreakdownMs.decode.median, 0)) },
     ],
   };
   const rebuffer: ChartBlock = {
@@ -111,7 +124,7 @@ function charts(r: CompareReport): ChartBlock[] {
     yLabel: 'origin requests per 1,000 viewer requests',
     series: [{ label: 'origin requests / 1,000 viewer requests', data: r.arms.map((a) => round(a.summary.originPer1kViewerRequests, 1)) }],
   };
-  return [startup, rebuffer, overTime, ttfb, origin];
+  return [startup, breakdown, rebuffer, overTime, ttfb, origin];
 }
 
 function ttfbTable(r: CompareReport): ReportBlock {
@@ -194,7 +207,7 @@ export function compareReportDocument(r: CompareReport): ReportDocument {
     subtitle: `${r.conditions.content.src} · ${r.conditions.sessionsPerArm} sessions × ${r.conditions.secondsPerSession} s per arm · ${r.generatedAt}`,
     sections: [
       answerSection(r),
-      { heading: 'Summary', blocks: [{ kind: 'table', columns: [...SUMMARY_COLUMNS], rows: r.arms.map((a) => summaryRow(a.summary)) }, ratiosTable(r)] },
+      { heading: 'Summary', blocks: [{ kind: 'table', columns: [...SUMMARY_COLUMNS], rows: r.arms.map((a) => summaryRow(a.summary, a.name === 'floor' ? undefined : r.comparisons.vsFloor.find((x) => x.arm === a.name)?.startupMedianRatio ?? null)) }, ratiosTable(r)] },
       { heading: 'Charts', blocks: charts(r) },
       { heading: 'Segments by X-Cache', blocks: [ttfbTable(r)] },
       { heading: 'Sessions', blocks: [sessionsTable(r)] },

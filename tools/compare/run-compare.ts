@@ -13,6 +13,7 @@ import { CompareBrowser } from './compare-browser.ts';
 import type { CompareSettings } from './compare-options.ts';
 import { buildCompareReport, type CompareReport, type Conditions } from './compare-report.ts';
 import { purgePathOf } from './edge-cache.ts';
+import { startFloorServer, type FloorServer } from './floor-server.ts';
 import { startOwnStack, type OwnStack } from './own-stack.ts';
 import { renderCompareHtml } from './report-page.ts';
 import { WAN_INFO_PATH } from '../wan/wan-proxy.ts';
@@ -91,7 +92,16 @@ export function reportedWan(wan: unknown): { rttMs: number | null; bandwidthMbps
 interface Plan {
   readonly originUrl: string;
   readonly edgeUrl: string;
+  readonly viewerEdgeUrl: string;
   readonly adminToken: string | undefined;
+}
+
+/** `/vod/clip/master.m3u8?x` → {mediaDir}/hls/clip/master.m3u8, the file a static server would send; undefined for other paths. */
+export function floorFileOf(mediaDir: string, srcPath: string): string | undefined {
+  const path = srcPath.split('?')[0] ?? '';
+  const m = /^\/vod\/([A-Za-z0-9/._-]+)$/.exec(path);
+  if (!m?.[1] || m[1].split('/').includes('..')) return undefined;
+  return join(mediaDir, 'hls', m[1]);
 }
 
 export async function runCompare(s: CompareSettings, deps: CompareDeps): Promise<CompareOutcome> {
@@ -104,6 +114,7 @@ export async function runCompare(s: CompareSettings, deps: CompareDeps): Promise
   await mkdir(join(s.outDir, 'logs'), { recursive: true });
 
   let stack: OwnStack | undefined;
+  let floor: FloorServer | undefined;
   let browser: CompareBrowser | undefined;
   let progress: ProgressReporter | undefined;
   try {
@@ -121,6 +132,7 @@ export async function runCompare(s: CompareSettings, deps: CompareDeps): Promise
       stack = await startOwnStack({
         mediaDir: s.target.mediaDir,
         wan: s.wan,
+        lastMile: s.lastMile,
         redisUrl: s.target.redisUrl,
         edgeWorkers: s.target.edgeWorkers,
         logDir: join(s.outDir, 'logs'),
@@ -128,16 +140,25 @@ export async function runCompare(s: CompareSettings, deps: CompareDeps): Promise
         env: deps.env,
         ...(signal ? { signal } : {}),
       });
-      plan = { originUrl: stack.originUrl, edgeUrl: stack.edgeUrl, adminToken: stack.adminToken };
+      plan = { originUrl: stack.originUrl, edgeUrl: stack.edgeUrl, viewerEdgeUrl: stack.viewerEdgeUrl, adminToken: stack.adminToken };
       say(`origin ${stack.originUrl} · edge ${stack.edgeUrl} (${stack.edgeTier}) · logs in ${join(s.outDir, 'logs')}`);
     } else {
-      plan = { originUrl: s.target.originUrl, edgeUrl: s.target.edgeUrl, adminToken: s.adminToken };
+      plan = { originUrl: s.target.originUrl, edgeUrl: s.target.edgeUrl, viewerEdgeUrl: s.target.edgeUrl, adminToken: s.adminToken };
       if (!plan.adminToken) notes.push('no --admin-token for the edge: the asset was not purged, so the "cold" arm may have found it cached already');
     }
 
+    if (s.floorMediaDir !== undefined) {
+      const file = floorFileOf(s.floorMediaDir, s.srcPath);
+      if (file && existsSync(file)) {
+        floor = await startFloorServer(s.floorMediaDir);
+        say(`floor: a plain static server for ${s.floorMediaDir} at ${floor.url}`);
+      } else {
+        notes.push(`no floor arm: ${file ?? s.srcPath} is not a file the static server could send (--media names the folder holding hls/)`);
+      }
+    }
     await requirePlaylist(plan.originUrl, s.srcPath, 'the origin');
-    await requirePlaylist(plan.edgeUrl, s.srcPath, 'the edge');
-    await Promise.all([requirePlayer(plan.originUrl, 'the origin'), requirePlayer(plan.edgeUrl, 'the edge')]);
+    await requirePlaylist(plan.viewerEdgeUrl, s.srcPath, 'the edge');
+    await Promise.all([requirePlayer(plan.originUrl, 'the origin'), requirePlayer(plan.viewerEdgeUrl, 'the edge'), ...(floor ? [requirePlayer(floor.url, 'the floor server')] : [])]);
     // Our own stack's WAN proxy describes itself; an external origin is measured as it is.
     const originWan = stack ? await wanOf(plan.originUrl) : undefined;
     const asset: AssetDescription = await describeAsset(`${plan.originUrl}${s.srcPath}`).catch(() => ({ masterUrl: `${plan.originUrl}${s.srcPath}`, variants: [], targetDurationS: null, durationS: null, segmentsPerRendition: null }));
@@ -148,7 +169,7 @@ export async function runCompare(s: CompareSettings, deps: CompareDeps): Promise
     const b = await CompareBrowser.launch(s.chromiumPath);
     browser = b;
     progress = createProgress('compare', { stream: deps.stdout });
-    const { runs, warm, notes: armNotes } = await runArms({ ...plan, srcPath: s.srcPath, sessions: s.sessions, concurrent: s.concurrent, seconds: s.seconds, warmUp: s.warmUp }, b, progress, signal);
+    const { runs, warm, notes: armNotes } = await runArms({ ...plan, floor: floor ? { url: floor.url, readToken: floor.readToken } : undefined, srcPath: s.srcPath, sessions: s.sessions, concurrent: s.concurrent, seconds: s.seconds, warmUp: s.warmUp }, b, progress, signal);
     progress.stop();
     progress = undefined;
     notes.push(...armNotes);
@@ -163,6 +184,8 @@ export async function runCompare(s: CompareSettings, deps: CompareDeps): Promise
         description: 'emulated by a proxy in front of the origin: each response waits 1 RTT (+ jitter) before its first byte, 2 RTT on a new connection; bodies are paced to the bandwidth per connection',
         originReports: originWan ?? null,
       },
+      lastMile: s.target.kind === 'own' ? { rttMs: s.lastMile.rttMs, bandwidthMbps: s.lastMile.bandwidthMbps } : { rttMs: null, bandwidthMbps: null },
+      floor: floor ? `the packaged files from ${s.floorMediaDir ?? ''} served by express.static on ${floor.url}: no CDN, no WAN` : null,
       content: { src: s.srcPath, variants: asset.variants, targetDurationS: asset.targetDurationS, durationS: asset.durationS, segmentsPerRendition: asset.segmentsPerRendition },
       sessionsPerArm: s.sessions,
       secondsPerSession: s.seconds,
@@ -171,6 +194,7 @@ export async function runCompare(s: CompareSettings, deps: CompareDeps): Promise
         startedByCompare: stack !== undefined,
         originUrl: plan.originUrl,
         edgeUrl: plan.edgeUrl,
+        viewerEdgeUrl: plan.viewerEdgeUrl,
         edgeTier: stack?.edgeTier ?? 'as configured on the target edge',
         redisPrefix: stack?.redisPrefix ?? null,
         edgeWorkers: s.target.kind === 'own' ? s.target.edgeWorkers : null,
@@ -190,6 +214,7 @@ export async function runCompare(s: CompareSettings, deps: CompareDeps): Promise
   } finally {
     progress?.stop();
     await browser?.close();
+    await floor?.close();
     await stack?.stop();
   }
 }

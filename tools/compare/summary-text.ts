@@ -43,6 +43,15 @@ export function answerText(report: CompareReport): string[] {
     `Rebuffering: ${fmtPercent(warm.pooledRebufferRatio)} of viewing time stalled through the warm edge, ${fmtPercent(direct.pooledRebufferRatio)} from the origin (${warm.stallCount} vs ${direct.stallCount} stalls).`,
     `Origin load: ${fmtNumber(warm.originPer1kViewerRequests, 1)} origin requests per 1,000 viewer requests through the warm edge, ${fmtNumber(direct.originPer1kViewerRequests, 1)} direct.`,
   ];
+  const floor = report.arms.find((a) => a.name === 'floor')?.summary;
+  if (floor) {
+    const b = floor.startupBreakdownMs;
+    const vs = (arm: string): string => fmtRatio(report.comparisons.vsFloor.find((x) => x.arm === arm)?.startupMedianRatio ?? null);
+    out.push(
+      `Floor: the same files from a plain static server on this machine start in ${fmtMs(floor.startupMs.median)} (median): ${fmtMs(b.playlists.median)} for the playlists, ${fmtMs(b.firstSegment.median)} for the first segment, ${fmtMs(b.decode.median)} from its last byte to playing (decode). ` +
+        `Warm edge ${vs('edge-warm')} the floor, cold edge ${vs('edge-cold')}, direct ${vs('direct')}.`,
+    );
+  }
   if (cold) {
     const r = report.comparisons.coldVsDirect?.startupMedianRatio ?? null;
     const why = r === null ? '' : r > 1
@@ -54,16 +63,21 @@ export function answerText(report: CompareReport): string[] {
 }
 
 export const SUMMARY_COLUMNS = [
-  'arm', 'started', 'startup p50', 'startup p90', '1st seg TTFB p50', 'rebuffer p50', 'rebuffer p90', 'stalls',
+  'arm', 'started', 'startup p50', '× floor', 'startup p90', 'playlists p50', '1st seg p50', 'decode p50', '1st seg TTFB p50', 'rebuffer p50', 'rebuffer p90', 'stalls',
   'seg TTFB p50', 'seg TTFB p90', 'dl÷dur p50', 'avg kbit/s', 'fatal', 'origin req / 1k',
 ] as const;
 
-export function summaryRow(s: ArmSummary): string[] {
+/** One arm's row; `vsFloor` is its startup median ÷ the floor's (undefined for the floor itself, or without one). */
+export function summaryRow(s: ArmSummary, vsFloor?: number | null): string[] {
   return [
     s.arm,
     `${s.started}/${s.sessions}`,
     fmtMs(s.startupMs.median),
+    vsFloor === undefined ? '' : fmtRatio(vsFloor),
     fmtMs(s.startupMs.p90),
+    fmtMs(s.startupBreakdownMs.playlists.median),
+    fmtMs(s.startupBreakdownMs.firstSegment.median),
+    fmtMs(s.startupBreakdownMs.decode.median),
     fmtMs(s.firstSegmentTtfbMs.median),
     fmtPercent(s.rebufferRatio.median),
     fmtPercent(s.rebufferRatio.p90),
@@ -93,12 +107,13 @@ export function wanText(w: { rttMs: number | null; bandwidthMbps: number | null;
 
 export function formatTerminalSummary(report: CompareReport): string {
   const c = report.conditions;
-  const wan = `WAN to the origin: ${wanText(c.wan)}`;
+  const lastMile = c.lastMile.rttMs || c.lastMile.bandwidthMbps ? ` · last mile to the edge: rtt ${c.lastMile.rttMs ?? 0} ms, ${c.lastMile.bandwidthMbps ? `${c.lastMile.bandwidthMbps} Mbit/s` : 'unlimited'}` : '';
+  const wan = `WAN to the origin: ${wanText(c.wan)}${lastMile}`;
   return [
     `${report.question}`,
     `${c.content.src} · ${c.sessionsPerArm} sessions × ${c.secondsPerSession} s per arm, ${c.concurrent} at once · ${wan}`,
     '',
-    textTable(SUMMARY_COLUMNS, report.arms.map((a) => summaryRow(a.summary))),
+    textTable(SUMMARY_COLUMNS, report.arms.map((a) => summaryRow(a.summary, a.name === 'floor' ? undefined : report.comparisons.vsFloor.find((x) => x.arm === a.name)?.startupMedianRatio ?? null))),
     '',
     ...answerText(report),
     ...report.notes.map((n) => `note: ${n}`),

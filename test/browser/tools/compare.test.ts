@@ -50,7 +50,7 @@ async function redisKeys(prefix: string): Promise<number> {
   }
 }
 
-describe('edgeline compare', { timeout: 180_000 }, () => {
+describe('edgeline compare', { timeout: 240_000 }, () => {
   let dir: string;
 
   before(async () => {
@@ -61,7 +61,7 @@ describe('edgeline compare', { timeout: 180_000 }, () => {
     if (dir) cleanupDir(dir);
   });
 
-  it('plays direct, cold-edge and warm-edge arms and reports a faster warm-edge startup than direct', async () => {
+  it('plays floor, direct, cold-edge and warm-edge arms and reports a faster warm-edge startup than direct', async () => {
     // A short two-rendition asset keeps the run cheap; 2 s segments give several per session.
     const mediaDir = join(dir, 'media');
     const clip = await makeClip({ seconds: 12, width: 640, height: 360 });
@@ -71,15 +71,15 @@ describe('edgeline compare', { timeout: 180_000 }, () => {
     // 300 ms of round trip puts at least ~1 s of distance into a direct startup (master, media playlist and segment,
     // new connections), so a busy CI machine's CPU noise cannot hide what the warm edge saves.
     const { code, output } = await runCli([
-      'compare', '--sessions', '2', '--seconds', '6', '--concurrent', '2', '--wan-rtt-ms', '300', '--wan-bandwidth-mbps', '20',
+      'compare', '--sessions', '2', '--seconds', '10', '--concurrent', '2', '--wan-rtt-ms', '300', '--wan-bandwidth-mbps', '20',
       '--media', mediaDir, '--src', '/vod/clip/master.m3u8', '--out', out, '--redis', SHARED_REDIS_URL,
-    ], 150_000);
+    ], 210_000);
     assert.equal(code, 0, `edgeline compare failed:\n${output}`);
     assert.match(output, /What does the cache tier buy my viewers\?/, 'the summary is printed');
     assert.match(output, /edge-warm\s+2\/2/);
 
     const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as CompareReport;
-    assert.deepEqual(report.arms.map((a) => a.name), ['direct', 'edge-cold', 'edge-warm']);
+    assert.deepEqual(report.arms.map((a) => a.name), ['floor', 'direct', 'edge-cold', 'edge-warm']);
     for (const arm of report.arms) {
       assert.equal(arm.sessions.length, 2, `${arm.name} has its sessions`);
       for (const s of arm.sessions) {
@@ -90,8 +90,15 @@ describe('edgeline compare', { timeout: 180_000 }, () => {
         assert.ok(s.viewerRequests >= 3, 'the browser asked for playlists and segments');
       }
     }
-    const [direct, cold, warm] = report.arms;
-    assert.ok(direct && cold && warm);
+    const [floor, direct, cold, warm] = report.arms;
+    assert.ok(floor && direct && cold && warm);
+    // The floor is the files from a static server: no cache in the way, no origin behind it.
+    assert.deepEqual(Object.keys(floor.summary.xCache), ['none']);
+    assert.equal(floor.origin, null);
+    const b = floor.summary.startupBreakdownMs;
+    assert.ok(b.playlists.n === 2 && b.firstSegment.n === 2 && b.decode.n === 2, 'every floor session has its startup split');
+    assert.equal(report.comparisons.vsFloor.length, 3);
+    assert.ok((report.comparisons.vsFloor.find((c) => c.arm === 'direct')?.startupMedianRatio ?? 0) > 1, 'direct, 300 ms away, starts slower than the floor');
     assert.ok(
       (warm.summary.startupMs.median ?? Infinity) < (direct.summary.startupMs.median ?? 0),
       `warm edge median startup ${warm.summary.startupMs.median} ms < direct ${direct.summary.startupMs.median} ms`,
@@ -107,7 +114,7 @@ describe('edgeline compare', { timeout: 180_000 }, () => {
     assert.ok(report.conditions.machine.chromium.length > 0 && report.conditions.machine.cores > 0);
 
     const html = readFileSync(join(out, 'report.html'), 'utf8');
-    assert.equal((html.match(/<canvas data-chart=/g) ?? []).length, 5, 'five charts');
+    assert.equal((html.match(/<canvas data-chart=/g) ?? []).length, 6, 'six charts');
     assert.match(html, /Conditions/);
     assert.ok(html.includes('new Chart('), 'Chart.js renderer inlined');
 

@@ -69,13 +69,19 @@ describe('asset playlists', () => {
 });
 
 describe('own stack plan', () => {
-  const base = { mediaDir: '/m', originPort: 9001, wanPort: 9003, edgePort: 9002, redisPrefix: 'p:', edgeWorkers: 1, adminToken: 'tok' };
+  const base = { mediaDir: '/m', originPort: 9001, wanPort: 9003, edgePort: 9002, lastMilePort: 9004, lastMile: { rttMs: 0, bandwidthMbps: 0 }, redisPrefix: 'p:', edgeWorkers: 1, adminToken: 'tok' };
 
   it('puts a WAN proxy in front of a plain origin and points the edge at the proxy, with a private prefix and an admin token', () => {
     const p = planStack({ ...base, wan: { rttMs: 150, bandwidthMbps: 20, jitterMs: 5 }, redisUrl: 'redis://r:6379' });
     assert.deepEqual(p.origin, ['origin', '--port', '9001', '--host', '127.0.0.1', '--media', '/m']);
     assert.deepEqual(p.wan, ['wan', '--port', '9003', '--target', 'http://127.0.0.1:9001', '--wan-rtt-ms', '150', '--wan-bandwidth-mbps', '20', '--wan-jitter-ms', '5']);
     assert.deepEqual(p.edge, ['edge', '--port', '9002', '--host', '127.0.0.1', '--origin', 'http://127.0.0.1:9003', '--id', 'compare-edge', '--workers', '1', '--admin-token=tok', '--redis', 'redis://r:6379', '--redis-prefix', 'p:']);
+  });
+
+  it('starts no last-mile proxy by default, and one in front of the edge when the last mile has a round trip or a bandwidth', () => {
+    assert.equal(planStack({ ...base, wan: { rttMs: 150, bandwidthMbps: 20, jitterMs: 0 }, redisUrl: undefined }).lastMile, undefined);
+    const p = planStack({ ...base, lastMile: { rttMs: 40, bandwidthMbps: 0 }, wan: { rttMs: 150, bandwidthMbps: 20, jitterMs: 0 }, redisUrl: undefined });
+    assert.deepEqual(p.lastMile, ['wan', '--port', '9004', '--target', 'http://127.0.0.1:9002', '--wan-rtt-ms', '40', '--wan-bandwidth-mbps', '0', '--wan-jitter-ms', '0']);
   });
 
   it('hands the edge a token that starts with a dash as its admin token (one argument, not an ambiguous flag)', () => {

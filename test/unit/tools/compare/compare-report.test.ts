@@ -35,7 +35,9 @@ const conditions: Conditions = {
   sessionsPerArm: 2,
   secondsPerSession: 6,
   concurrent: 2,
-  stack: { startedByCompare: true, originUrl: 'http://127.0.0.1:1', edgeUrl: 'http://127.0.0.1:2', edgeTier: 'memory only', redisPrefix: null, edgeWorkers: 1, coldCache: 'purged', warmUp: 'warmed' },
+  lastMile: { rttMs: 0, bandwidthMbps: 0 },
+  floor: 'static',
+  stack: { startedByCompare: true, originUrl: 'http://127.0.0.1:1', edgeUrl: 'http://127.0.0.1:2', viewerEdgeUrl: 'http://127.0.0.1:2', edgeTier: 'memory only', redisPrefix: null, edgeWorkers: 1, coldCache: 'purged', warmUp: 'warmed' },
   machine: { cpuModel: 'Test CPU <script>', cores: 2, memoryGiB: 8, os: 'Linux', node: '20.0.0', chromium: '156.0', loadAverage: { start: 0.5, end: 1 } },
 };
 
@@ -46,6 +48,7 @@ function report() {
       { name: 'edge-warm', sessions: sessions('edge-warm', [150, 250], 'HIT', 5), origin: { before: 50, after: 50 } },
       { name: 'direct', sessions: sessions('direct', [900, 1100], null, 320), origin: { before: 0, after: 16 } },
       { name: 'edge-cold', sessions: sessions('edge-cold', [1300, null], 'MISS', 400), origin: { before: 16, after: 26 } },
+      { name: 'floor', sessions: sessions('floor', [100, 300], null, 2), origin: null },
     ],
     notes: ['a note'],
     generatedAt: new Date('2025-01-02T13:05:00Z'),
@@ -55,25 +58,30 @@ function report() {
 describe('compare report', () => {
   it('orders the arms, summarizes each and compares warm and cold with direct', () => {
     const r = report();
-    assert.deepEqual(r.arms.map((a) => a.name), ['direct', 'edge-cold', 'edge-warm']);
-    assert.equal(r.arms[0]?.summary.startupMs.median, 1000);
-    assert.equal(r.arms[1]?.summary.started, 1);
-    assert.equal(r.arms[0]?.summary.originPer1kViewerRequests, 1000, 'every direct viewer request reached the origin');
-    assert.equal(r.arms[2]?.summary.originPer1kViewerRequests, 0);
+    assert.deepEqual(r.arms.map((a) => a.name), ['floor', 'direct', 'edge-cold', 'edge-warm']);
+    const [floor, direct, cold, warm] = r.arms;
+    assert.equal(direct?.summary.startupMs.median, 1000);
+    assert.equal(direct?.summary.startupMs.p50, 1000);
+    assert.equal(cold?.summary.started, 1);
+    assert.equal(direct?.summary.originPer1kViewerRequests, 1000, 'every direct viewer request reached the origin');
+    assert.equal(warm?.summary.originPer1kViewerRequests, 0);
+    assert.equal(floor?.summary.originRequests, null, 'the floor never reads the origin');
+    assert.deepEqual(r.comparisons.vsFloor.map((c) => [c.arm, c.baseline, c.startupMedianRatio]), [['direct', 'floor', 5], ['edge-cold', 'floor', 6.5], ['edge-warm', 'floor', 1]]);
     assert.equal(r.comparisons.warmVsDirect?.startupMedianRatio, 0.2);
     assert.equal(r.comparisons.coldVsDirect?.startupMedianRatio, 1.3);
-    assert.deepEqual(r.charts.ttfbByXCache.map((g) => `${g.arm}:${g.xCache}`), ['direct:none', 'edge-cold:MISS', 'edge-warm:HIT']);
+    assert.deepEqual(r.charts.ttfbByXCache.map((g) => `${g.arm}:${g.xCache}`), ['floor:none', 'direct:none', 'edge-cold:MISS', 'edge-warm:HIT']);
     assert.deepEqual(JSON.parse(JSON.stringify(r)), r, 'plain JSON');
   });
 
-  it('renders a self-contained page: the answer, a summary table, five charts, every session and the conditions', () => {
+  it('renders a self-contained page: the answer, a summary table, six charts, every session and the conditions', () => {
     const r = report();
     const doc = compareReportDocument(r);
     assert.deepEqual(doc.sections.map((s) => s.heading), ['What does the cache tier buy my viewers?', 'Summary', 'Charts', 'Segments by X-Cache', 'Sessions', 'Conditions']);
     const charts = doc.sections.find((s) => s.heading === 'Charts')?.blocks ?? [];
-    assert.equal(charts.length, 5);
+    assert.equal(charts.length, 6);
     const html = renderCompareHtml(r);
-    assert.equal((html.match(/<canvas data-chart=/g) ?? []).length, 5);
+    assert.equal((html.match(/<canvas data-chart=/g) ?? []).length, 6);
+    assert.match(html, /Where startup goes/);
     assert.match(html, /5\.00× faster/, 'warm edge vs direct startup at the median');
     assert.match(html, /Test CPU &lt;script&gt;/, 'text is escaped');
     assert.ok(!/<script src=/i.test(html), 'no external scripts');
@@ -83,7 +91,8 @@ describe('compare report', () => {
   it('prints a table and the answer in the terminal', () => {
     const text = formatTerminalSummary(report());
     assert.match(text, /^What does the cache tier buy my viewers\?/);
-    assert.match(text, /direct\s+2\/2\s+1\.00 s/);
+    assert.match(text, /direct\s+2\/2\s+1\.00 s\s+5\.00×/, 'startup and its ratio to the floor');
+    assert.match(text, /Floor: the same files from a plain static server on this machine start in 200 ms/);
     assert.match(text, /edge-cold\s+1\/2/);
     assert.match(text, /Startup: viewers served by a warm edge start in 200 ms/);
     assert.match(text, /A cold edge \(the first viewers after a purge\) starts in 1\.30 s \(median\), 1\.30× slower than direct: its misses cross/);

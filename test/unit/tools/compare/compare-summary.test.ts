@@ -4,7 +4,7 @@ import { describe, it } from 'node:test';
 import type { BeaconMetrics, BeaconSegment } from '../../../../server/core/qoe/beacon-schema.ts';
 import type { ArmName } from '../../../../tools/compare/compare-options.ts';
 import {
-  binSecondsFor, compareArms, distribution, downloadRatioOverTime, originPer1k, quantile, rebufferRatio, summarizeArm, ttfbByXCache,
+  binSecondsFor, compareArms, distribution, downloadRatioOverTime, originPer1k, quantile, rebufferRatio, startupBreakdown, summarizeArm, ttfbByXCache,
 } from '../../../../tools/compare/compare-summary.ts';
 import type { SessionResult } from '../../../../tools/compare/session-result.ts';
 
@@ -36,8 +36,8 @@ describe('quantile and distribution', () => {
 
   it('summarizes finite values only and is empty without any', () => {
     const d = distribution([4, 1, Number.NaN, 3, 2]);
-    assert.deepEqual(d, { n: 4, median: 2.5, p90: 3.7, mean: 2.5, min: 1, max: 4 });
-    assert.deepEqual(distribution([]), { n: 0, median: null, p90: null, mean: null, min: null, max: null });
+    assert.deepEqual(d, { n: 4, median: 2.5, p50: 2.5, p90: 3.7, mean: 2.5, min: 1, max: 4 });
+    assert.deepEqual(distribution([]), { n: 0, median: null, p50: null, p90: null, mean: null, min: null, max: null });
   });
 
   it('rebuffering ratio is stall ÷ (stall + watch), null with neither', () => {
@@ -150,5 +150,25 @@ describe('ttfbByXCache', () => {
       ['edge-warm', 'HIT', 2, 5],
       ['edge-warm', 'MISS', 1, 300],
     ]);
+  });
+});
+
+describe('startup breakdown', () => {
+  it('splits a startup at the first main-track media segment to finish: playlists, that download, decode to playing', () => {
+    const s = session('floor', 1, metrics({ startupMs: 900 }), [
+      seg({ isInit: true, atMs: 150, downloadMs: 20 }),
+      seg({ sn: 1, atMs: 700, downloadMs: 100 }),
+      seg({ sn: 0, atMs: 500, downloadMs: 200 }),
+      seg({ sn: 0, type: 'audio', atMs: 100, downloadMs: 50 }),
+    ]);
+    assert.deepEqual(startupBreakdown(s), { playlistsMs: 300, firstSegmentMs: 200, decodeMs: 400 });
+    const arm = summarizeArm('floor', [s, session('floor', 2, metrics({ startupMs: null }), [seg()])], null);
+    assert.equal(arm.startupBreakdownMs.decode.n, 1, 'a session that never played has no breakdown');
+    assert.equal(arm.startupBreakdownMs.playlists.median, 300);
+  });
+
+  it('has none before playback or without a media segment', () => {
+    assert.equal(startupBreakdown(session('floor', 1, metrics({ startupMs: null }), [seg()])), undefined);
+    assert.equal(startupBreakdown(session('floor', 1, metrics(), [seg({ isInit: true })])), undefined);
   });
 });
