@@ -11,6 +11,7 @@ export const PLAYLIST_BYTES = 548;
 
 export const HOT_ASSET = 'bench';
 export const COLD_ASSET = 'cold';
+export const HERD_ASSET = 'herd';
 export const VIEWER_ASSET = 'sample';
 
 export const SEGMENT_PATH = `/vod/${HOT_ASSET}/r/seg-00000.ts`;
@@ -71,6 +72,21 @@ export function writeColdAsset(mediaDir: string, count: number): ColdFiles {
     }
   }
   return { viaEdge, direct, viaEdgeNoRedis };
+}
+
+/** `count` never-requested segments of SEGMENT_BYTES for the herd section (each herd and each lone request gets its own). */
+export function writeHerdFiles(mediaDir: string, count: number): string[] {
+  const dir = join(mediaDir, 'hls', HERD_ASSET, 'r');
+  mkdirSync(dir, { recursive: true });
+  const body = randomBytes(SEGMENT_BYTES);
+  const out: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const name = `h-${String(i).padStart(5, '0')}.ts`;
+    body.writeUInt32BE(i, 0);
+    writeFileSync(join(dir, name), body);
+    out.push(`/vod/${HERD_ASSET}/r/${name}`);
+  }
+  return out;
 }
 
 /**

@@ -20,25 +20,50 @@ export interface ToolRun {
   readonly errors: number;
   /** Median latency in ms, when the tool reports it. */
   readonly p50Ms: number | null;
+  /** 99th percentile latency in ms, when the tool reports it. */
+  readonly p99Ms: number | null;
   /** The tool's main event-loop utilization, when known (the edgeline tool reports it): a saturated tool measures itself. */
   readonly toolEventLoopUtilization: number | null;
 }
 
 export interface DriveOptions {
   readonly url: string;
+  /**
+   * Paths with their queries (the player's CMCD) that wrk sends in turn on the host of `url`, so the server never sees
+   * one repeated string; the other tools send `url` alone.
+   */
+  readonly variants?: readonly string[];
   readonly connections: number;
   readonly durationS: number;
   /** Scratch folder for scripts and reports. */
   readonly scratch: string;
 }
 
-// wrk's done() hook prints one JSON line; summary.bytes counts heads too, so the benchmark uses body sizes instead.
-const WRK_SCRIPT = `done = function(summary, latency, requests)
-  local e = summary.errors
-  io.write(string.format('WRKJSON {"requests":%d,"durationUs":%d,"connect":%d,"read":%d,"write":%d,"status":%d,"timeout":%d,"p50Us":%d}\\n',
-    summary.requests, summary.duration, e.connect, e.read, e.write, e.status, e.timeout, latency:percentile(50)))
+/**
+ * The wrk script: requests built once in init() and sent in turn, and a done() hook that prints one JSON line
+ * (summary.bytes counts heads too, so the benchmark uses body sizes instead).
+ */
+export function wrkScript(paths: readonly string[]): string {
+  for (const p of paths) if (!/^\/[\x21-\x7e]*$/.test(p)) throw new Error(`wrk path must be printable ASCII starting with /: ${JSON.stringify(p)}`);
+  const list = paths.map((p) => JSON.stringify(p)).join(', ');
+  const rotate = paths.length === 0 ? '' : `local paths = { ${list} }
+local reqs = {}
+local n = 0
+init = function(args)
+  for i, p in ipairs(paths) do reqs[i] = wrk.format(nil, p) end
+end
+request = function()
+  n = n % #reqs + 1
+  return reqs[n]
 end
 `;
+  return `${rotate}done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format('WRKJSON {"requests":%d,"durationUs":%d,"connect":%d,"read":%d,"write":%d,"status":%d,"timeout":%d,"p50Us":%d,"p99Us":%d}\\n',
+    summary.requests, summary.duration, e.connect, e.read, e.write, e.status, e.timeout, latency:percentile(50), latency:percentile(99)))
+end
+`;
+}
 
 export interface WrkInfo {
   readonly path: string;
@@ -61,9 +86,9 @@ function num(o: Record<string, unknown>, k: string): number {
 
 export async function runWrk(wrk: WrkInfo, o: DriveOptions): Promise<ToolRun> {
   const script = join(o.scratch, 'wrk-report.lua');
-  writeFileSync(script, WRK_SCRIPT);
+  writeFileSync(script, wrkScript(o.variants ?? []));
   const threads = Math.min(2, o.connections);
-  const { code, output } = await runCommand(wrk.path, [`-t${threads}`, `-c${o.connections}`, `-d${o.durationS}s`, '--timeout', '10s', '-s', script, o.url], (o.durationS + 30) * 1000);
+  const { code, output } = await runCommand(wrk.path, [`-t${threads}`, `-c${o.connections}`, `-d${o.durationS}s`, '--timeout', '10s', '--latency', '-s', script, o.url], (o.durationS + 30) * 1000);
   const line = /^WRKJSON (.*)$/m.exec(output)?.[1];
   if (code !== 0 || !line) throw new Error(`wrk failed (exit ${code}):\n${output.slice(-1000)}`);
   const j = JSON.parse(line) as Record<string, unknown>;
@@ -76,6 +101,7 @@ export async function runWrk(wrk: WrkInfo, o: DriveOptions): Promise<ToolRun> {
     requestsPerS: requests / Math.max(durationS, 1e-3),
     errors: num(j, 'connect') + num(j, 'read') + num(j, 'write') + num(j, 'status') + num(j, 'timeout'),
     p50Ms: num(j, 'p50Us') / 1000,
+    p99Ms: num(j, 'p99Us') / 1000,
     toolEventLoopUtilization: null,
   };
 }
@@ -98,6 +124,7 @@ export async function runAutocannon(o: DriveOptions): Promise<ToolRun> {
     requestsPerS: requests / Math.max(durationS, 1e-3),
     errors: num(j, 'errors') + num(j, 'timeouts') + num(j, 'non2xx'),
     p50Ms: num(lat, 'p50'),
+    p99Ms: num(lat, 'p99'),
     toolEventLoopUtilization: null,
   };
 }
@@ -125,6 +152,7 @@ export async function runEdgelineMax(o: DriveOptions): Promise<ToolRun> {
       // 4xx and 5xx responses are among the tool's errors already.
       errors: report.totals.errorCount,
       p50Ms: report.latencyMs.all.p50,
+      p99Ms: report.latencyMs.all.p99,
       toolEventLoopUtilization: report.toolLoad?.eventLoopUtilization ?? null,
     };
   } finally {

@@ -73,6 +73,13 @@ function processName(pid: number, isRoot: boolean): string {
   }
 }
 
+/** Each process of the tree with its VmRSS now (the root named "primary"). */
+export function treeSnapshot(rootPid: number): { name: string; rssBytes: number }[] {
+  return processTree(rootPid)
+    .map((pid) => ({ name: processName(pid, pid === rootPid), rssBytes: rssBytes(pid) }))
+    .filter((p) => p.rssBytes > 0);
+}
+
 export interface RssPeak {
   /** Summed VmRSS of the tree at the first sample (just after start). */
   readonly idleBytes: number;

@@ -20,12 +20,13 @@ export async function detectNginx(): Promise<NginxInfo | undefined> {
 /** A standalone config: everything nginx writes stays under `dir`. */
 export function nginxConf(o: { dir: string; port: number; originPort: number; accessLog: boolean; runAsRoot: boolean }): string {
   const d = o.dir;
-  return `# Written by test/bench/nginx-baseline.ts for one benchmark run.
+  return `# Written by tools/bench/nginx-baseline.ts for one benchmark run: proxy_cache as a user configures it.
 ${o.runAsRoot ? 'user root;\n' : ''}worker_processes auto;
 pid ${d}/nginx.pid;
 error_log ${d}/error.log warn;
 events { worker_connections 4096; }
 http {
+  # On, like the edge's access log by default (one line per request, nginx's default format).
   ${o.accessLog ? `access_log ${d}/access.log;` : 'access_log off;'}
   sendfile on;
   tcp_nopush on;
@@ -52,6 +53,8 @@ http {
       # One identity copy per URL, as the edge stores it.
       proxy_set_header Accept-Encoding "";
       proxy_cache edge;
+      # One object per path, as the edge keys it: the player's CMCD query must not split the cache.
+      proxy_cache_key $scheme$proxy_host$uri;
       # The origin's Cache-Control (playlists 30 s + stale-while-revalidate, segments 14 days) is honoured, as by the edge;
       # these apply only where it says nothing.
       proxy_cache_valid 200 206 1h;
@@ -76,7 +79,7 @@ function versionAtLeast(v: string, min: readonly number[]): boolean {
   return true;
 }
 
-export async function startNginx(info: NginxInfo, o: { dir: string; port: number; originPort: number; accessLog: boolean }): Promise<Child> {
+export async function startNginx(info: NginxInfo, o: { dir: string; port: number; originPort: number; accessLog: boolean; name?: string }): Promise<Child> {
   mkdirSync(join(o.dir, 'cache'), { recursive: true });
   const conf = join(o.dir, 'nginx.conf');
   // As root, nginx's workers would run as "nobody" and could not write the cache in our private temp folder.
@@ -84,7 +87,7 @@ export async function startNginx(info: NginxInfo, o: { dir: string; port: number
   const args = ['-p', o.dir, '-c', conf, '-g', 'daemon off;'];
   // -e (1.19.5+) keeps nginx from opening the system-wide error log before it reads the config.
   if (versionAtLeast(info.version, [1, 19, 5])) args.push('-e', join(o.dir, 'error.log'));
-  const child = startChild({ name: 'nginx', command: info.path, args, logFile: join(o.dir, 'stdout.log') });
+  const child = startChild({ name: o.name ?? 'nginx', command: info.path, args, logFile: join(o.dir, 'stdout.log') });
   // The origin's /healthz answered through nginx means both are up.
   await waitReady(child, `http://127.0.0.1:${o.port}/healthz`);
   return child;

@@ -1,5 +1,5 @@
 // The Node ceiling: plain node:http answering media files from memory with the edge's hit headers, one worker per core.
-// Run as a child of the benchmark: node --import tsx test/bench/node-baseline.ts --port P --media DIR --assets a,b [--workers N]
+// Run as a child of the benchmark: node [--import tsx] tools/bench/node-baseline.ts --port P --media DIR --assets a,b [--workers N]
 import cluster from 'node:cluster';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import http from 'node:http';
@@ -7,7 +7,7 @@ import { availableParallelism } from 'node:os';
 import { extname, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { startChild, waitReady, type Child } from './processes.ts';
+import { nodeScriptArgs, startChild, waitReady, type Child } from './processes.ts';
 import { trapStopSignals } from '../../server/core/process/signals.ts';
 
 const CONTENT_TYPES: Readonly<Record<string, string>> = {
@@ -124,7 +124,7 @@ export async function startNodeBaseline(o: { port: number; mediaDir: string; ass
   const child = startChild({
     name: 'node:http baseline',
     command: process.execPath,
-    args: ['--import', 'tsx', fileURLToPath(import.meta.url), '--port', String(o.port), '--media', o.mediaDir, '--assets', o.assets.join(','), '--workers', String(o.workers)],
+    args: [...nodeScriptArgs(fileURLToPath(import.meta.url)), '--port', String(o.port), '--media', o.mediaDir, '--assets', o.assets.join(','), '--workers', String(o.workers)],
     logFile: o.logFile,
   });
   await waitReady(child, `http://127.0.0.1:${o.port}/healthz`);

@@ -144,3 +144,11 @@ export function runCommand(command: string, args: readonly string[], timeoutMs: 
     });
   });
 }
+
+/**
+ * Node's arguments to run one of the bench's own scripts as a child: compiled (dist/, run by `npm run bench`) it needs
+ * nothing, so the child holds only its own code; from source it needs the tsx loader.
+ */
+export function nodeScriptArgs(file: string): string[] {
+  return file.endsWith('.ts') ? ['--import', 'tsx', file] : [file];
+}

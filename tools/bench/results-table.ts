@@ -2,26 +2,71 @@
 import type { ToolName, ToolRun } from './load-tools.ts';
 
 export type Body = 'segment' | 'playlist';
-export type Server = 'edge' | 'edge-redis' | 'node' | 'nginx';
+export type Server = 'edge' | 'edge-redis' | 'node' | 'nginx' | 'varnish';
+export type HerdServer = 'edge' | 'nginx' | 'varnish';
 
 export const SERVER_LABELS: Readonly<Record<Server, string>> = {
   edge: 'edge (memory tier)',
   'edge-redis': 'edge (Redis tier)',
   node: 'node:http from memory',
   nginx: 'nginx proxy_cache',
+  varnish: 'Varnish',
 };
+
+/** One run of a load tool, with what the server under test spent on it. */
+export interface MeasuredRun extends ToolRun {
+  /** utime + stime of the server's processes over the run ÷ requests, µs; null when /proc could not tell. */
+  readonly cpuUsPerRequest: number | null;
+  /** Summed VmRSS of the server's processes at the end of the run, MiB. */
+  readonly serverRssMb: number | null;
+}
 
 export interface ThroughputCell {
   readonly body: Body;
   readonly bodyBytes: number;
   readonly server: Server;
   readonly tool: ToolName;
+  readonly connections: number;
   readonly url: string;
-  readonly runs: ToolRun[];
+  readonly runs: MeasuredRun[];
   medianRps: number;
+  medianP99Ms: number;
+  medianCpuUsPerRequest: number;
+  medianRssMb: number;
   /** Body bytes only: median req/s × body size. */
   gbitPerS: number;
   errors: number;
+}
+
+export interface HerdRep {
+  readonly herdPath: string;
+  /** Requests for the herd's segment that reached the origin (counted at the delaying proxy). */
+  readonly originFetches: number;
+  readonly loneOriginFetches: number;
+  /** Time to the last byte of the lone cold request, ms. */
+  readonly loneMs: number;
+  readonly waiterP50Ms: number;
+  readonly waiterP99Ms: number;
+  readonly waiterMaxMs: number;
+  /** Waiters that failed or got a short body. */
+  readonly errors: number;
+  /** Why they failed: the status and bytes, or the error code, with how many. */
+  readonly failures: Record<string, number>;
+  readonly xcache: Record<string, number>;
+}
+
+export interface HerdResult {
+  readonly server: HerdServer;
+  readonly nodes: number;
+  readonly waiters: number;
+  readonly originDelayMs: number;
+  readonly reps: HerdRep[];
+  readonly loneMedianMs: number;
+  readonly waiterP50MedianMs: number;
+  readonly waiterP99MedianMs: number;
+  /** The worst repetition's origin fetches. */
+  readonly originFetchesMax: number;
+  readonly errors: number;
 }
 
 export interface Check {
@@ -60,8 +105,10 @@ export interface MissResult {
 export interface MemoryResult {
   readonly server: Server;
   readonly memoryTierMb: number;
-  /** Summed VmRSS just after start. */
+  /** Summed VmRSS when idle (started, nothing requested yet). */
   readonly idleMb: number;
+  /** Each process when idle. */
+  readonly idleProcesses: readonly { readonly name: string; readonly rssMb: number }[];
   readonly peakMb: number;
   /** Summed Pss at the peak (shared pages split between processes). */
   readonly peakPssMb: number;
@@ -105,15 +152,20 @@ export interface Conditions {
   readonly loadBefore: readonly number[];
   readonly loadAfter: readonly number[];
   readonly nginx: string | null;
+  readonly varnish: string | null;
   readonly wrk: string | null;
   readonly autocannon: string | null;
   readonly redis: string | null;
   readonly runS: number;
   readonly reps: number;
-  readonly connections: number;
+  /** The connection counts of the hit runs (wrk -t2 -cN). */
+  readonly connections: readonly number[];
   readonly edgeWorkers: number;
   readonly edgeMemoryMb: number;
-  readonly accessLogs: boolean;
+  /** What the edge under test was started with besides its ports, origin and Redis prefix. */
+  readonly edgeFlags: string;
+  readonly herdWaiters: number;
+  readonly originDelayMs: number;
   readonly quick: boolean;
   readonly sections: readonly string[];
   readonly viewerAsset: string | null;
@@ -121,11 +173,12 @@ export interface Conditions {
 }
 
 export interface BenchResults {
-  readonly benchVersion: 1;
+  readonly benchVersion: 2;
   conditions: Conditions;
   readonly verification: string[];
   readonly throughput: ThroughputCell[];
   miss: MissResult | null;
+  readonly herd: HerdResult[];
   readonly memory: MemoryResult[];
   readonly viewers: ViewerResult[];
   readonly checks: Check[];
@@ -148,8 +201,18 @@ function fmtPct(n: number | null): string {
   return n !== null && Number.isFinite(n) ? `${(n * 100).toFixed(1)} %` : '—';
 }
 
-function verdict(pass: boolean | null): string {
-  return pass === null ? 'info' : pass ? '**pass**' : '**FAIL**';
+export function verdict(pass: boolean | null): string {
+  return pass === null ? 'info' : pass ? '**pass**' : '**miss**';
+}
+
+/** a ÷ b, or NaN when either is missing or b is 0. */
+export function ratio(a: number | null | undefined, b: number | null | undefined): number {
+  return a !== null && a !== undefined && b !== null && b !== undefined && Number.isFinite(a) && Number.isFinite(b) && b !== 0 ? a / b : Number.NaN;
+}
+
+/** The cell of one figure, when it has runs. */
+export function findCell(cells: readonly ThroughputCell[], body: Body, server: Server, tool: ToolName, connections: number): ThroughputCell | undefined {
+  return cells.find((t) => t.body === body && t.server === server && t.tool === tool && t.connections === connections && t.runs.length > 0);
 }
 
 function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
@@ -165,16 +228,18 @@ export function renderMarkdown(r: BenchResults): string {
   const c = r.conditions;
   const out: string[] = [];
   out.push(`# Edgeline benchmark, ${c.startedAt.replace('T', ' ').slice(0, 19)} UTC${c.quick ? ' (--quick)' : ''}`, '');
+  if (c.quick) out.push('A smoke run (`--quick`): single short runs that check the machinery. Its figures are not measurements; run without `--quick` for those.', '');
   out.push(
     table(
       ['condition', 'value'],
       [
         ['machine', `${c.cpu}, ${c.cores} cores, ${c.memGiB.toFixed(0)} GiB, Linux ${c.kernel}`],
-        ['software', `Node ${c.node}; nginx ${c.nginx ?? 'not installed (baseline skipped)'}; wrk ${c.wrk ?? 'not installed'}; autocannon ${c.autocannon ?? 'missing'}; Redis ${c.redis ?? 'unreachable'}`],
+        ['software', `Node ${c.node}; nginx ${c.nginx ?? 'not installed (baseline skipped)'}; Varnish ${c.varnish ?? 'not installed (baseline skipped)'}; wrk ${c.wrk ?? 'not installed'}; autocannon ${c.autocannon ?? 'missing'}; Redis ${c.redis ?? 'unreachable'}`],
         ['commit', c.git ?? 'unknown'],
         ['load average 1/5/15 min', `before ${load(c.loadBefore)}, after ${load(c.loadAfter)}`],
-        ['throughput runs', `median of ${c.reps} × ${c.runS} s per figure, ${c.connections} connections, load tool on the same machine; headline ratios from ${c.headlineTool}`],
-        ['edge', `${c.edgeWorkers} workers (default: one per core), memory tier ${c.edgeMemoryMb} MiB, access log ${c.accessLogs ? 'on' : 'off'}`],
+        ['throughput runs', `median of ${c.reps} × ${c.runS} s per figure, ${c.connections.join(' and ')} connections (${c.headlineTool === 'wrk' ? 'wrk -t2' : c.headlineTool}), interleaved, load tool on the same machine; the player's CMCD query on every URL`],
+        ['edge', `shipped defaults (${c.edgeFlags}): ${c.edgeWorkers} workers, memory tier ${c.edgeMemoryMb} MiB, access log on`],
+        ['herd', `${c.herdWaiters} concurrent cold requests, origin behind a proxy adding ${c.originDelayMs} ms`],
         ['sections', c.sections.join(', ')],
         ['wall time', `${Math.round(c.wallS)} s`],
       ],
@@ -187,19 +252,26 @@ export function renderMarkdown(r: BenchResults): string {
     out.push(table(['section', 'figure', 'measured', 'baseline', 'ratio', 'target', 'result'], r.checks.map((k) => [k.section, k.figure, k.value, k.baseline, k.ratio, k.target, verdict(k.pass)])), '');
   }
 
+  const headline = hitsTable(r);
+  if (headline.length > 0) out.push(...headline);
+  if (r.herd.length > 0) out.push(...herdTable(r.herd));
+
   if (r.throughput.length > 0) {
-    out.push('## Throughput of cache hits', '');
+    out.push('## Throughput of cache hits, every figure', '');
     out.push(`Median requests/s of ${c.reps} runs (each run in brackets); Gbit/s counts body bytes (median req/s × body size).`, '');
     const rows = r.throughput.map((t) => [
       `${t.body} (${fmtInt(t.bodyBytes)} B)`,
       SERVER_LABELS[t.server],
-      t.tool,
+      `${t.tool} -c${t.connections}`,
       fmtInt(t.medianRps),
       fmtNum(t.gbitPerS),
+      fmtNum(t.medianP99Ms, 1),
+      fmtNum(t.medianCpuUsPerRequest, 0),
+      fmtNum(t.medianRssMb, 0),
       t.runs.map((x) => fmtInt(x.requestsPerS)).join(', '),
       String(t.errors),
     ]);
-    out.push(table(['body', 'server', 'tool', 'req/s', 'Gbit/s', 'runs', 'errors'], rows), '');
+    out.push(table(['body', 'server', 'tool', 'req/s', 'Gbit/s', 'p99 ms', 'server CPU µs/req', 'server RSS MiB', 'runs', 'errors'], rows), '');
   }
 
   if (r.miss) {
@@ -225,11 +297,12 @@ export function renderMarkdown(r: BenchResults): string {
     out.push('## Memory: resident size of each edge (the primary and every descendant, VmRSS summed, sampled every 250 ms)', '');
     out.push(
       table(
-        ['edge', 'memory tier', 'after start', 'peak', 'Pss at peak', 'processes at peak', 'budget (tier + 150 MiB)'],
+        ['edge', 'memory tier', 'idle', 'idle processes', 'peak', 'Pss at peak', 'processes at peak', 'budget (tier + 150 MiB)'],
         r.memory.map((m) => [
           SERVER_LABELS[m.server],
           `${m.memoryTierMb} MiB`,
           `${fmtNum(m.idleMb, 1)} MiB`,
+          m.idleProcesses.map((p) => `${p.name} ${fmtNum(p.rssMb, 0)}`).join(', '),
           `${fmtNum(m.peakMb, 1)} MiB`,
           `${fmtNum(m.peakPssMb, 1)} MiB`,
           m.peakProcesses.map((p) => `${p.name} ${fmtNum(p.rssMb, 0)}`).join(', '),
@@ -276,4 +349,63 @@ export function renderMarkdown(r: BenchResults): string {
   if (r.verification.length > 0) out.push('## Checked before measuring', '', ...r.verification.map((v) => `- ${v}`), '');
   if (r.notes.length > 0) out.push('## Notes', '', ...r.notes.map((n) => `- ${n}`), '');
   return out.join('\n');
+}
+
+const HIT_BASELINES: readonly Server[] = ['nginx', 'varnish', 'node'];
+
+/** The issue's table: per body and connection count, the edge against each baseline (headline tool only). */
+function hitsTable(r: BenchResults): string[] {
+  const tool = r.conditions.headlineTool;
+  const rows: string[][] = [];
+  const detail: string[][] = [];
+  for (const body of ['segment', 'playlist'] as const) {
+    for (const conns of r.conditions.connections) {
+      const edge = findCell(r.throughput, body, 'edge', tool, conns);
+      if (!edge) continue;
+      const base = HIT_BASELINES.map((s) => findCell(r.throughput, body, s, tool, conns));
+      const label = `${body} (${fmtInt(edge.bodyBytes)} B), ${conns} conns`;
+      rows.push([label, fmtInt(edge.medianRps), ...base.map((b) => fmtInt(b?.medianRps ?? Number.NaN)), ...base.map((b) => fmtRatio(ratio(edge.medianRps, b?.medianRps)))]);
+      const all = [edge, ...base];
+      detail.push([
+        label,
+        all.map((c) => fmtNum(c?.medianP99Ms ?? Number.NaN, 1)).join(' / '),
+        fmtRatio(ratio(edge.medianP99Ms, base[0]?.medianP99Ms)),
+        all.map((c) => fmtNum(c?.medianCpuUsPerRequest ?? Number.NaN, 0)).join(' / '),
+        all.map((c) => fmtNum(c?.medianRssMb ?? Number.NaN, 0)).join(' / '),
+      ]);
+    }
+  }
+  if (rows.length === 0) return [];
+  return [
+    `## Warm hits (${tool}, median of ${r.conditions.reps})`,
+    '',
+    table(['figure', 'edge req/s', 'nginx req/s', 'Varnish req/s', 'node:http req/s', 'edge ÷ nginx', 'edge ÷ Varnish', 'edge ÷ node:http'], rows),
+    '',
+    table(['figure', 'p99 ms: edge / nginx / Varnish / node', 'edge p99 ÷ nginx p99', 'server CPU µs/req: edge / nginx / Varnish / node', 'RSS MiB: edge / nginx / Varnish / node'], detail),
+    '',
+  ];
+}
+
+const HERD_LABELS: Readonly<Record<HerdServer, string>> = { edge: 'edge', nginx: 'nginx proxy_cache', varnish: 'Varnish' };
+
+function herdTable(herd: readonly HerdResult[]): string[] {
+  const first = herd[0];
+  if (!first) return [];
+  return [
+    `## Herd: ${first.waiters} concurrent cold requests for one segment, origin ${first.originDelayMs} ms away (median of ${first.reps.length})`,
+    '',
+    table(
+      ['target', 'origin fetches (each rep)', 'waiters p50 ms', 'waiters p99 ms', 'lone cold request ms', 'p50 − lone ms', 'failed'],
+      herd.map((h) => [
+        `${HERD_LABELS[h.server]} ×${h.nodes}`,
+        h.reps.map((x) => String(x.originFetches)).join(', '),
+        fmtNum(h.waiterP50MedianMs, 0),
+        fmtNum(h.waiterP99MedianMs, 0),
+        fmtNum(h.loneMedianMs, 0),
+        fmtNum(h.waiterP50MedianMs - h.loneMedianMs, 0),
+        h.errors === 0 ? '0' : `${h.errors} (${[...new Set(h.reps.flatMap((x) => Object.keys(x.failures)))].join('; ')})`,
+      ]),
+    ),
+    '',
+  ];
 }

@@ -1,42 +1,52 @@
 // `npm run bench`: starts the origin, the edge and the baselines on 127.0.0.1, measures, and writes bench/results/.
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, release, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { freePort } from '../../server/cli/local-probes.ts';
 import { PACKAGE_ROOT } from '../../server/core/package-root.ts';
+import { edgeFields } from '../../server/edge/edge-config.ts';
+import { renderBenchHtml } from './bench-report.ts';
 import { buildChecks } from './checks.ts';
-import { HOT_ASSET, PLAYLIST_BYTES, PLAYLIST_PATH, SEGMENT_BYTES, SEGMENT_PATH, VIEWER_ASSET, VIEWER_MASTER_PATH, writeColdAsset, writeHotAsset, writeViewerAsset } from './fixtures.ts';
-import { AUTOCANNON, detectWrk } from './load-tools.ts';
-import { RssSampler } from './measure.ts';
+import { cmcdQueries } from './cmcd-query.ts';
+import { clockTicksPerSecond } from './cpu.ts';
+import { startDelayProxy } from './delay-proxy.ts';
+import { HOT_ASSET, PLAYLIST_BYTES, PLAYLIST_PATH, SEGMENT_BYTES, SEGMENT_PATH, VIEWER_ASSET, VIEWER_MASTER_PATH, writeColdAsset, writeHerdFiles, writeHotAsset, writeViewerAsset } from './fixtures.ts';
+import { herdFilesNeeded, runHerds, type HerdTarget } from './herd.ts';
+import { AUTOCANNON, detectWrk, type ToolName } from './load-tools.ts';
+import { RssSampler, treeSnapshot } from './measure.ts';
 import { measureMisses, MISS_WARMUP } from './miss.ts';
 import { detectNginx, startNginx } from './nginx-baseline.ts';
 import { startNodeBaseline } from './node-baseline.ts';
-import { runCommand, stopAll } from './processes.ts';
-import { renderMarkdown, type BenchResults, type MemoryResult, type Server, type ThroughputCell } from './results-table.ts';
+import { runCommand, stopAll, type Child } from './processes.ts';
+import { renderMarkdown, type BenchResults, type Body, type MemoryResult, type Server } from './results-table.ts';
 import { deletePrefix, redisVersion, startEdge, startOrigin, type Started } from './stack.ts';
-import { cellOf, runMatrix, warmAndVerify, type Endpoint, type MatrixContext } from './throughput.ts';
+import { cellOf, runMatrix, warmAndVerify, type Endpoint, type MatrixCell, type MatrixContext } from './throughput.ts';
+import { detectVarnish, startVarnish } from './varnish-baseline.ts';
 import { runViewerLoad } from './viewers.ts';
 import { exitCodeFor, trapStopSignals } from '../../server/core/process/signals.ts';
 
-export const SECTIONS = ['hits', 'redis', 'miss', 'viewers', 'tool'] as const;
+export const SECTIONS = ['hits', 'redis', 'miss', 'herd', 'viewers', 'tool'] as const;
 export type Section = (typeof SECTIONS)[number];
 
-const USAGE = `usage: npm run bench -- [--quick] [--only hits,redis,miss,viewers,tool] [--out DIR] [--edge-memory-mb 64] [--access-logs]
+const USAGE = `usage: npm run bench -- [--quick] [--only hits,redis,miss,herd,viewers,tool] [--out DIR] [--edge-memory-mb N]
 
-  --quick            2 s runs instead of 5 s, 30 viewers × 15 s instead of 200 × 60 s, 20 cold segments instead of 60
+  --quick            a smoke run (under 2 minutes on a quiet machine): 1 run of 1 s per figure instead of 3 of 5 s,
+                     1 herd per target instead of 3, 20 viewers × 10 s instead of 200 × 60 s, 10 cold segments
+                     instead of 60, no untimed warm-up load, and no "tool" section unless --only names it
   --only LIST        sections to run (repeatable or comma-separated); memory is sampled during whatever runs
   --out DIR          where results go (default bench/results)
-  --edge-memory-mb   memory tier of the edge under test (default 64, below the bytes the miss section pushes through)
-  --access-logs      edge and nginx write an access log line per request (default off for both)`;
+  --edge-memory-mb   memory tier of the edge under test (default: the edge's own default, ${edgeFields.memoryMb.default} MiB)
+
+The edge runs with its shipped defaults (workers, access log, log level); nginx logs every request too.`;
 
 interface Flags {
   readonly quick: boolean;
   readonly sections: ReadonlySet<Section>;
   readonly outDir: string;
-  readonly edgeMemoryMb: number;
-  readonly accessLogs: boolean;
+  /** undefined: the edge's default. */
+  readonly edgeMemoryMb: number | undefined;
 }
 
 function parseFlags(argv: string[], repoRoot: string): Flags | undefined {
@@ -46,8 +56,7 @@ function parseFlags(argv: string[], repoRoot: string): Flags | undefined {
       quick: { type: 'boolean', default: false },
       only: { type: 'string', multiple: true },
       out: { type: 'string' },
-      'edge-memory-mb': { type: 'string', default: '64' },
-      'access-logs': { type: 'boolean', default: false },
+      'edge-memory-mb': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -55,14 +64,14 @@ function parseFlags(argv: string[], repoRoot: string): Flags | undefined {
   const only = (values.only ?? []).flatMap((s) => s.split(',')).map((s) => s.trim()).filter(Boolean);
   const unknown = only.filter((s) => !(SECTIONS as readonly string[]).includes(s));
   if (unknown.length > 0) throw new Error(`--only: expected sections among ${SECTIONS.join(', ')}, got "${unknown.join(', ')}"`);
-  const memory = Number(values['edge-memory-mb']);
-  if (!Number.isInteger(memory) || memory < 1) throw new Error(`--edge-memory-mb: expected a positive integer, got "${values['edge-memory-mb']}"`);
+  const memoryFlag = values['edge-memory-mb'];
+  const memory = memoryFlag === undefined ? undefined : Number(memoryFlag);
+  if (memory !== undefined && (!Number.isInteger(memory) || memory < 1)) throw new Error(`--edge-memory-mb: expected a positive integer, got "${memoryFlag}"`);
   return {
     quick: values.quick,
-    sections: new Set(only.length > 0 ? (only as Section[]) : SECTIONS),
+    sections: new Set(only.length > 0 ? (only as Section[]) : SECTIONS.filter((s) => !values.quick || s !== 'tool')),
     outDir: resolve(values.out ?? join(repoRoot, 'bench', 'results')),
     edgeMemoryMb: memory,
-    accessLogs: values['access-logs'],
   };
 }
 
@@ -101,35 +110,49 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`[${String(Math.floor(s / 60)).padStart(2, '0')}:${String(s % 60).padStart(2, '0')}] ${msg}\n`);
   };
   const has = (s: Section): boolean => flags.sections.has(s);
-  const runS = flags.quick ? 2 : 5;
-  const reps = 3;
-  const connections = 32;
-  const viewers = flags.quick ? 30 : 200;
-  const viewerS = flags.quick ? 15 : 60;
-  const rampS = flags.quick ? 5 : 10;
-  const coldCount = flags.quick ? 20 : 60;
+  const runS = flags.quick ? 1 : 5;
+  const reps = flags.quick ? 1 : 3;
+  const connections = [32, 128] as const;
+  const viewers = flags.quick ? 20 : 200;
+  const viewerS = flags.quick ? 10 : 60;
+  const rampS = flags.quick ? 3 : 10;
+  const coldCount = flags.quick ? 10 : 60;
+  const herdReps = flags.quick ? 1 : 3;
+  const herdWaiters = 200;
+  const herdEdges = 3;
+  const originDelayMs = 200;
+  const edgeMemoryMb = flags.edgeMemoryMb ?? edgeFields.memoryMb.default;
+  const edgeWorkers = edgeFields.workers.default || availableParallelism();
 
   const startedAt = new Date();
+  const stamp = startedAt.toISOString().replace(/[:.]/g, '-').replace(/-\d{3}Z$/, 'Z');
   const loadBefore = loadavg();
-  const [nginx, wrk, redis, git] = await Promise.all([detectNginx(), detectWrk(), redisVersion(process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379'), gitDescribe(repoRoot)]);
+  const [nginx, varnish, wrk, redis, git, ticksPerS] = await Promise.all([
+    detectNginx(), detectVarnish(), detectWrk(), redisVersion(process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379'), gitDescribe(repoRoot), clockTicksPerSecond(),
+  ]);
   const redisUrl = redis !== undefined ? (process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379') : undefined;
   const autocannon = autocannonVersion(repoRoot);
   const notes: string[] = [];
-  if (!nginx) notes.push('nginx is not installed: the nginx proxy_cache baseline was skipped.');
-  if (!wrk) notes.push('wrk is not installed: figures come from the edgeline tool alone, and headline ratios use it.');
+  if (!nginx) notes.push('nginx is not installed: the nginx proxy_cache baseline was skipped (apt-get install -y nginx).');
+  if (!varnish) notes.push('varnishd is not installed: the Varnish baseline was skipped (apt-get install -y varnish).');
+  if (!wrk) notes.push('wrk is not installed: figures come from the edgeline tool alone (one URL, no CMCD rotation), and headline ratios use it.');
   if (!autocannon) notes.push('autocannon is missing from node_modules: the tool-vs-autocannon comparison was skipped.');
-  if (!redisUrl) notes.push('no Redis answered: the edge ran on its memory tier alone and the Redis-tier section was skipped.');
-  const headlineTool = wrk ? 'wrk' : 'edgeline';
+  if (!redisUrl) notes.push('no Redis answered: the edge ran on its memory tier alone; the Redis-tier and herd sections were skipped.');
+  const headlineTool: ToolName = wrk ? 'wrk' : 'edgeline';
 
   const tmp = mkdtempSync(join(tmpdir(), 'edgeline-bench-'));
+  // Varnish's cache process runs as its own user and must reach its folder in here.
+  chmodSync(tmp, 0o755);
   const mediaDir = join(tmp, 'media');
   const logDir = join(tmp, 'logs');
   const scratch = join(tmp, 'scratch');
   for (const d of [mediaDir, logDir, scratch]) mkdirSync(d, { recursive: true });
   const redisPrefix = `bench:${randomUUID().slice(0, 8)}:`;
-  const samplers = new Map<Server, { sampler: RssSampler; memoryMb: number }>();
+  const samplers = new Map<Server, { sampler: RssSampler; memoryMb: number; idle: { name: string; rssBytes: number }[] }>();
+  // What the edge under test gets besides where it listens, its origin, Redis and name (see edgeArgs).
+  const edgeFlagsShown = flags.edgeMemoryMb !== undefined ? `--memory-mb ${flags.edgeMemoryMb}` : '';
   const results: BenchResults = {
-    benchVersion: 1,
+    benchVersion: 2,
     conditions: {
       startedAt: startedAt.toISOString(),
       finishedAt: '',
@@ -143,15 +166,18 @@ export async function main(argv: string[]): Promise<number> {
       loadBefore,
       loadAfter: [],
       nginx: nginx?.version ?? null,
+      varnish: varnish?.version ?? null,
       wrk: wrk?.version ?? null,
       autocannon,
       redis: redis ?? null,
       runS,
       reps,
-      connections,
-      edgeWorkers: availableParallelism(),
-      edgeMemoryMb: flags.edgeMemoryMb,
-      accessLogs: flags.accessLogs,
+      connections: [...connections],
+      edgeWorkers,
+      edgeMemoryMb,
+      edgeFlags: edgeFlagsShown === '' ? 'no tuning flags' : edgeFlagsShown,
+      herdWaiters,
+      originDelayMs,
       quick: flags.quick,
       sections: [...flags.sections],
       viewerAsset: null,
@@ -160,6 +186,7 @@ export async function main(argv: string[]): Promise<number> {
     verification: [],
     throughput: [],
     miss: null,
+    herd: [],
     memory: [],
     viewers: [],
     checks: [],
@@ -170,14 +197,15 @@ export async function main(argv: string[]): Promise<number> {
   const cleanup = async (): Promise<void> => {
     if (cleaned) return;
     cleaned = true;
-    for (const [server, { sampler, memoryMb }] of samplers) {
+    for (const [server, { sampler, memoryMb, idle }] of samplers) {
       const peak = sampler.stop();
       if (peak.samples > 0) {
         const mb = (b: number): number => b / 2 ** 20;
         results.memory.push({
           server,
           memoryTierMb: memoryMb,
-          idleMb: mb(peak.idleBytes),
+          idleMb: mb(idle.reduce((n, p) => n + p.rssBytes, 0) || peak.idleBytes),
+          idleProcesses: idle.map((p) => ({ name: p.name, rssMb: mb(p.rssBytes) })),
           peakMb: mb(peak.peakBytes),
           peakPssMb: mb(peak.peakPssBytes),
           peakProcesses: peak.peakProcesses.map((p) => ({ name: p.name, rssMb: mb(p.rssBytes) })),
@@ -188,6 +216,16 @@ export async function main(argv: string[]): Promise<number> {
       }
     }
     await stopAll();
+    // A run that stopped early keeps its servers' logs: they say why.
+    if (process.exitCode === 1 && !interrupted) {
+      const kept = join(flags.outDir, `${stamp}-logs`);
+      try {
+        cpSync(logDir, kept, { recursive: true });
+        notes.push(`the servers' logs are kept in ${kept}`);
+      } catch (err) {
+        notes.push(`could not keep the servers' logs: ${(err as Error).message}`);
+      }
+    }
     if (redisUrl) {
       try {
         const n = await deletePrefix(redisUrl, redisPrefix);
@@ -207,24 +245,33 @@ export async function main(argv: string[]): Promise<number> {
     },
   });
 
+  // The player's CMCD query: a few sessions and buffer states per run, so no server sees one repeated string.
+  const segmentQueries = cmcdQueries({ object: 'segment', contentId: PLAYLIST_PATH, count: 8 });
+  const playlistQueries = cmcdQueries({ object: 'playlist', contentId: PLAYLIST_PATH, count: 8 });
+
   try {
     say(`edgeline benchmark${flags.quick ? ' (--quick)' : ''}: sections ${[...flags.sections].join(', ')}; temp ${tmp}`);
     writeHotAsset(mediaDir);
     const cold = has('miss') ? writeColdAsset(mediaDir, coldCount + MISS_WARMUP) : undefined;
+    const runHerd = has('herd') && redisUrl !== undefined;
+    const herdTargets = 1 + (nginx ? 1 : 0) + (varnish ? 1 : 0);
+    const herdFiles = runHerd ? writeHerdFiles(mediaDir, herdFilesNeeded(herdEdges + herdTargets - 1, herdTargets, herdReps)) : [];
     if (has('viewers')) results.conditions = { ...results.conditions, viewerAsset: await writeViewerAsset(mediaDir, repoRoot, say) };
     say('media written; starting the origin');
 
     const origin = await startOrigin({ repoRoot, port: await freePort(), mediaDir, logDir });
-    const edgeStart = { repoRoot, originUrl: origin.url, redisUrl, redisPrefix, workers: undefined, accessLog: flags.accessLogs, logDir };
+    const originPort = Number(new URL(origin.url).port);
+    const edgeStart = { repoRoot, originUrl: origin.url, redisUrl, redisPrefix, logDir };
     const edge = await startEdge({ ...edgeStart, name: 'bench-edge', port: await freePort(), memoryMb: flags.edgeMemoryMb });
-    samplers.set('edge', { sampler: new RssSampler(edge.child.pid), memoryMb: flags.edgeMemoryMb });
-    say(`origin ${origin.url}, edge ${edge.url} (memory tier ${flags.edgeMemoryMb} MiB, Redis ${redisUrl ? `prefix ${redisPrefix}` : 'none'})`);
+    const edgeStartedAt = Date.now();
+    samplers.set('edge', { sampler: new RssSampler(edge.child.pid), memoryMb: edgeMemoryMb, idle: [] });
+    say(`origin ${origin.url}, edge ${edge.url} (shipped defaults: ${results.conditions.edgeFlags}; Redis ${redisUrl ? `prefix ${redisPrefix}` : 'none'})`);
 
     let edgeRedis: Started | undefined;
     if (has('redis') && redisUrl) {
       // --memory-mb 0 turns the memory tier off: every hit is a Redis hit (same Redis and prefix as the edge above).
       edgeRedis = await startEdge({ ...edgeStart, name: 'bench-edge-redis', port: await freePort(), memoryMb: 0 });
-      samplers.set('edge-redis', { sampler: new RssSampler(edgeRedis.child.pid), memoryMb: 0 });
+      samplers.set('edge-redis', { sampler: new RssSampler(edgeRedis.child.pid), memoryMb: 0, idle: [] });
       say(`Redis-tier edge ${edgeRedis.url} (memory tier off)`);
     }
     let node: Started | undefined;
@@ -235,51 +282,77 @@ export async function main(argv: string[]): Promise<number> {
       node = { child, url: `http://127.0.0.1:${port}` };
       say(`node:http baseline ${node.url} (${availableParallelism()} workers)`);
     }
-    let nginxUrl: string | undefined;
+    let nginxHit: Started | undefined;
     if (has('hits') && nginx) {
       const port = await freePort();
-      await startNginx(nginx, { dir: join(tmp, 'nginx'), port, originPort: Number(new URL(origin.url).port), accessLog: flags.accessLogs });
-      nginxUrl = `http://127.0.0.1:${port}`;
-      say(`nginx ${nginx.version} proxy_cache ${nginxUrl}`);
+      const child = await startNginx(nginx, { dir: join(tmp, 'nginx'), port, originPort, accessLog: true });
+      nginxHit = { child, url: `http://127.0.0.1:${port}` };
+      say(`nginx ${nginx.version} proxy_cache ${nginxHit.url} (access log on)`);
+    }
+    let varnishHit: Started | undefined;
+    if (has('hits') && varnish) {
+      const port = await freePort();
+      const child = await startVarnish(varnish, { dir: join(tmp, 'varnish'), port, originPort });
+      varnishHit = { child, url: `http://127.0.0.1:${port}` };
+      say(`Varnish ${varnish.version} ${varnishHit.url} (malloc 256 MiB)`);
     }
 
-    // Throughput: one cell per (body, server, tool), shared by the sections that need it.
-    const cells = new Map<string, ThroughputCell>();
+    // Idle: started a while ago, nothing requested yet.
+    const settle = 2_000 - (Date.now() - edgeStartedAt);
+    if (settle > 0) await new Promise((r) => setTimeout(r, settle));
+    for (const [server, entry] of samplers) {
+      const root = server === 'edge' ? edge.child.pid : edgeRedis?.child.pid;
+      if (root !== undefined) entry.idle = treeSnapshot(root);
+    }
+    const idle = samplers.get('edge')?.idle ?? [];
+    say(`idle edge: ${idle.map((p) => `${p.name} ${(p.rssBytes / 2 ** 20).toFixed(0)} MiB`).join(', ')}`);
+
+    // Throughput: one cell per (body, server, tool, connections), shared by the sections that need it.
+    const matrix = new Map<string, MatrixCell>();
     const endpoints = new Map<string, Endpoint>();
-    const want = (server: Server, base: string | undefined, body: 'segment' | 'playlist', tools: readonly ('wrk' | 'edgeline' | 'autocannon')[]): void => {
-      if (!base) return;
-      const e: Endpoint = { server, body, bodyBytes: body === 'segment' ? SEGMENT_BYTES : PLAYLIST_BYTES, url: `${base}${body === 'segment' ? SEGMENT_PATH : PLAYLIST_PATH}` };
+    const want = (server: Server, s: Started | undefined, body: Body, tools: readonly ToolName[], conns: readonly number[]): void => {
+      if (!s) return;
+      const path = body === 'segment' ? SEGMENT_PATH : PLAYLIST_PATH;
+      const variants = (body === 'segment' ? segmentQueries : playlistQueries).map((q) => `${path}?${q}`);
+      const e: Endpoint = { server, body, bodyBytes: body === 'segment' ? SEGMENT_BYTES : PLAYLIST_BYTES, url: `${s.url}${variants[0] ?? path}`, variants, pid: s.child.pid };
       endpoints.set(`${server}/${body}`, e);
-      for (const tool of tools) if (!cells.has(`${body}/${server}/${tool}`)) cells.set(`${body}/${server}/${tool}`, cellOf(e, tool));
+      for (const tool of tools) for (const c of conns) {
+        const key = `${body}/${c}/${server}/${tool}`;
+        if (!matrix.has(key)) matrix.set(key, { cell: cellOf(e, tool, c), endpoint: e });
+      }
     };
-    const hitTools = wrk ? (['wrk', 'edgeline'] as const) : (['edgeline'] as const);
     for (const body of ['segment', 'playlist'] as const) {
       if (has('hits')) {
-        want('edge', edge.url, body, hitTools);
-        want('node', node?.url, body, hitTools);
-        want('nginx', nginxUrl, body, hitTools);
+        want('edge', edge, body, [headlineTool], connections);
+        want('nginx', nginxHit, body, [headlineTool], connections);
+        want('varnish', varnishHit, body, [headlineTool], connections);
+        want('node', node, body, [headlineTool], connections);
       }
-      if (has('tool') && autocannon) want('edge', edge.url, body, ['edgeline', 'autocannon']);
+      if (has('tool') && autocannon) want('edge', edge, body, ['edgeline', 'autocannon'], [32]);
     }
     if (has('redis') && edgeRedis) {
-      want('edge', edge.url, 'segment', hitTools);
-      want('edge-redis', edgeRedis.url, 'segment', hitTools);
+      want('edge', edge, 'segment', [headlineTool], [32]);
+      want('edge-redis', edgeRedis, 'segment', [headlineTool], [32]);
     }
-    if (cells.size > 0) {
-      const ctx: MatrixContext = { wrk, scratch, connections, runS, reps, say, isStopping: () => interrupted };
+    if (matrix.size > 0) {
+      const ctx: MatrixContext = { wrk, scratch, runS, reps, say, isStopping: () => interrupted, ticksPerS, warmConnections: flags.quick ? 0 : 32 };
       // The memory-tier edge first: it also fills Redis for the Redis-tier edge.
-      const order: Server[] = ['edge', 'edge-redis', 'node', 'nginx'];
+      const order: Server[] = ['edge', 'edge-redis', 'nginx', 'varnish', 'node'];
       for (const e of [...endpoints.values()].sort((a, b) => order.indexOf(a.server) - order.indexOf(b.server))) {
         const v = await warmAndVerify(e, ctx);
         results.verification.push(v.line);
         if (!v.ok) notes.push(`${v.line}: its figures are suspect.`);
         say(`warm: ${v.line}`);
       }
-      const list = [...cells.values()];
-      say(`throughput: ${list.length} figures × ${reps} runs of ${runS} s (about ${Math.ceil((list.length * reps * (runS + 0.6)) / 60)} min)`);
+      // Each figure's servers side by side, so within a repetition they meet the same conditions.
+      const list = [...matrix.values()].sort((a, b) =>
+        a.cell.body.localeCompare(b.cell.body) || a.cell.connections - b.cell.connections || a.cell.tool.localeCompare(b.cell.tool) || order.indexOf(a.cell.server) - order.indexOf(b.cell.server));
+      say(`throughput: ${list.length} figures × ${reps} run(s) of ${runS} s (about ${Math.ceil((list.length * reps * (runS + 0.8)) / 60)} min)`);
       await runMatrix(list, ctx, notes);
-      results.throughput.push(...list);
+      results.throughput.push(...list.map((m) => m.cell));
     }
+    // The baselines of the hits are done: stop them, so they take no CPU from what follows.
+    await Promise.all([nginxHit?.child.stop(), varnishHit?.child.stop(), edgeRedis?.child.stop()]);
 
     if (has('miss') && cold) {
       // For comparison only: the same misses through an edge that skips the Redis lookup and the cross-edge fill lock.
@@ -288,6 +361,40 @@ export async function main(argv: string[]): Promise<number> {
       results.miss = await measureMisses({ edgeUrl: edge.url, originUrl: origin.url, noRedisEdgeUrl: noRedis?.url, cold, say });
       await noRedis?.child.stop();
       samplers.get('edge')?.sampler.sample();
+    }
+
+    if (runHerd && !interrupted) {
+      const proxy = await startDelayProxy({ port: await freePort(), target: origin.url, delayMs: originDelayMs, logFile: join(logDir, 'delay-proxy.log') });
+      const herdChildren: Child[] = [proxy.child];
+      try {
+        const herdPrefix = `${redisPrefix}herd:`;
+        // nginx and Varnish start beside the edges: each takes seconds on a busy machine.
+        const track = <T extends { child: Child } | Child>(p: Promise<T>): Promise<T> =>
+          p.then((x) => {
+            herdChildren.push('child' in x ? x.child : x);
+            return x;
+          });
+        const proxyPort = Number(new URL(proxy.url).port);
+        const [nginxPort, varnishPort] = [nginx ? await freePort() : 0, varnish ? await freePort() : 0];
+        const ports = await Promise.all(Array.from({ length: herdEdges }, () => freePort()));
+        const [edges] = await Promise.all([
+          // The edges one after the other: side by side, six workers start at once and can take longer than the wait.
+          (async () => {
+            const out: Started[] = [];
+            for (const [i, port] of ports.entries()) out.push(await track(startEdge({ ...edgeStart, originUrl: proxy.url, redisPrefix: herdPrefix, name: `bench-herd-edge-${i + 1}`, port, memoryMb: flags.edgeMemoryMb })));
+            return out;
+          })(),
+          nginx ? track(startNginx(nginx, { dir: join(tmp, 'nginx-herd'), port: nginxPort, originPort: proxyPort, accessLog: true, name: 'nginx (herd)' })) : undefined,
+          varnish ? track(startVarnish(varnish, { dir: join(tmp, 'varnish-herd'), port: varnishPort, originPort: proxyPort, name: 'varnish (herd)' })) : undefined,
+        ]);
+        const targets: HerdTarget[] = [{ server: 'edge', nodes: edges.map((e) => e.url) }];
+        if (nginx) targets.push({ server: 'nginx', nodes: [`http://127.0.0.1:${nginxPort}`] });
+        if (varnish) targets.push({ server: 'varnish', nodes: [`http://127.0.0.1:${varnishPort}`] });
+        say(`herd: ${herdWaiters} concurrent cold requests × ${herdReps} per target (${targets.map((t) => `${t.server} ×${t.nodes.length}`).join(', ')}), origin behind ${proxy.url} adding ${originDelayMs} ms`);
+        results.herd.push(...(await runHerds({ targets, proxy, originDelayMs, waiters: herdWaiters, reps: herdReps, coldPaths: herdFiles, segmentBytes: SEGMENT_BYTES, queries: segmentQueries, say, isStopping: () => interrupted })));
+      } finally {
+        await Promise.all(herdChildren.map((c) => c.stop()));
+      }
     }
 
     if (has('viewers')) {
@@ -314,13 +421,14 @@ export async function main(argv: string[]): Promise<number> {
   results.checks.push(...buildChecks(results));
   const markdown = renderMarkdown(results);
   mkdirSync(flags.outDir, { recursive: true });
-  const stamp = startedAt.toISOString().replace(/[:.]/g, '-').replace(/-\d{3}Z$/, 'Z');
   const base = join(flags.outDir, stamp);
+  const html = renderBenchHtml(results);
   writeFileSync(`${base}.json`, `${JSON.stringify(results, null, 2)}\n`);
   writeFileSync(`${base}.md`, `${markdown}\n`);
+  writeFileSync(`${base}.html`, html);
   writeFileSync(join(flags.outDir, 'latest.md'), `${markdown}\n`);
+  writeFileSync(join(flags.outDir, 'latest.html'), html);
   process.stdout.write(`\n${markdown}\n`);
-  say(`results: ${base}.json, ${base}.md, ${join(flags.outDir, 'latest.md')}`);
+  say(`results: ${base}.json, ${base}.md, ${base}.html, ${join(flags.outDir, 'latest.md')}, ${join(flags.outDir, 'latest.html')}`);
   return process.exitCode === 1 ? 1 : 0;
 }
-

@@ -38,31 +38,36 @@ export interface EdgeStart {
   /** undefined: memory tier alone (--redis none). */
   readonly redisUrl: string | undefined;
   readonly redisPrefix: string;
-  readonly memoryMb: number;
-  /** undefined: the edge's default (one worker per core). */
-  readonly workers: number | undefined;
-  readonly accessLog: boolean;
+  /** undefined: the edge's default memory tier. */
+  readonly memoryMb: number | undefined;
   readonly logDir: string;
 }
 
+/**
+ * The environment of an edge under test: the bench's own, without what would change the edge's shipped defaults
+ * (LOG_LEVEL, which gates the access log, and every EDGE_* setting).
+ */
+export function edgeEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const out: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(env)) if (k !== 'LOG_LEVEL' && !k.startsWith('EDGE_')) out[k] = v;
+  return out;
+}
+
+/** The flags an edge under test gets: where it listens, its origin and Redis, its name; nothing that tunes it. */
+export function edgeArgs(o: Pick<EdgeStart, 'port' | 'originUrl' | 'redisUrl' | 'redisPrefix' | 'name' | 'memoryMb'>): string[] {
+  const args = ['--port', String(o.port), '--origin', o.originUrl, '--redis', o.redisUrl ?? 'none', '--redis-prefix', o.redisPrefix, '--id', o.name];
+  if (o.memoryMb !== undefined) args.push('--memory-mb', String(o.memoryMb));
+  return args;
+}
+
 export async function startEdge(o: EdgeStart): Promise<Started> {
-  const args = [
-    join(o.repoRoot, 'bin', 'edgeline.js'), 'edge',
-    '--port', String(o.port),
-    '--origin', o.originUrl,
-    '--redis', o.redisUrl ?? 'none',
-    '--redis-prefix', o.redisPrefix,
-    '--id', o.name,
-    '--memory-mb', String(o.memoryMb),
-    o.accessLog ? '--access-log' : '--no-access-log',
-  ];
-  if (o.workers !== undefined) args.push('--workers', String(o.workers));
-  const env = cliEnv();
-  // With the access log on, the per-request line must reach the log file, so info stays on.
-  if (o.accessLog) env['LOG_LEVEL'] = 'info';
+  const args = [join(o.repoRoot, 'bin', 'edgeline.js'), 'edge', ...edgeArgs(o)];
+  // Shipped defaults: info level, so the access log writes a line per request to the log file, as a user's would.
+  const env = edgeEnv(process.env);
   const child = startChild({ name: o.name, command: process.execPath, args, logFile: join(o.logDir, `${o.name}.log`), env, cwd: o.repoRoot });
   const url = `http://127.0.0.1:${o.port}`;
-  await waitReady(child, `${url}/healthz`);
+  // An edge starts its workers and their pools: on a busy 2-core machine that can take a while.
+  await waitReady(child, `${url}/healthz`, 60_000);
   return { child, url };
 }
 

@@ -4,7 +4,7 @@ import { BadRequestError, UpstreamError } from '../../server/core/errors.ts';
 import { LoadStats } from './load-stats.ts';
 import { createRunners, type MaxRunner } from './max-runner.ts';
 import type { LoadTestOptions, RenditionChoice } from './options.ts';
-import { offloadAfter, readOriginRequests } from './origin-metrics.ts';
+import { OriginCounterWatch } from './origin-metrics.ts';
 import { isMasterPlaylist, parseMasterPlaylist, parseMediaPlaylist, type Variant } from './playlist.ts';
 import type { Progress } from './progress.ts';
 import { buildReport, timelinePoint, type LoadTestReport, type TimelinePoint } from './report.ts';
@@ -61,13 +61,13 @@ export async function resolveMaxUrls(opts: Pick<LoadTestOptions, 'target' | 'url
 
 export async function runMaxMode(opts: LoadTestOptions, progress: Progress, external?: AbortSignal): Promise<LoadTestReport> {
   const urls = await resolveMaxUrls(opts);
-  const originBefore = opts.origin ? await readOriginRequests(opts.origin, opts.timeout) : undefined;
+  const originWatch = opts.origin ? await OriginCounterWatch.start(opts.origin, opts.timeout) : undefined;
   const runners = createRunners({ urls, connections: opts.connections, timeoutMs: opts.timeout }, opts.workers);
   try {
     // Worker threads boot (and compile) before the clock starts, so the window measures only load.
     await Promise.all(runners.map((r) => r.ready()));
     const { stats, timeline, win } = await drive(runners, opts, progress, external);
-    const origin = opts.origin && originBefore !== undefined ? await offloadAfter(opts.origin, originBefore, stats.responses, opts.timeout, (m) => progress.note(m)) : null;
+    const origin = originWatch ? await originWatch.finish(stats.responses, (m) => progress.note(m)) : null;
     return buildReport({
       mode: 'max',
       options: opts,

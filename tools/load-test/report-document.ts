@@ -132,8 +132,8 @@ export function loadTestDocument(r: LoadTestReport): ReportDocument {
     blocks.push({
       kind: 'table',
       title: 'Origin offload',
-      columns: ['origin', 'requests before', 'after', 'origin requests', 'tool requests', 'offload'],
-      rows: [[r.origin.url, r.origin.requestsBefore, r.origin.requestsAfter, r.origin.requests, r.totals.requests, percent(r.origin.offload, 2)]],
+      columns: ['origin', 'counter at start', 'at end', 'counter resets', 'origin requests (increase over samples)', 'tool requests', 'offload'],
+      rows: [[r.origin.url, r.origin.requestsBefore, r.origin.requestsAfter, r.origin.counterResets, r.origin.requests, r.totals.requests, percent(r.origin.offload, 2)]],
     });
   }
   blocks.push({ kind: 'table', title: 'Settings', columns: ['setting', 'value'], rows: Object.entries(r.settings).map(([k, v]) => [k, v === null ? null : String(v)]) });

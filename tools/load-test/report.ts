@@ -47,7 +47,13 @@ export interface OriginOffload {
   readonly url: string;
   readonly requestsBefore: number;
   readonly requestsAfter: number;
+  /** The counter's increase over samples taken through the run, reset-aware (not simply after − before). */
   readonly requests: number;
+  /** Times the counter went down between two samples (an origin restart). */
+  readonly counterResets: number;
+  readonly samples: number;
+  /** Readings that failed during the run (the origin was down or slow), skipped. */
+  readonly missedSamples: number;
   /** 1 − origin requests ÷ requests the tool made. */
   readonly offload: number | null;
 }

@@ -2,7 +2,7 @@
 import { LoadClient } from './load-client.ts';
 import { LoadStats } from './load-stats.ts';
 import type { LoadTestOptions } from './options.ts';
-import { offloadAfter, readOriginRequests } from './origin-metrics.ts';
+import { OriginCounterWatch } from './origin-metrics.ts';
 import type { Progress } from './progress.ts';
 import { buildReport, timelinePoint, viewerTotals, type LoadTestReport, type TimelinePoint } from './report.ts';
 import { RunWindow } from './run-window.ts';
@@ -16,7 +16,7 @@ interface Running {
 }
 
 export async function runViewers(opts: LoadTestOptions, progress: Progress, external?: AbortSignal): Promise<LoadTestReport> {
-  const originBefore = opts.origin ? await readOriginRequests(opts.origin, opts.timeout) : undefined;
+  const originWatch = opts.origin ? await OriginCounterWatch.start(opts.origin, opts.timeout) : undefined;
   const stats = new LoadStats();
   const win = new RunWindow(opts.duration, opts.grace, external);
   const client = new LoadClient(stats, { timeoutMs: opts.timeout, allowRemote: opts.allowRemote, hardStop: win.hardStopSignal });
@@ -94,7 +94,7 @@ export async function runViewers(opts: LoadTestOptions, progress: Progress, exte
   await client.close();
   progress.finish();
 
-  const origin = opts.origin && originBefore !== undefined ? await offloadAfter(opts.origin, originBefore, stats.responses, opts.timeout, (m) => progress.note(m)) : null;
+  const origin = originWatch ? await originWatch.finish(stats.responses, (m) => progress.note(m)) : null;
   return buildReport({
     mode: 'viewers',
     options: opts,

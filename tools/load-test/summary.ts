@@ -33,6 +33,9 @@ export function renderSummary(r: LoadTestReport): string {
     // A saturated event loop delays every request it sends: the numbers then describe the tool, not the server.
     if (r.toolLoad.eventLoopUtilization > 0.9) out.push('  warning       the tool was saturated and may have been the limit; try --workers 2 (max mode) or fewer viewers');
   }
-  if (r.origin) out.push(`  origin        ${r.origin.requests} requests reached ${r.origin.url}; offload ${percent(r.origin.offload, 2)}`);
+  if (r.origin) {
+    const resets = r.origin.counterResets > 0 ? ` (counter reset ${r.origin.counterResets}× during the run, summed across resets)` : '';
+    out.push(`  origin        ${r.origin.requests} requests reached ${r.origin.url}${resets}; offload ${percent(r.origin.offload, 2)}`);
+  }
   return out.join('\n');
 }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { originOffload, parseOriginRequests } from '../../../../tools/load-test/origin-metrics.ts';
+import { counterIncrease, originOffload, parseOriginRequests } from '../../../../tools/load-test/origin-metrics.ts';
 
 describe('origin metrics', () => {
   it('sums hls_origin_http_requests_total over media kinds only', () => {
@@ -32,5 +32,20 @@ describe('origin metrics', () => {
     assert.equal(originOffload(0, 100), 1);
     assert.equal(originOffload(150, 100), 0);
     assert.equal(originOffload(5, 0), null);
+  });
+
+  it('sums per-interval increases of the counter', () => {
+    assert.deepEqual(counterIncrease([100, 130, 130, 180]), { increase: 80, resets: 0 });
+    assert.deepEqual(counterIncrease([42]), { increase: 0, resets: 0 });
+    assert.deepEqual(counterIncrease([]), { increase: 0, resets: 0 });
+  });
+
+  it('treats a decrease as a reset: the new value counts in full, never a negative total', () => {
+    // 100 → 187 before the origin restarts, then 0 → 40 after it: 87 + 40, not 40 − 100.
+    assert.deepEqual(counterIncrease([100, 187, 12, 40]), { increase: 87 + 12 + 28, resets: 1 });
+    // Restarted twice, the second time seen only at the end.
+    assert.deepEqual(counterIncrease([500, 520, 3, 9, 2]), { increase: 20 + 3 + 6 + 2, resets: 2 });
+    // Back at exactly zero after a restart.
+    assert.deepEqual(counterIncrease([10, 0, 5]), { increase: 5, resets: 1 });
   });
 });
