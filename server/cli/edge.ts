@@ -3,7 +3,7 @@ import cluster from 'node:cluster';
 import { readFileSync } from 'node:fs';
 import https from 'node:https';
 import { availableParallelism } from 'node:os';
-import { AggregatorRegistry } from 'prom-client';
+import type { AggregatorRegistry, PrometheusContentType } from 'prom-client';
 import { loadConfig } from '../core/config.ts';
 import { ConfigError } from '../core/errors.ts';
 import { applyServerLimits, listen, listenServer, SERVER_OPTIONS, type Listening } from '../core/listen.ts';
@@ -74,8 +74,9 @@ async function runWorker(config: EdgeConfig, workerCount: number): Promise<numbe
   const edge = await createEdgeApp(config, { workerCount, metricsText, loadPlayerAtStartup: !inCluster || cluster.worker?.id === 1 });
   if (inCluster) {
     // Constructing one installs prom-client's worker-side listener that answers the primary's collection requests.
-    new AggregatorRegistry();
-    AggregatorRegistry.setRegistries([edge.metrics.registry]);
+    const { AggregatorRegistry: Aggregator } = await import('prom-client');
+    new Aggregator();
+    Aggregator.setRegistries([edge.metrics.registry]);
   }
   const server = await listen(edge, { port: config.port, host: config.host });
   let secure: Listening | undefined;
@@ -114,7 +115,12 @@ async function runWorker(config: EdgeConfig, workerCount: number): Promise<numbe
 /** Forks the workers, replaces those that die (core/process's one restart rule), sums their metrics, and stops them on SIGINT/SIGTERM. */
 async function runPrimary(config: EdgeConfig, workers: number): Promise<number> {
   const logger = rootLogger.child({ role: 'edge', primary: true });
-  const aggregator = new AggregatorRegistry();
+  // prom-client (~14 MB resident) loads with the first scrape: an idle primary does not carry it.
+  let aggregator: Promise<AggregatorRegistry<PrometheusContentType>> | undefined;
+  const aggregate = (): Promise<string> => {
+    aggregator ??= import('prom-client').then((p) => new p.AggregatorRegistry());
+    return aggregator.then((a) => a.clusterMetrics());
+  };
   const shutdown = installShutdown({ logger, deadlineMs: STOP_GRACE_MS + 2_000, onForce: () => supervisor.kill() });
   const supervisor = new Supervisor({
     onExit: (name, info, _decision, description) => logger.warn({ worker: name, code: info.code, signal: info.signal }, `edge worker ${description}`),
@@ -130,8 +136,7 @@ async function runPrimary(config: EdgeConfig, workers: number): Promise<number> 
     const w = cluster.fork({ [SUPERVISED_ENV]: '1' });
     w.on('message', (m: unknown) => {
       if (!isMetricsRequest(m)) return;
-      aggregator
-        .clusterMetrics()
+      aggregate()
         .then((text) => w.send({ type: 'edgeline:metrics-reply', id: m.id, text } satisfies MetricsReply))
         .catch((err: unknown) => w.send({ type: 'edgeline:metrics-reply', id: m.id, error: (err as Error).message } satisfies MetricsReply));
     });

@@ -1,7 +1,20 @@
 // One Redis or a Redis Cluster (ioredis `Cluster`), chosen by configuration: REDIS_URL or REDIS_CLUSTER_NODES.
-import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
+import { createRequire } from 'node:module';
+import type { Cluster, ClusterOptions, Redis, RedisOptions } from 'ioredis';
 
 export type RedisClient = Redis | Cluster;
+
+const requireHere = createRequire(import.meta.url);
+let ioredisModule: typeof import('ioredis') | undefined;
+
+/**
+ * ioredis (~20 MB resident) loads with the first client, not with this module: a process that only reads a Redis
+ * setting (an edge's cluster primary validating its configuration) never carries it.
+ */
+function ioredis(): typeof import('ioredis') {
+  ioredisModule ??= requireHere('ioredis') as typeof import('ioredis');
+  return ioredisModule;
+}
 
 export interface ClusterSeed {
   readonly host: string;
@@ -62,6 +75,7 @@ export interface RedisClientOptions extends Omit<RedisOptions, 'retryStrategy'> 
  * credentials) go to every node connection, and reconnecting is the cluster's own retry strategy.
  */
 export function createRedisClient(target: RedisTarget, options: RedisClientOptions = {}): RedisClient {
+  const { Cluster, Redis } = ioredis();
   if (target.kind === 'single') return new Redis(target.url, options as RedisOptions);
   const { retryStrategy, enableOfflineQueue, lazyConnect, ...perNode } = options;
   const clusterOptions: ClusterOptions = {
@@ -83,7 +97,7 @@ export function createRedisClient(target: RedisTarget, options: RedisClientOptio
 
 /** The connections that hold keys: the client itself, or every master of a cluster (SCAN sees one node at a time). */
 export function keyNodes(client: RedisClient): Redis[] {
-  return client instanceof Cluster ? client.nodes('master') : [client];
+  return client instanceof ioredis().Cluster ? client.nodes('master') : [client];
 }
 
 /**

@@ -52,6 +52,10 @@ export interface CacheBehavior {
   readonly errorTtlMs: { readonly clientError: number; readonly serverError: number };
   /** Store answers to requests with Authorization even without public / s-maxage / must-revalidate (RFC 9111 §3.5). */
   readonly cacheAuthorized: boolean;
+  /** How long a viewer waits for the upstream before a stale copy answers (answer-deadline.ts has the defaults). */
+  readonly answerDeadlineMs?: number | undefined;
+  /** How long a viewer of an uncached object waits for the upstream before a 504. */
+  readonly coldAnswerDeadlineMs?: number | undefined;
 }
 
 /** Segments a behavior may prefetch ahead of a viewer: beyond a few, it is a download, not a head start. */

@@ -105,6 +105,16 @@ export class RedisKeys {
     return `${this.prefix}lock:${key}`;
   }
 
+  /** A fill in progress, for waiters on other edges: its id, head and end (fill-progress.ts). */
+  fillMeta(key: CacheKey): string {
+    return `${this.prefix}fill:${key}`;
+  }
+
+  /** The bytes so far of one fill (by id, so a later fill of the same key never mixes in). */
+  fillBody(key: CacheKey, fillId: string): string {
+    return `${this.prefix}fill:${key}:${fillId}:body`;
+  }
+
   invalidation(id: string): string {
     return `${this.prefix}{purge}:inv:${id}`;
   }

@@ -1,7 +1,7 @@
 // What a player reports with CMCD (CTA-5004) on one edge request: a few fields for the access log, counted in /metrics.
 import type { IncomingHttpHeaders } from 'node:http';
 import type { CmcdMetrics } from './edge-metrics.ts';
-import { cmcdQueryParam, parseCmcd, type CmcdObjectType } from './cmcd.ts';
+import { cmcdQueryParam, parseCmcd, type CmcdData, type CmcdObjectType } from './cmcd.ts';
 
 /** The CMCD keys the access log line carries: enough to follow one session's requests and its buffer. */
 export interface CmcdLogFields {
@@ -28,9 +28,12 @@ export interface CmcdReport {
   readonly isStartup: boolean;
   readonly bufferLengthS: number | undefined;
   readonly throughputKbps: number | undefined;
-  /** Entries the parser dropped (wrong type, unknown shape, too long). */
+  /** Entries of the keys read that the parser dropped (wrong type, unknown shape, too long). */
   readonly problems: number;
 }
+
+/** The keys the log line and the metrics use: the parser skips every other entry. */
+const READ_KEYS: ReadonlySet<keyof CmcdData> = new Set<keyof CmcdData>(['sid', 'br', 'bl', 'mtp', 'ot', 'su', 'bs']);
 
 /** True when the request carries CMCD in the query (`CMCD=`) or in one of the four CMCD-* headers (CTA-5004 §2.1). */
 export function hasCmcd(query: string | undefined, headers: IncomingHttpHeaders): boolean {
@@ -48,6 +51,7 @@ export function hasCmcd(query: string | undefined, headers: IncomingHttpHeaders)
 export function cmcdReport(query: string | undefined, headers: IncomingHttpHeaders): CmcdReport | undefined {
   if (!hasCmcd(query, headers)) return undefined;
   const parsed = parseCmcd({
+    only: READ_KEYS,
     query: query === undefined ? undefined : cmcdQueryParam(query),
     // Only the CMCD shards: the parser need not look at every other header.
     headers: { 'cmcd-request': headers['cmcd-request'], 'cmcd-object': headers['cmcd-object'], 'cmcd-status': headers['cmcd-status'], 'cmcd-session': headers['cmcd-session'] },
@@ -75,10 +79,10 @@ export function cmcdReport(query: string | undefined, headers: IncomingHttpHeade
 
 /** Count one request's CMCD: labels stay low-cardinality (object type, a boolean), never the session id. */
 export function countCmcd(report: CmcdReport, m: CmcdMetrics): void {
-  m.requests.inc({ object_type: report.objectType, buffer_starvation: report.isStarved ? 'true' : 'false' });
-  if (report.isStarved) m.starvations.inc();
-  if (report.isStartup) m.startups.inc({ object_type: report.objectType });
+  m.countRequest(report.objectType, report.isStarved);
+  if (report.isStarved) m.countStarvation();
+  if (report.isStartup) m.countStartup(report.objectType);
   if (report.bufferLengthS !== undefined) m.bufferLength.observe(report.bufferLengthS);
   if (report.throughputKbps !== undefined) m.throughput.observe(report.throughputKbps);
-  if (report.problems > 0) m.invalid.inc();
+  if (report.problems > 0) m.countInvalid();
 }

@@ -88,28 +88,32 @@ function isKnownKey(key: string): key is keyof CmcdData {
   return Object.hasOwn(KEYS, key);
 }
 
-/** Split on commas outside quoted strings. */
-function splitEntries(input: string): string[] {
-  const out: string[] = [];
-  let current = '';
-  let quoted = false;
-  for (let i = 0; i < input.length; i++) {
-    const ch = input[i];
-    if (quoted && ch === '\\') {
-      current += ch + (input[i + 1] ?? '');
-      i++;
+/**
+ * Calls `fn` with the bounds of each entry (commas outside quoted strings separate them), without building the list:
+ * an edge reads a few keys of each report and skips the rest. `fn` returns false to stop.
+ */
+function scanEntries(input: string, fn: (start: number, end: number) => boolean): void {
+  const n = input.length;
+  let start = 0;
+  let i = 0;
+  for (;;) {
+    const comma = input.indexOf(',', i);
+    const quote = input.indexOf('"', i);
+    if (quote >= 0 && (comma < 0 || quote < comma)) {
+      // Skip the quoted string (a backslash escapes the next character); an unterminated one runs to the end.
+      let j = quote + 1;
+      for (; j < n; j++) {
+        const c = input.charCodeAt(j);
+        if (c === 92) j++;
+        else if (c === 34) break;
+      }
+      i = Math.min(j + 1, n);
       continue;
     }
-    if (ch === '"') quoted = !quoted;
-    if (ch === ',' && !quoted) {
-      out.push(current);
-      current = '';
-      continue;
-    }
-    current += ch;
+    const end = comma < 0 ? n : comma;
+    if (!fn(start, end) || comma < 0) return;
+    start = i = end + 1;
   }
-  out.push(current);
-  return out.map((s) => s.trim()).filter((s) => s !== '');
 }
 
 interface Item {
@@ -120,10 +124,12 @@ interface Item {
 
 /** One RFC 8941 bare item (parameters after `;` are ignored), or undefined when it is none. */
 function parseItem(raw: string): Item | undefined {
-  const v = raw.split(';')[0]?.trim() ?? '';
+  const semicolon = raw.indexOf(';');
+  const v = (semicolon < 0 ? raw : raw.slice(0, semicolon)).trim();
   if (v.startsWith('"')) {
     if (v.length < 2 || !v.endsWith('"')) return undefined;
-    return { value: v.slice(1, -1).replace(/\\(["\\])/g, '$1'), isToken: false };
+    const inner = v.slice(1, -1);
+    return { value: inner.includes('\\') ? inner.replace(/\\(["\\])/g, '$1') : inner, isToken: false };
   }
   if (v === '?1' || v === 'true') return { value: true, isToken: false };
   if (v === '?0' || v === 'false') return { value: false, isToken: false };
@@ -161,34 +167,42 @@ interface Accumulator {
   problems: string[];
 }
 
-function parseInto(input: string, acc: Accumulator): void {
+function parseInto(input: string, acc: Accumulator, only: ReadonlySet<string> | undefined): void {
   if (input.length > MAX_INPUT) {
     acc.problems.push(`CMCD data longer than ${MAX_INPUT} characters ignored`);
     return;
   }
-  const entries = splitEntries(input);
-  if (entries.length > MAX_ENTRIES) acc.problems.push(`more than ${MAX_ENTRIES} CMCD entries; the rest ignored`);
-  for (const entry of entries.slice(0, MAX_ENTRIES)) {
-    const eq = entry.indexOf('=');
-    const key = (eq === -1 ? entry : entry.slice(0, eq)).trim();
+  let entries = 0;
+  scanEntries(input, (start, end) => {
+    const eqAt = input.indexOf('=', start);
+    const eq = eqAt >= 0 && eqAt < end ? eqAt : -1;
+    const key = input.slice(start, eq === -1 ? end : eq).trim();
+    if (key === '' && eq === -1) return true; // an empty entry ("a,,b")
+    if (++entries > MAX_ENTRIES) {
+      acc.problems.push(`more than ${MAX_ENTRIES} CMCD entries; the rest ignored`);
+      return false;
+    }
+    // Keys the caller does not read are skipped unparsed (and unjudged).
+    if (only && !only.has(key)) return true;
     if (!KEY.test(key)) {
       acc.problems.push(`"${key.slice(0, 32)}": not a CMCD key`);
-      continue;
+      return true;
     }
     // CTA-5004 §3.2: a boolean TRUE is sent as the bare key.
-    const item: Item | undefined = eq === -1 ? { value: true, isToken: false } : parseItem(entry.slice(eq + 1));
+    const item: Item | undefined = eq === -1 ? { value: true, isToken: false } : parseItem(input.slice(eq + 1, end));
     if (item === undefined) {
       acc.problems.push(`${key}: unparsable value`);
-      continue;
+      return true;
     }
     if (!isKnownKey(key)) {
       acc.other[key] = item.value;
-      continue;
+      return true;
     }
     const checked = checkKnown(key, item);
     if (checked.ok) acc.data[key] = checked.value;
     else acc.problems.push(checked.problem);
-  }
+    return true;
+  });
 }
 
 /** Parse one CMCD string, as found in the CMCD query param (already URL-decoded) or a CMCD-* header. */
@@ -198,19 +212,27 @@ export function parseCmcdString(input: string): ParsedCmcd {
 
 export type HeaderBag = Readonly<Record<string, string | readonly string[] | undefined>>;
 
-/** The CMCD sent with one request: the `CMCD` query param (CTA-5004 §2.2) and the four CMCD-* header shards (§2.1). */
-export function parseCmcd(input: { readonly query?: string | null; readonly headers?: HeaderBag }): ParsedCmcd {
+/**
+ * The CMCD sent with one request: the `CMCD` query param (CTA-5004 §2.2) and the four CMCD-* header shards (§2.1).
+ * With `only`, just those keys are parsed and checked; every other entry is skipped (`other` stays empty).
+ */
+export function parseCmcd(input: { readonly query?: string | null; readonly headers?: HeaderBag; readonly only?: ReadonlySet<keyof CmcdData> }): ParsedCmcd {
+  const only = input.only as ReadonlySet<string> | undefined;
   const acc: Accumulator = { data: {}, other: {}, problems: [] };
   let fromQuery = false;
   let fromHeaders = false;
   if (input.query !== undefined && input.query !== null && input.query !== '') {
-    parseInto(input.query, acc);
+    parseInto(input.query, acc, only);
     fromQuery = true;
   }
-  for (const [name, value] of Object.entries(input.headers ?? {})) {
-    if (value === undefined || !/^cmcd-(request|object|status|session)$/i.test(name)) continue;
-    for (const v of typeof value === 'string' ? [value] : value) parseInto(v, acc);
-    fromHeaders = true;
+  if (input.headers) {
+    for (const name in input.headers) {
+      const value = input.headers[name];
+      if (value === undefined || !/^cmcd-(request|object|status|session)$/i.test(name)) continue;
+      if (typeof value === 'string') parseInto(value, acc, only);
+      else for (const v of value) parseInto(v, acc, only);
+      fromHeaders = true;
+    }
   }
   const source = fromQuery && fromHeaders ? 'both' : fromQuery ? 'query' : fromHeaders ? 'headers' : 'none';
   return { data: acc.data as CmcdData, other: acc.other, source, problems: acc.problems };
@@ -218,7 +240,20 @@ export function parseCmcd(input: { readonly query?: string | null; readonly head
 
 /** The CMCD query param of a URL's search string (`?a=1&CMCD=...`), decoded, or null. */
 export function cmcdQueryParam(search: string): string | null {
-  return new URLSearchParams(search.startsWith('?') ? search.slice(1) : search).get('CMCD');
+  const q = search.startsWith('?') ? search.slice(1) : search;
+  // The first `CMCD=` pair, as URLSearchParams.get finds it, without parsing every other pair.
+  let at = q.startsWith('CMCD=') ? 0 : q.indexOf('&CMCD=') + 1;
+  if (at === 0 && !q.startsWith('CMCD=')) return null;
+  at += 5;
+  const end = q.indexOf('&', at);
+  const raw = end < 0 ? q.slice(at) : q.slice(at, end);
+  if (!raw.includes('%') && !raw.includes('+')) return raw;
+  try {
+    return decodeURIComponent(raw.replace(/\+/g, ' '));
+  } catch {
+    // A malformed escape: URLSearchParams keeps such bytes as they are.
+    return new URLSearchParams(`CMCD=${raw}`).get('CMCD');
+  }
 }
 
 /**

@@ -4,7 +4,7 @@ import { availableParallelism } from 'node:os';
 import type { Express } from 'express';
 import { publishHeartbeat, removeEdge } from '../core/edge-registry.ts';
 import { createApp, finishApp, type HealthReport } from '../core/http.ts';
-import { rootLogger, type Logger } from '../core/log.ts';
+import { plainLogger, rootLogger, type Logger } from '../core/log.ts';
 import { createEdgeMetrics, type EdgeMetrics } from './edge-metrics.ts';
 import { signOriginRequest } from '../core/origin-auth.ts';
 import { createPlayerRouter } from '../core/player-routes.ts';
@@ -166,7 +166,9 @@ export async function createEdgeApp(config: EdgeConfig, deps: EdgeDeps = {}): Pr
     common: commonHeaders(settings.edgeId, { perRequestCors: config.corsOrigins.length > 0 }),
     maxObjectBytes: settings.maxObjectBytes,
     lockTtlMs: config.lockTtlMs,
-    accessLog: config.accessLog && logger.isLevelEnabled('info'),
+    // The access log skips the root logger's redaction: its fields are fixed and carry no credential (cache keys never
+    // hold signature parameters). A logger handed in by a test gets the lines itself.
+    accessLog: config.accessLog && logger.isLevelEnabled('info') ? (deps.logger ? logger : plainLogger({ role: 'edge', edgeId: settings.edgeId })) : undefined,
     track(work) {
       background.add(work);
       void work.catch((err: unknown) => logger.warn({ err }, 'background work failed')).finally(() => background.delete(work));

@@ -93,39 +93,101 @@ export interface MemoryTierStats {
   readonly maxBytes: number;
 }
 
-/** What players report with CMCD (CTA-5004), counted only for requests that carry it (see server/edge/cmcd-report.ts). */
+/** The CMCD `ot` tokens (CTA-5004 §3.3), and "none" for a report without one: the `object_type` label. */
+export const CMCD_OBJECT_TYPES = ['m', 'a', 'v', 'av', 'i', 'c', 'tt', 'k', 'o', 'none'] as const;
+export type CmcdObjectTypeLabel = (typeof CMCD_OBJECT_TYPES)[number];
+
+/**
+ * What players report with CMCD (CTA-5004), counted only for requests that carry it (see server/edge/cmcd-report.ts).
+ * The labelled counters are plain numbers bumped per request and handed to Prometheus at scrape time (as RequestCell
+ * does): prom-client hashes the label set on every inc(), even through labels().
+ */
 export interface CmcdMetrics {
-  /** object_type: the CMCD `ot` token or "none"; buffer_starvation: "true" when `bs` was sent. */
-  readonly requests: Counter<'object_type' | 'buffer_starvation'>;
-  readonly starvations: Counter;
-  readonly startups: Counter<'object_type'>;
+  /** hls_edge_cmcd_requests_total{object_type, buffer_starvation}. */
+  countRequest(objectType: CmcdObjectTypeLabel, starved: boolean): void;
+  /** hls_edge_cmcd_startup_requests_total{object_type}. */
+  countStartup(objectType: CmcdObjectTypeLabel): void;
+  /** hls_edge_cmcd_buffer_starvation_total. */
+  countStarvation(): void;
+  /** hls_edge_cmcd_invalid_total. */
+  countInvalid(): void;
   readonly bufferLength: Histogram;
   readonly throughput: Histogram;
-  readonly invalid: Counter;
 }
 
 const CMCD_BUFFER_BUCKETS = [0, 0.5, 1, 2, 4, 6, 8, 10, 15, 20, 30, 60];
 const CMCD_THROUGHPUT_BUCKETS = [250, 500, 1_000, 2_000, 4_000, 8_000, 16_000, 32_000, 64_000, 128_000, 512_000];
 
 function createCmcdMetrics(registry: Registry): CmcdMetrics {
+  const index = new Map<string, number>(CMCD_OBJECT_TYPES.map((t, i) => [t, i]));
+  const n = CMCD_OBJECT_TYPES.length;
+  // [objectType][starved]
+  const requests = new Float64Array(n * 2);
+  const startups = new Float64Array(n);
+  let starvations = 0;
+  let invalid = 0;
+  new Counter({
+    name: 'hls_edge_cmcd_requests_total',
+    help: 'Viewer requests carrying CMCD, by object type (CMCD ot; none when absent) and whether the player reported buffer starvation (bs)',
+    labelNames: ['object_type', 'buffer_starvation'] as const,
+    registers: [registry],
+    collect() {
+      this.reset();
+      CMCD_OBJECT_TYPES.forEach((t, i) => {
+        for (const starved of [0, 1]) {
+          const v = requests[i * 2 + starved] ?? 0;
+          if (v > 0) this.inc({ object_type: t, buffer_starvation: starved ? 'true' : 'false' }, v);
+        }
+      });
+    },
+  });
+  new Counter({
+    name: 'hls_edge_cmcd_buffer_starvation_total',
+    help: 'CMCD reports of buffer starvation (bs): the player\'s buffer ran dry since its previous request',
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc(starvations);
+    },
+  });
+  new Counter({
+    name: 'hls_edge_cmcd_startup_requests_total',
+    help: 'Requests flagged urgent with CMCD su (startup, seek or recovery after starvation), by object type',
+    labelNames: ['object_type'] as const,
+    registers: [registry],
+    collect() {
+      this.reset();
+      CMCD_OBJECT_TYPES.forEach((t, i) => {
+        const v = startups[i] ?? 0;
+        if (v > 0) this.inc({ object_type: t }, v);
+      });
+    },
+  });
+  new Counter({
+    name: 'hls_edge_cmcd_invalid_total',
+    help: 'Requests whose CMCD had entries that were dropped (unknown shape, wrong type, too long) among the keys the edge reads',
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc(invalid);
+    },
+  });
+  const at = (t: CmcdObjectTypeLabel): number => index.get(t) ?? n - 1;
   return {
-    requests: new Counter({
-      name: 'hls_edge_cmcd_requests_total',
-      help: 'Viewer requests carrying CMCD, by object type (CMCD ot; none when absent) and whether the player reported buffer starvation (bs)',
-      labelNames: ['object_type', 'buffer_starvation'] as const,
-      registers: [registry],
-    }),
-    starvations: new Counter({
-      name: 'hls_edge_cmcd_buffer_starvation_total',
-      help: 'CMCD reports of buffer starvation (bs): the player\'s buffer ran dry since its previous request',
-      registers: [registry],
-    }),
-    startups: new Counter({
-      name: 'hls_edge_cmcd_startup_requests_total',
-      help: 'Requests flagged urgent with CMCD su (startup, seek or recovery after starvation), by object type',
-      labelNames: ['object_type'] as const,
-      registers: [registry],
-    }),
+    countRequest(t, starved) {
+      const i = at(t) * 2 + (starved ? 1 : 0);
+      requests[i] = (requests[i] ?? 0) + 1;
+    },
+    countStartup(t) {
+      const i = at(t);
+      startups[i] = (startups[i] ?? 0) + 1;
+    },
+    countStarvation() {
+      starvations++;
+    },
+    countInvalid() {
+      invalid++;
+    },
     bufferLength: new Histogram({
       name: 'hls_edge_cmcd_buffer_length_seconds',
       help: 'Buffer length players reported with CMCD bl when they made the request',
@@ -136,11 +198,6 @@ function createCmcdMetrics(registry: Registry): CmcdMetrics {
       name: 'hls_edge_cmcd_measured_throughput_kbps',
       help: 'Throughput players reported measuring with CMCD mtp, in kbit/s',
       buckets: CMCD_THROUGHPUT_BUCKETS,
-      registers: [registry],
-    }),
-    invalid: new Counter({
-      name: 'hls_edge_cmcd_invalid_total',
-      help: 'Requests whose CMCD had entries that were dropped (unknown shape, wrong type, too long)',
       registers: [registry],
     }),
   };

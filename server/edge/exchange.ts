@@ -41,7 +41,8 @@ export interface Edge {
   readonly common: readonly string[];
   readonly maxObjectBytes: number;
   readonly lockTtlMs: number;
-  readonly accessLog: boolean;
+  /** One line per viewer request (fixed fields, no redaction pass), or undefined when the access log is off. */
+  readonly accessLog: Logger | undefined;
   /** Fetches segments ahead of viewers; set once the edge is built, undefined when prefetch is off everywhere. */
   prefetch?: PrefetchHook | undefined;
   /** Background work (stale refreshes, Redis stores) to await on close. */
@@ -100,6 +101,8 @@ export class Exchange implements ExchangeInit {
   /** The fill this exchange leads, if any. */
   fill: Fill | undefined = undefined;
   lockHeld = false;
+  /** The upstream is another edge's fill, followed through Redis: that edge stores it there. */
+  fromRemoteFill = false;
   /** Purge position when the fetch began: a purge after it forbids storing what the fetch returns. */
   fillEpoch = 0;
   fillSeq = 0;
@@ -124,7 +127,7 @@ export class Exchange implements ExchangeInit {
   }
 }
 
-export type Step = 'lookup' | 'lookupShared' | 'hit' | 'stale' | 'revalidate' | 'miss' | 'bypass' | 'fetch' | 'collect' | 'deliver' | 'store' | 'fail';
+export type Step = 'lookup' | 'lookupShared' | 'hit' | 'stale' | 'revalidate' | 'miss' | 'bypass' | 'fetch' | 'received' | 'collect' | 'deliver' | 'store' | 'fail';
 export type Next = Step | 'done';
 export type StepFn = (x: Exchange, edge: Edge) => Next | Promise<Next>;
 

@@ -1,13 +1,19 @@
 // A fill: the upstream answer for one key, streamed to its first viewer while kept, and shared with other edges.
 import type { ServerResponse } from 'node:http';
 import { UpstreamError } from '../core/errors.ts';
-import type { CacheEntry } from './cache-entry.ts';
+import { decideStore } from './behaviors.ts';
+import type { CacheEntry, RawHeaders } from './cache-entry.ts';
 import type { CacheKey } from './cache-key.ts';
+import { SharedBody } from './collapsing.ts';
 import { streamHead, type XCache } from './deliver.ts';
 import type { Edge, Exchange, Next } from './exchange.ts';
+import { FillPublisher, followRemoteFill } from './fill-progress.ts';
 import { freshnessOf, isRetained, retentionMs } from './freshness.ts';
 import { discardBody, type UpstreamResponse } from './origin-client.ts';
 import { variantShared } from './variants.ts';
+
+/** How often a follower on another edge reads on when no notice arrived (a notice lost across a reconnect). */
+const FOLLOW_POLL_MS = 250;
 
 /** A copy from Redis, unless it is past retention or a purge newer than its fill matches it. */
 async function sharedRead(key: CacheKey, edge: Edge): Promise<CacheEntry | undefined> {
@@ -24,14 +30,16 @@ export async function sharedLookup(x: Exchange, edge: Edge): Promise<CacheEntry 
 }
 
 /**
- * The cross-edge half of collapsing: take the key's lock in Redis, or, when another edge holds it, wait for its
- * "stored" notice (registered before trying the lock, so it cannot slip by) and read the object from Redis.
+ * The cross-edge half of collapsing: take the key's lock in Redis, or, when another edge holds it, follow that edge's
+ * fill: its bytes as they arrive (fill-progress.ts), or the stored object. The watch is registered before trying the
+ * lock, so a notice published in between cannot slip by. Undefined: fetch for ourselves (with the lock if we got it).
  */
-export async function collapseAcrossEdges(x: Exchange, edge: Edge): Promise<CacheEntry | undefined> {
+export async function collapseAcrossEdges(x: Exchange, edge: Edge, deadline: number | undefined): Promise<CacheEntry | UpstreamResponse | 'late' | undefined> {
   const redis = edge.redis;
   const remote = edge.remote;
   if (!redis || !remote || !redis.isAvailable) return undefined;
-  const wait = remote.prepareWait(x.key);
+  const watch = remote.watch(x.key);
+  let following = false;
   try {
     const lock = await redis.acquireLock(x.key, edge.lockTtlMs);
     if (lock !== 'held') {
@@ -43,18 +51,37 @@ export async function collapseAcrossEdges(x: Exchange, edge: Edge): Promise<Cach
     const usable = (e: CacheEntry | undefined): CacheEntry | undefined => (e && freshnessOf(e, edge.clock()) === 'fresh' ? e : undefined);
     // Stored between our miss and the lock attempt?
     let shared = usable(await sharedLookup(x, edge));
-    if (!shared && (await wait.result) === 'stored') shared = usable(await sharedLookup(x, edge));
+    if (!shared) {
+      // The viewer's deadline (answer-deadline.ts) bounds the wait for the other edge's first bytes, not --collapse-wait.
+      const left = deadline === undefined ? Infinity : Math.max(0, deadline - performance.now());
+      const headWaitMs = Math.min(remote.waitMs, left);
+      const r = await followRemoteFill({ redis, keys: redis.keys, key: x.key, watch, waitMs: remote.waitMs, headWaitMs, pollMs: FOLLOW_POLL_MS, clock: Date.now });
+      if (r.kind === 'timeout' && headWaitMs < remote.waitMs) return 'late';
+      if (r.kind === 'stream') {
+        // A response that varies may be another variant than this request's: fetch for ourselves instead of following.
+        if (r.head.headers['vary'] !== undefined) {
+          r.body.destroy();
+          return undefined;
+        }
+        following = true;
+        x.fromRemoteFill = true;
+        return { status: r.head.status, headers: r.head.headers, body: r.body, upstream: r.head.upstream, baseUrl: 'redis' };
+      }
+      if (r.kind === 'stored') shared = usable(await sharedLookup(x, edge));
+    }
     if (shared) edge.memory.put(shared);
     return shared;
   } finally {
-    wait.cancel();
+    // A follower's watch is cancelled when its body ends.
+    if (!following) watch.cancel();
   }
 }
 
 /** Redis store, then the "stored" notice for other edges, then unlock — off the viewer's path. */
 export function shareLater(x: Exchange, entry: CacheEntry, edge: Edge): void {
   const redis = edge.redis;
-  if (!redis) return;
+  // A copy of another edge's fill: that edge stores it in Redis.
+  if (!redis || x.fromRemoteFill) return;
   const lockHeld = x.lockHeld;
   x.lockHeld = false;
   // The lock and the notice are the exchange's key (a variant is stored under its own key, vary.ts).
@@ -95,8 +122,18 @@ function drained(res: ServerResponse): Promise<void> {
   });
 }
 
+/** The head of an upstream answer may be shared with waiters while it streams: a 200 the behavior would store. */
+function isShareableHead(x: Exchange, edge: Edge, status: number, h: RawHeaders): boolean {
+  if (status !== 200) return false;
+  const one = (v: string | string[] | undefined): string | undefined => (Array.isArray(v) ? v[0] : v);
+  const length = one(h['content-length']);
+  if (length !== undefined && Number(length) > edge.maxObjectBytes) return false;
+  return decideStore(x.behavior, { status, cacheControl: h['cache-control'], expires: h['expires'], date: one(h['date']), vary: one(h['vary']) }, edge.clock()).store;
+}
+
 /**
- * A miss streams to its viewer while the bytes are kept for the store (the viewer does not wait for the store).
+ * A miss streams to its viewer while the bytes are kept for the store (the viewer does not wait for the store), and
+ * to every request that joined the fill: here through a SharedBody, on other edges through Redis (fill-progress.ts).
  * Past the object bound it stops keeping them and honours the viewer's backpressure instead.
  */
 export async function streamToViewer(x: Exchange, edge: Edge, prefix: Buffer[]): Promise<Next> {
@@ -106,8 +143,19 @@ export async function streamToViewer(x: Exchange, edge: Edge, prefix: Buffer[]):
   x.bodyIter = undefined;
   x.status = up.status;
   const xcache: XCache = x.outcome === 'bypass' ? 'BYPASS' : 'MISS';
-  let keep = x.outcome !== 'bypass' && prefix.length === 0;
+  let keep = x.outcome !== 'bypass' && prefix.length === 0 && !x.isHead;
   if (!keep) x.fill?.settle({ kind: 'retry' });
+  // Followers take the bytes as they arrive: in this process, and on other edges when this one holds the lock.
+  let shared: SharedBody | undefined;
+  let publisher: FillPublisher | undefined;
+  if (keep && x.fill && isShareableHead(x, edge, up.status, up.headers)) {
+    shared = new SharedBody(up.status, up.headers, x.tier);
+    x.fill.stream(shared);
+    if (x.lockHeld && edge.redis && edge.remote) {
+      publisher = new FillPublisher(edge.redis, edge.redis.keys, edge.remote.channel, x.key, `${process.pid}-${++fillIds}`, edge.lockTtlMs);
+      publisher.head({ status: up.status, headers: up.headers, upstream: up.upstream });
+    }
+  }
   const chunks: Buffer[] = [];
   let size = 0;
   const viewerGone = (): boolean => !res || res.destroyed;
@@ -121,9 +169,10 @@ export async function streamToViewer(x: Exchange, edge: Edge, prefix: Buffer[]):
   for (const c of prefix) await send(c);
   try {
     for (;;) {
-      if (!keep && (viewerGone() || x.isHead)) {
+      if (!keep && (viewerGone() || x.isHead) && (shared?.followers ?? 0) === 0) {
         // Nobody to send to and nothing to keep: stop reading.
         discardBody(up.body);
+        shared?.abort();
         break;
       }
       const r = await it.next();
@@ -134,15 +183,22 @@ export async function streamToViewer(x: Exchange, edge: Edge, prefix: Buffer[]):
           keep = false;
           chunks.length = 0;
           x.fill?.settle({ kind: 'retry' });
+          shared?.release();
+          publisher?.end('aborted');
+          publisher = undefined;
         } else {
           chunks.push(r.value);
         }
       }
+      shared?.push(r.value);
+      publisher?.chunk(r.value);
       await send(r.value);
     }
   } catch (err) {
     // The upstream failed mid-body: headers are gone, so the viewer's response can only be cut short.
     edge.logger.warn({ key: x.key, err: (err as Error).message }, 'upstream body failed while streaming');
+    shared?.abort();
+    publisher?.end('aborted');
     res?.destroy();
     x.upstream = undefined;
     x.delivered = true;
@@ -151,6 +207,8 @@ export async function streamToViewer(x: Exchange, edge: Edge, prefix: Buffer[]):
     releaseLater(x, edge, 'failed');
     return 'done';
   }
+  shared?.end();
+  publisher?.end('done');
   if (res && !res.destroyed) res.end();
   x.delivered = true;
   if (!keep) {
@@ -161,4 +219,41 @@ export async function streamToViewer(x: Exchange, edge: Edge, prefix: Buffer[]):
   }
   x.body = Buffer.concat(chunks, size);
   return 'store';
+}
+
+let fillIds = 0;
+
+/** A request that joined a fill under way in this process: the leader's bytes from offset 0, then as they arrive. */
+export async function followFill(x: Exchange, edge: Edge, body: SharedBody): Promise<Next> {
+  const res = x.res;
+  x.tier = body.tier;
+  x.status = body.status;
+  x.delivered = true;
+  if (!res || res.destroyed) return 'done';
+  body.followers++;
+  try {
+    streamHead(res, body.status, body.headers, edge.common, 'MISS', body.tier, x.behavior.stripResponseHeaders);
+    let i = 0;
+    for (;;) {
+      while (i < body.chunks.length) {
+        const c = body.chunks[i++] as Buffer;
+        x.bytes += c.length;
+        if (!res.write(c)) await drained(res);
+        if (res.destroyed) return 'done';
+      }
+      if (body.state === 'done') {
+        res.end();
+        return 'done';
+      }
+      if (body.state === 'aborted') {
+        // The leader's upstream failed mid-body: like the leader's own viewer, the response is cut short.
+        x.error = new UpstreamError('EDGE_ORIGIN_BODY', 502, `upstream body failed for ${x.key}`);
+        res.destroy();
+        return 'done';
+      }
+      await body.next();
+    }
+  } finally {
+    body.followers--;
+  }
 }

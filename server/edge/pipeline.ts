@@ -1,12 +1,13 @@
 // One request through the edge as named steps: lookup → hit | stale | revalidate | miss | bypass → fetch → deliver → store.
 import { AppError, UpstreamError } from '../core/errors.ts';
 import type { CacheTier } from './edge-metrics.ts';
-import type { CacheEntry } from './cache-entry.ts';
+import { CacheEntry } from './cache-entry.ts';
 import { deliverBuffered, deliverEntry, deliverError, type XCache } from './deliver.ts';
 import { buildEntry, refreshEntry } from './entry-builder.ts';
 import { newExchange, type Edge, type Exchange, type Next, type Step, type StepFn } from './exchange.ts';
-import { collapseAcrossEdges, releaseLater, shareLater, sharedLookup, streamToViewer } from './fill.ts';
+import { collapseAcrossEdges, followFill, releaseLater, shareLater, sharedLookup, streamToViewer } from './fill.ts';
 import { ageSeconds, freshnessOf, isRetained, isUsableOnError } from './freshness.ts';
+import { answerDeadlineMs, withDeadline } from './answer-deadline.ts';
 import { discardBody, type UpstreamResponse } from './origin-client.ts';
 import { forwardedRequestHeaders } from './response-headers.ts';
 import { fitsRequest, isStaleBetterThan, storeVarySpec, variantInMemory } from './variants.ts';
@@ -76,13 +77,23 @@ const steps: Record<Step, StepFn> = {
   },
 
   async fetch(x, edge) {
+    // A viewer waits for the upstream only so long: then the stale copy answers, or a 504 (answer-deadline.ts).
+    const deadline = x.res ? deadlineOf(x, edge) : undefined;
     if (x.outcome !== 'bypass') {
       const running = edge.fills.get(x.key);
       if (running) {
         // Collapsed: wait for the fill already under way in this process.
         running.waiters++;
         edge.metrics.collapsedWaiters.inc({ scope: 'local' });
-        const o = await running.outcome;
+        // A plain GET follows the leader's bytes as they arrive; others (Range, conditional, HEAD) need the object.
+        let o = await withDeadline(x.canStream && x.res ? running.join() : running.outcome, deadline);
+        if (o === 'late') return late(x, edge, deadline);
+        if (o.kind === 'stream') {
+          // A response that varies may be another variant: wait for the stored object and check it.
+          if (o.body.headers['vary'] === undefined) return followFill(x, edge, o.body);
+          o = await withDeadline(running.outcome, deadline);
+          if (o === 'late') return late(x, edge, deadline);
+        }
         // Another variant of a response that varies is no answer for this request: fetch for ourselves.
         if (o.kind === 'entry' && fitsRequest(x, o.entry)) {
           x.entry = o.entry;
@@ -102,7 +113,14 @@ const steps: Record<Step, StepFn> = {
     x.fillEpoch = edge.purges.epoch;
     x.fillSeq = edge.purges.appliedSeq;
     if (x.fill && edge.remote) {
-      const shared = await collapseAcrossEdges(x, edge);
+      const shared = await collapseAcrossEdges(x, edge, deadline);
+      if (shared === 'late') return late(x, edge, deadline);
+      if (shared && !(shared instanceof CacheEntry)) {
+        // Another edge's fill, followed as it arrives: handled like an upstream answer from the Redis tier.
+        x.upstream = shared;
+        x.tier = 'redis';
+        return x.canStream && x.res ? 'deliver' : 'collect';
+      }
       if (shared) {
         x.entry = shared;
         x.tier = 'redis';
@@ -111,24 +129,36 @@ const steps: Record<Step, StepFn> = {
       }
     }
     const validators = x.expired ? { etag: x.expired.upstreamEtag, lastModified: lastModifiedOf(x.expired) } : undefined;
+    x.sentHeaders = forwardedRequestHeaders(x.viewerHeaders, x.behavior, x.varyNames);
+    const fetching = edge.upstream.fetch(x.upstreamPath, validators, x.sentHeaders);
     try {
-      x.sentHeaders = forwardedRequestHeaders(x.viewerHeaders, x.behavior, x.varyNames);
-      x.upstream = await edge.upstream.fetch(x.upstreamPath, validators, x.sentHeaders);
+      const up = await withDeadline(fetching, deadline);
+      if (up === 'late') {
+        // The fill goes on without this viewer (it refreshes the cache for the next ones).
+        handOver(x, edge, fetching);
+        return late(x, edge, deadline);
+      }
+      x.upstream = up;
     } catch (err) {
-      x.error = err instanceof AppError ? err : new UpstreamError('EDGE_ORIGIN_UNREACHABLE', 502, `upstream failed for ${x.key}`, err);
+      x.error = upstreamFailure(x, err);
       return 'fail';
     }
-    x.tier = x.upstream.upstream;
-    if (isStaleBetterThan(x, x.upstream.status, edge.clock())) {
+    return 'received';
+  },
+
+  received(x, edge) {
+    const up = x.upstream as UpstreamResponse;
+    x.tier = up.upstream;
+    if (isStaleBetterThan(x, up.status, edge.clock())) {
       // RFC 5861 §4: a 5xx within stale-if-error is answered with the stale copy.
-      discardBody(x.upstream.body);
+      discardBody(up.body);
       x.upstream = undefined;
       x.error = new UpstreamError('EDGE_ORIGIN_ERROR', 502, `upstream answered an error for ${x.key}`);
       return 'fail';
     }
-    if (x.upstream.status === 304) {
-      x.upstream.body.resume();
-      const refreshed = x.expired ? refreshEntry(x.expired, x.behavior, x.upstream, edge.clock(), x.fillSeq) : undefined;
+    if (up.status === 304) {
+      up.body.resume();
+      const refreshed = x.expired ? refreshEntry(x.expired, x.behavior, up, edge.clock(), x.fillSeq) : undefined;
       x.upstream = undefined;
       if (!refreshed) {
         x.error = new UpstreamError('EDGE_ORIGIN_ERROR', 502, `upstream answered 304 for ${x.key} but the refreshed object may not be cached`);
@@ -243,6 +273,59 @@ const steps: Record<Step, StepFn> = {
   },
 };
 
+function upstreamFailure(x: Exchange, err: unknown): AppError {
+  return err instanceof AppError ? err : new UpstreamError('EDGE_ORIGIN_UNREACHABLE', 502, `upstream failed for ${x.key}`, err);
+}
+
+/** When this viewer stops waiting for the upstream (performance.now() time), or undefined: the upstream's timeouts. */
+function deadlineOf(x: Exchange, edge: Edge): number | undefined {
+  const hasStaleCopy = x.expired !== undefined && isUsableOnError(x.expired, edge.clock());
+  const ms = answerDeadlineMs(x.behavior, hasStaleCopy, x.expired?.targetDurationS);
+  return ms === undefined ? undefined : x.startedAt + ms;
+}
+
+/**
+ * Past the deadline: the expired copy answers if it may stand in for an error (stale-if-error, RFC 5861 §4; a
+ * stalled upstream is one), else a 504 now rather than after the upstream's own timeouts.
+ */
+function late(x: Exchange, edge: Edge, deadline: number | undefined): Next {
+  if (x.expired && isUsableOnError(x.expired, edge.clock())) {
+    x.entry = x.expired;
+    x.tier = x.expiredTier ?? 'memory';
+    x.outcome = 'stale';
+    return 'deliver';
+  }
+  const waited = deadline === undefined ? 0 : Math.round(deadline - x.startedAt);
+  x.error = new UpstreamError('EDGE_ORIGIN_TIMEOUT', 504, `the upstream did not answer ${x.key} within ${waited} ms`);
+  return 'fail';
+}
+
+/** The viewer gave up on the fetch it leads: a background exchange takes the fill (and its lock) and finishes it. */
+function handOver(x: Exchange, edge: Edge, fetching: Promise<UpstreamResponse>): void {
+  const bg = newExchange({ req: undefined, res: undefined, key: x.key, behavior: x.behavior, isHead: false, range: { kind: 'none' }, canStream: false, startedAt: performance.now() });
+  bg.expired = x.expired;
+  bg.expiredTier = x.expiredTier;
+  bg.outcome = x.outcome;
+  bg.fill = x.fill;
+  bg.lockHeld = x.lockHeld;
+  bg.fillEpoch = x.fillEpoch;
+  bg.fillSeq = x.fillSeq;
+  x.fill = undefined;
+  x.lockHeld = false;
+  edge.track(
+    fetching.then(
+      (up) => {
+        bg.upstream = up;
+        return runPipeline(bg, edge, 'received');
+      },
+      (err: unknown) => {
+        bg.error = upstreamFailure(bg, err);
+        return runPipeline(bg, edge, 'fail');
+      },
+    ),
+  );
+}
+
 function lastModifiedOf(e: CacheEntry): string | undefined {
   for (const [k, v] of e.headers) if (k === 'Last-Modified') return v;
   return undefined;
@@ -305,6 +388,6 @@ function finish(x: Exchange, edge: Edge): void {
   const seconds = (performance.now() - x.startedAt) / 1000;
   edge.metrics.cell(x.outcome, x.outcome === 'error' ? 'none' : x.tier).count(x.bytes, seconds);
   if (edge.accessLog) {
-    edge.logger.info({ method: x.isHead ? 'HEAD' : 'GET', key: x.key, status: x.status, outcome: x.outcome, tier: x.tier, bytes: x.bytes, ms: Math.round(seconds * 10_000) / 10, cmcd: x.cmcd }, 'request');
+    edge.accessLog.info({ method: x.isHead ? 'HEAD' : 'GET', key: x.key, status: x.status, outcome: x.outcome, tier: x.tier, bytes: x.bytes, ms: Math.round(seconds * 10_000) / 10, cmcd: x.cmcd }, 'request');
   }
 }

@@ -122,6 +122,10 @@ export class RedisTier {
     }
   }
 
+  get keys(): RedisKeys {
+    return this.opts.keys;
+  }
+
   /** Connected and the breaker lets calls through. */
   get isAvailable(): boolean {
     return this.client.status === 'ready' && this.breaker.state !== 'open';

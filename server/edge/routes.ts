@@ -74,7 +74,7 @@ export function createViewerHandler(opts: ViewerRoutesOptions): (req: IncomingMe
     edge.metrics.rejected.inc({ reason: d.reason });
     const bytes = deliverError(res, d, edge.common, d.headers, d.body);
     edge.metrics.cell('rejected', 'none').count(bytes, (performance.now() - startedAt) / 1000);
-    if (edge.accessLog) edge.logger.info({ status: d.status, reason: d.reason, outcome: 'rejected' }, 'request');
+    edge.accessLog?.info({ status: d.status, reason: d.reason, outcome: 'rejected' }, 'request');
   };
   const bad = (status: number, code: string, message: string, reason: string): Denial => ({ status, code, message, reason });
 

@@ -6,6 +6,8 @@ export interface OriginObject {
   status?: number;
   body: Buffer | string;
   headers?: Record<string, string>;
+  /** Send the body in this many pieces, each after the test calls sendPiece() (the first goes with the head). */
+  pieces?: number;
 }
 
 export interface CountingOrigin {
@@ -21,6 +23,10 @@ export interface CountingOrigin {
   /** Hold every response until release() (requests are still counted on arrival). */
   hold(): void;
   release(): void;
+  /** Lets every response sent in pieces send its next piece. */
+  sendPiece(): void;
+  /** Pieces of bodies sent so far (over all responses sent in pieces). */
+  readonly piecesSent: number;
   /** Resolves once `n` requests have arrived in total. */
   waitForRequests(n: number): Promise<void>;
   stop(): Promise<void>;
@@ -36,6 +42,8 @@ export async function startCountingOrigin(opts: { port?: number } = {}): Promise
   let gate: Promise<void> | undefined;
   let open: (() => void) | undefined;
   const arrivals: Array<{ n: number; resolve: () => void }> = [];
+  const pieceWaiters = new Set<() => void>();
+  let piecesSent = 0;
 
   const handler: http.RequestListener = (req, res) => {
     const url = req.url ?? '/';
@@ -73,7 +81,25 @@ export async function startCountingOrigin(opts: { port?: number } = {}): Promise
         return;
       }
       res.writeHead(obj.status ?? 200, { ...headers, 'content-length': String(body.length) });
-      res.end(body);
+      const pieces = obj.pieces ?? 1;
+      if (pieces <= 1) {
+        res.end(body);
+        return;
+      }
+      const size = Math.ceil(body.length / pieces);
+      let i = 0;
+      const next = (): void => {
+        const piece = body.subarray(i * size, (i + 1) * size);
+        i++;
+        piecesSent++;
+        if (i >= pieces) {
+          res.end(piece);
+          return;
+        }
+        res.write(piece);
+        pieceWaiters.add(next);
+      };
+      next();
     };
     if (gate) void gate.then(answer);
     else answer();
@@ -103,6 +129,14 @@ export async function startCountingOrigin(opts: { port?: number } = {}): Promise
       open?.();
       gate = undefined;
       open = undefined;
+    },
+    sendPiece() {
+      const waiting = [...pieceWaiters];
+      pieceWaiters.clear();
+      for (const w of waiting) w();
+    },
+    get piecesSent() {
+      return piecesSent;
     },
     waitForRequests: (n) => (total >= n ? Promise.resolve() : new Promise<void>((resolve) => arrivals.push({ n, resolve }))),
     stop: () =>

@@ -1,5 +1,6 @@
 // Checks a viewer request's CloudFront signed URL or signed cookies against a key group; pure apart from `now`.
 import { verify, type KeyObject } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
 import { cloudFrontBase64 } from './base64.ts';
 import { KEY_PAIR_ID, type KeyGroup } from './key-group.ts';
 import { cannedPolicy, ipAllowed, MAX_POLICY_BYTES, parsePolicy, resourceMatches, type Policy } from './policy.ts';
@@ -133,7 +134,8 @@ function verifyCredentials(c: Credentials, resources: readonly string[], req: Vi
 
   const key = keyGroup.get(c.keyPairId);
   if (!key) return fail('unknown-key', `${name('Key-Pair-Id')} "${c.keyPairId}" is not in the key group`);
-  if (!signed.some((data) => signatureValid(key, hash, data, signature))) {
+  const expiresAtMs = policy.dateLessThan * 1000;
+  if (!signed.some((data) => verifiedBefore(key, hash, data, c.signature ?? '', signature, expiresAtMs - req.now))) {
     return fail('bad-signature', `${name('Signature')} does not match the ${c.expires !== undefined ? 'URL' : 'policy'} for key "${c.keyPairId}"`);
   }
   if (policy.resource !== undefined && !resources.some((r) => resourceMatches(policy.resource ?? '', r))) {
@@ -145,6 +147,28 @@ function verifyCredentials(c: Credentials, resources: readonly string[], req: Vi
   }
   if (!ipAllowed(policy, req.clientIp)) return fail('ip-not-allowed', `client address is outside ${policy.sourceIp?.text ?? ''}`);
   return { ok: true, via: c.via, policy: c.expires !== undefined ? 'canned' : 'custom', keyPairId: c.keyPairId };
+}
+
+/**
+ * Signatures that verified, per key, until their policy expires: RSA verification is the dearest step of a signed
+ * request, and a player sends the same signed URL or cookies with every request of a session. Only successes are
+ * kept (a forged signature costs its sender a verification every time), a bounded number of them, and never past
+ * the policy's end (the time checks after this one still run on every request).
+ */
+const verified = new WeakMap<KeyObject, LRUCache<string, true>>();
+const MAX_REMEMBERED = 4_096;
+
+function verifiedBefore(key: KeyObject, hash: HashAlgorithm, data: Buffer, signatureText: string, signature: Buffer, validForMs: number): boolean {
+  let seen = verified.get(key);
+  if (!seen) {
+    seen = new LRUCache<string, true>({ max: MAX_REMEMBERED });
+    verified.set(key, seen);
+  }
+  const id = `${hash}\n${signatureText}\n${data.toString('latin1')}`;
+  if (seen.get(id)) return true;
+  if (!signatureValid(key, hash, data, signature)) return false;
+  if (validForMs > 0) seen.set(id, true, { ttl: Math.min(validForMs, 24 * 3_600_000) });
+  return true;
 }
 
 function signatureValid(key: KeyObject, hash: HashAlgorithm, data: Buffer, signature: Buffer): boolean {

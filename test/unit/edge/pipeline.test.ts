@@ -93,7 +93,7 @@ describe('pipeline', () => {
     const req = { method: 'GET', headers, url: path } as unknown as IncomingMessage;
     const range = parseRange('GET', headers['range']);
     const conditional = headers['if-none-match'] !== undefined || headers['if-modified-since'] !== undefined;
-    const x = newExchange({ req, res: res as unknown as ServerResponse, key: path, behavior: behaviors.match(path), isHead: false, range, canStream: range.kind === 'none' && !conditional, startedAt: 0 });
+    const x = newExchange({ req, res: res as unknown as ServerResponse, key: path, behavior: behaviors.match(path), isHead: false, range, canStream: range.kind === 'none' && !conditional, startedAt: performance.now() });
     await runPipeline(x, app.edge);
     return res;
   }

@@ -113,6 +113,22 @@ describe('URLs from @aws-sdk/cloudfront-signer', () => {
     assert.equal(reasonOf(soon, { now: NOW + 5000 }), 'expired');
   });
 
+  it('remembers a verified signature for its own URL and policy only, and still checks time and address every time', () => {
+    const policy = JSON.stringify({ Statement: [{ Resource: `${BASE}/vod/memo/*`, Condition: { DateLessThan: { 'AWS:EpochTime': LATER.getTime() / 1000 }, IpAddress: { 'AWS:SourceIp': '203.0.113.0/24' } } }] });
+    const url = getSignedUrl({ url: `${BASE}/vod/memo/a.ts`, keyPairId: 'K1', privateKey: RSA, policy });
+    assert.equal(reasonOf(url), 'ok');
+    assert.equal(reasonOf(url), 'ok', 'the remembered signature answers again');
+    assert.equal(reasonOf(url, { clientIp: '198.51.100.1' }), 'ip-not-allowed');
+    assert.equal(reasonOf(url, { now: LATER.getTime() }), 'expired');
+    // The same signature over another policy, or another signature over the same policy, is verified afresh.
+    const other = JSON.stringify({ Statement: [{ Resource: `${BASE}/vod/*`, Condition: { DateLessThan: { 'AWS:EpochTime': LATER.getTime() / 1000 } } }] });
+    assert.equal(reasonOf(withParam(url, 'Policy', cloudFrontBase64.encode(Buffer.from(other)))), 'bad-signature');
+    assert.equal(reasonOf(withParam(url, 'Signature', flip(paramOf(url, 'Signature')))), 'bad-signature');
+    const canned = getSignedUrl({ url: `${BASE}/vod/memo/b.ts`, keyPairId: 'K1', privateKey: RSA, dateLessThan: LATER });
+    assert.equal(reasonOf(canned), 'ok');
+    assert.equal(reasonOf(canned.replace('/b.ts', '/c.ts')), 'bad-signature', 'a canned signature covers its own URL only');
+  });
+
   it('verifies URLs whose path and query the signer re-encoded', () => {
     const url = getSignedUrl({ url: `${BASE}/vod/my clip/720p/seg 1.ts?lang=en&flag`, keyPairId: 'K1', privateKey: RSA, dateLessThan: LATER });
     assert.ok(url.startsWith(`${BASE}/vod/my%20clip/720p/seg%201.ts?lang=en&flag=&Expires=`));
