@@ -1,5 +1,6 @@
-// No ffmpeg outlives its packager for long: SIGKILL `edgeline package` mid-encode (nothing of it can run then), and
-// the next start in that media folder finds the job's pid file, checks /proc that it is that job's ffmpeg, kills it.
+// No ffmpeg outlives its packager: SIGKILL `edgeline package` or the origin mid-encode and the kernel kills its ffmpeg
+// (setpriv --pdeathsig); should one survive anyway (no setpriv on the host), the next start in that media folder finds
+// the job's pid file, checks /proc that it is that job's ffmpeg, and kills it.
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -11,7 +12,7 @@ import { createOriginMetrics } from '../../server/origin/origin-metrics.ts';
 import { createOriginApp } from '../../server/origin/origin-app.ts';
 import { originConfig } from '../../server/origin/origin-config.ts';
 import { removeStaleLeftovers } from '../../server/origin/packaging/publish.ts';
-import { makeClip } from '../../tools/media/clip.ts';
+import { ffmpegPaths, makeClip } from '../../tools/media/clip.ts';
 import { freePort } from '../helpers/ports.ts';
 import { isRunning } from '../helpers/processes.ts';
 import { waitFor } from '../helpers/wait-for.ts';
@@ -75,7 +76,20 @@ describe('ffmpeg left behind by a SIGKILLed packager', { timeout: 300_000 }, () 
     tmp?.cleanup();
   });
 
-  /** Starts a slow package job, waits for its ffmpeg, SIGKILLs the CLI; returns the ffmpeg that was left running. */
+  /**
+   * What a packager leaves where the parent-death signal is not available: an ffmpeg writing into the job's folder,
+   * named by its pid file. Started by the test (detached), since a real job's ffmpeg dies with its packager.
+   */
+  function leftoverIn(folder: string): { pid: number; folder: string } {
+    const child = spawn(ffmpegPaths.ffmpeg, ['-hide_banner', '-loglevel', 'error', '-re', '-f', 'lavfi', '-i', 'testsrc2=size=160x120:rate=10', '-f', 'hls', '-hls_time', '1', join(folder, 'left.m3u8')], { detached: true, stdio: 'ignore' });
+    const pid = child.pid;
+    assert.ok(pid, 'the stand-in leftover ffmpeg started');
+    leftovers.push(pid);
+    writeFileSync(join(folder, 'ffmpeg.pid'), `${pid}\n`);
+    return { pid, folder };
+  }
+
+  /** Starts a slow package job, waits for its ffmpeg, SIGKILLs the CLI: its ffmpeg dies too; returns a stand-in leftover. */
   async function killedMidEncode(mediaDir: string, id: string): Promise<{ pid: number; folder: string }> {
     const cli = edgelinePackage([clip, '--id', id, '--media', mediaDir, '--ladder', '480p,360p', '--preset', 'veryslow']);
     const exited = new Promise<void>((resolve) => cli.once('exit', () => resolve()));
@@ -88,7 +102,8 @@ describe('ffmpeg left behind by a SIGKILLed packager', { timeout: 300_000 }, () 
     assert.ok(cmdlineOf(job.pid).includes(job.folder), 'the pid file names the ffmpeg writing into that job folder');
     cli.kill('SIGKILL');
     await exited;
-    return job;
+    await waitFor(`the job's ffmpeg ${job.pid} to die with its SIGKILLed packager`, () => !isRunning(job.pid), { timeoutMs: 10_000 });
+    return leftoverIn(job.folder);
   }
 
   it('is killed by the next packaging run in the same media folder, before it cleans the folder', async () => {
@@ -130,15 +145,18 @@ describe('ffmpeg left behind by a SIGKILLed packager', { timeout: 300_000 }, () 
       leftovers.push(old.pid);
       first.kill('SIGKILL');
       await firstExited;
-      assert.ok(isRunning(old.pid), 'SIGKILL runs no exit hook: the old ffmpeg is still encoding');
+      await waitFor(`the job's ffmpeg ${old.pid} to die with its SIGKILLed origin`, () => !isRunning(old.pid), { timeoutMs: 10_000 });
+      // Where it would not (no parent-death signal), a leftover in the job's folder must be gone before the job re-runs.
+      const stand = leftoverIn(old.folder);
+      await waitFor('the stand-in leftover to be encoding', () => cmdlineOf(stand.pid).includes(old.folder), { timeoutMs: 10_000 });
 
       const origin = createOriginApp(originConfig({ mediaDir, apiToken: token, packageLadder: ['480p', '360p'], packagePreset: 'veryslow' }), { metrics: createOriginMetrics({ processMetrics: false }) });
       try {
         await origin.start();
-        assert.equal(isRunning(old.pid), false, 'gone before start() returned, so before the job was re-queued');
+        assert.equal(isRunning(stand.pid), false, 'gone before start() returned, so before the job was re-queued');
         const again = await waitFor('the re-queued job\'s own ffmpeg', () => {
           const found = jobFfmpegPid(mediaDir);
-          return found && found.pid !== old.pid && isRunning(found.pid) && found;
+          return found && found.pid !== old.pid && found.pid !== stand.pid && isRunning(found.pid) && found;
         }, { timeoutMs: 120_000, intervalMs: 50 });
         leftovers.push(again.pid);
         assert.equal(origin.jobs.get('requeued')?.attempts, 2);

@@ -66,10 +66,23 @@ function installExitHook(): void {
   });
 }
 
+let setprivPath: string | null | undefined;
+
+/**
+ * util-linux's setpriv, when installed: `setpriv --pdeathsig KILL -- ffmpeg …` asks the kernel to SIGKILL the child
+ * when this process dies, even by SIGKILL, which no exit hook sees. It execs ffmpeg in place (same pid), so the pid
+ * file and /proc/PID/cmdline still name ffmpeg. Without it, the pid files and crash recovery are the safety net.
+ */
+function setpriv(): string | null {
+  if (setprivPath === undefined) setprivPath = ['/usr/bin/setpriv', '/bin/setpriv'].find((p) => existsSync(p)) ?? null;
+  return setprivPath;
+}
+
 /** Runs `binary args`; the child leads its own process group, so a Ctrl-C at the terminal reaches only edgeline. */
 export function spawnTool(paths: Pick<FfmpegPaths, 'env'>, binary: string, args: readonly string[], opts: SpawnToolOptions = {}): ToolRun {
   installExitHook();
-  const child = spawn(binary, args, {
+  const wrapper = process.platform === 'linux' ? setpriv() : null;
+  const child = spawn(wrapper ?? binary, wrapper ? ['--pdeathsig', 'KILL', '--', binary, ...args] : args, {
     detached: true,
     stdio: ['ignore', opts.maxStdoutBytes !== undefined ? 'pipe' : 'ignore', 'pipe'],
     env: paths.env,
