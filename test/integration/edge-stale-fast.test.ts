@@ -52,8 +52,9 @@ describe('serve stale fast with a frozen origin', () => {
     assert.equal(origin.count(LIVE), before + 1, 'the refresh reached the origin and is still waiting on it');
     origin.release();
     await waitFor('the refresh to store the new window', () => a.memory.get(LIVE)?.body.toString().includes('MEDIA-SEQUENCE:2') === true);
+    // The refresh waited ~1 s on the held origin, and RFC 9111 §4.2.3 counts that delay into the copy's age, so with
+    // 1 s of life it may already be due again: what matters is that viewers now get the new window, not the old one.
     const fresh = await request(a).get(LIVE).expect(200);
-    assert.equal(fresh.headers['x-cache'], 'HIT');
     assert.match(fresh.text, /MEDIA-SEQUENCE:2\n/);
   });
 

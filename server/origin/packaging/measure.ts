@@ -36,7 +36,7 @@ async function probeFirstSegment(renditionDir: string, first: MeasuredSegment, m
   const joined = join(renditionDir, FIRST_CMAF_PROBE);
   try {
     await writeFile(joined, Buffer.concat([await readFile(join(renditionDir, mapUri)), await readFile(join(renditionDir, first.uri))]));
-    return await probeStreams(paths, joined, signal);
+    return await probeStreams(paths, joined, signal, 'mov');
   } finally {
     await rm(joined, { force: true });
   }

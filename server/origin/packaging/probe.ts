@@ -170,8 +170,9 @@ export async function probeSource(paths: FfmpegPaths, path: string, signal?: Abo
 }
 
 /** Streams of a segment this origin wrote (MPEG-TS), read with the same pins. */
-export async function probeStreams(paths: FfmpegPaths, path: string, signal?: AbortSignal): Promise<ProbedStream[]> {
-  const json = await runFfprobe(paths, fileUrl(path), ['-show_streams'], { inputOptions: pinnedInputOptions('mpegts'), ...(signal ? { signal } : {}) })
+/** Streams of a segment we wrote ourselves: MPEG-TS, or (`mov`) an fMP4 segment joined to its init segment. */
+export async function probeStreams(paths: FfmpegPaths, path: string, signal?: AbortSignal, demuxer: 'mpegts' | 'mov' = 'mpegts'): Promise<ProbedStream[]> {
+  const json = await runFfprobe(paths, fileUrl(path), ['-show_streams'], { inputOptions: pinnedInputOptions(demuxer), ...(signal ? { signal } : {}) })
     .catch((err: unknown) => Promise.reject(probeFailed(err, path, signal)));
   return parseStreamsProbe(json);
 }
