@@ -55,7 +55,7 @@ async function packageClip(dir: string): Promise<string[]> {
   return renditions.map((r) => r.name);
 }
 
-/** Segments with an even sequence number are fetched through the edge before playback: those are HITs, the rest MISSes. */
+/** Segments with an even sequence number are fetched through the edge before playback: those are HITs, the rest MISSes (prefetch off, so warming one does not fill the next). */
 const expectedXCache = (sn: number): string => (sn % 2 === 0 ? 'HIT' : 'MISS');
 
 /** The first record of each (rendition, segment): a segment hls.js loads again would rightly be a HIT the second time. */
@@ -83,7 +83,7 @@ describe('player in chromium', { timeout: 120_000 }, () => {
     const originApp = express();
     originApp.use('/vod/clip', express.static(mediaDir));
     originServer = await listen(originApp, { port: 0 });
-    edge = await createEdgeApp(testEdgeConfig({ origin: [originServer.url], redis: 'none' }));
+    edge = await createEdgeApp(testEdgeConfig({ origin: [originServer.url], redis: 'none', prefetchSegments: 0 }));
     edgeServer = await listen((req, res) => {
       const url = req.url ?? '';
       const cmcd = cmcdQueryParam(url.slice(url.indexOf('?') + 1));

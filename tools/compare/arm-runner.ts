@@ -52,6 +52,15 @@ export async function runArms(p: ArmsPlan, browser: CompareBrowser, progress: Pr
     progress.update((done / total) * 100, (wavesLeft * avgMs) / 1000, stage);
   };
 
+  // The first session of a fresh browser pays for starting its renderer, compiling hls.js and its worker: one session,
+  // not counted, so the first arm (the floor) is not charged for what every later arm gets for free.
+  const first = arms[0];
+  if (first) {
+    show('warming the browser');
+    const serverUrl = first === 'floor' ? (p.floor?.url ?? '') : first === 'direct' ? p.originUrl : p.viewerEdgeUrl;
+    await browser.runSession({ arm: first, index: 0, wave: 0, serverUrl, srcPath: p.srcPath, seconds: Math.min(3, p.seconds), readToken: first === 'floor' ? p.floor?.readToken : p.adminToken, ...(signal ? { signal } : {}) });
+  }
+
   const runs: ArmRun[] = [];
   let warm: WarmUpResult | undefined;
   for (const arm of arms) {
