@@ -5,6 +5,7 @@ import { decideStore } from './behaviors.ts';
 import type { CacheEntry, RawHeaders } from './cache-entry.ts';
 import type { CacheKey } from './cache-key.ts';
 import { SharedBody } from './collapsing.ts';
+import { initialAgeMs } from './entry-builder.ts';
 import { streamHead, type XCache } from './deliver.ts';
 import type { Edge, Exchange, Next } from './exchange.ts';
 import { FillPublisher, followRemoteFill } from './fill-progress.ts';
@@ -128,7 +129,12 @@ function isShareableHead(x: Exchange, edge: Edge, status: number, h: RawHeaders)
   const one = (v: string | string[] | undefined): string | undefined => (Array.isArray(v) ? v[0] : v);
   const length = one(h['content-length']);
   if (length !== undefined && Number(length) > edge.maxObjectBytes) return false;
-  return decideStore(x.behavior, { status, cacheControl: h['cache-control'], expires: h['expires'], date: one(h['date']), vary: one(h['vary']) }, edge.clock()).store;
+  const d = decideStore(x.behavior, { status, cacheControl: h['cache-control'], expires: h['expires'], date: one(h['date']), vary: one(h['vary']) }, edge.clock());
+  if (!d.store) return false;
+  // Stale on arrival (its Age already past its lifetime): not to be reused, so no request may follow it either.
+  const up = x.upstream;
+  const age = initialAgeMs(h, up?.requestedAt, up?.respondedAt);
+  return age !== undefined && age < d.ttlMs;
 }
 
 /**
