@@ -1,5 +1,5 @@
 // Writes edge responses on node:http: stored objects (with Range and preconditions), streamed misses and errors.
-import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
+import type { IncomingHttpHeaders } from 'node:http';
 import type { AppError } from '../core/errors.ts';
 import { parseAge } from '../core/http/age.ts';
 import { byterangesChunks, planByteranges } from '../core/http/multipart-byteranges.ts';
@@ -11,6 +11,24 @@ import { headerValue } from './cache-entry.ts';
 import { commonWithout, passedHeaders } from './response-headers.ts';
 
 export type XCache = 'HIT' | 'MISS' | 'STALE' | 'REVALIDATED' | 'BYPASS' | 'ERROR';
+
+/**
+ * Where the edge writes a response: what it uses of node:http's ServerResponse (which is one), so the pipeline and
+ * these writers can be driven with a fake in unit tests.
+ */
+export interface ResponseSink {
+  readonly headersSent: boolean;
+  readonly destroyed: boolean;
+  readonly statusCode: number;
+  /** Headers as a flat [name, value, …] list: one array, no per-response object. */
+  writeHead(status: number, headers: string[]): unknown;
+  /** False when the socket's buffer is full: wait for 'drain' (or 'close'). */
+  write(chunk: Buffer): boolean;
+  end(chunk?: Buffer): unknown;
+  destroy(): unknown;
+  on(event: 'drain' | 'close', listener: () => void): unknown;
+  off(event: 'drain' | 'close', listener: () => void): unknown;
+}
 
 /** What a player's script may read (the same list as the origin's CORS, so a player sees one shape either way). */
 export const EXPOSED_HEADERS = [
@@ -61,6 +79,8 @@ function withSlots(head: string[], age: number, xcache: XCache, tier: CacheTier)
 const REPRESENTATION_HEADERS = new Set(['Content-Type', 'Content-Encoding', 'Content-Language', 'Content-Disposition']);
 // A multipart/byteranges body has its own Content-Type; each part carries the object's (RFC 9110 §14.6).
 const CONTENT_TYPE = new Set(['Content-Type']);
+// A 412 is about the request, not the stored object: its own no-store replaces the object's caching fields.
+const NOT_THE_OBJECT = new Set([...REPRESENTATION_HEADERS, 'Cache-Control', 'Expires']);
 const NOTHING = new Set<string>();
 
 /** Headers for 206/304/412/416: built per response (rare compared with plain hits). */
@@ -85,7 +105,7 @@ export interface DeliverContext {
  * Bytes of body written. Handles If-* preconditions (RFC 9110 §13.2.2) and byte ranges (§14) with the same rules as
  * the origin (core/http): one range → 206, several → multipart/byteranges, none satisfiable → 416.
  */
-export function deliverEntry(res: ServerResponse, reqHeaders: IncomingHttpHeaders, entry: CacheEntry, c: DeliverContext): number {
+export function deliverEntry(res: ResponseSink, reqHeaders: IncomingHttpHeaders, entry: CacheEntry, c: DeliverContext): number {
   // A plain hit (no Range, no If-*) skips all of this: the stored head is written as is.
   if (!entry.isNegative && (c.range.kind === 'bytes' || hasPreconditions(reqHeaders))) {
     // The edge's strong tag, and the origin's (maybe weak) one that a client saw on a miss: the same bytes.
@@ -104,7 +124,7 @@ export function deliverEntry(res: ServerResponse, reqHeaders: IncomingHttpHeader
       }
       if (verdict === 'precondition-failed') {
         const body = Buffer.from(JSON.stringify({ error: 'EDGE_PRECONDITION_FAILED', message: 'If-Match / If-Unmodified-Since did not hold for the stored object' }));
-        res.writeHead(412, [...partialHead(entry, c.common, c.ageS, c.xcache, c.tier, ['Content-Type', 'application/json', 'Content-Length', String(body.length), 'Cache-Control', 'no-store'], REPRESENTATION_HEADERS)]);
+        res.writeHead(412, [...partialHead(entry, c.common, c.ageS, c.xcache, c.tier, ['Content-Type', 'application/json', 'Content-Length', String(body.length), 'Cache-Control', 'no-store'], NOT_THE_OBJECT)]);
         res.end(body);
         return body.length;
       }
@@ -141,7 +161,7 @@ export function deliverEntry(res: ServerResponse, reqHeaders: IncomingHttpHeader
 }
 
 /** The head of a response streamed from upstream while it is being stored (a miss, bypass or pass-through). */
-export function streamHead(res: ServerResponse, status: number, upstreamHeaders: RawHeaders, common: readonly string[], xcache: XCache, tier: CacheTier, strip: readonly string[] = ['set-cookie']): void {
+export function streamHead(res: ResponseSink, status: number, upstreamHeaders: RawHeaders, common: readonly string[], xcache: XCache, tier: CacheTier, strip: readonly string[] = ['set-cookie']): void {
   const h: string[] = [];
   const passed: HeaderList = passedHeaders(upstreamHeaders, strip);
   for (const [k, v] of passed) h.push(k, v);
@@ -163,7 +183,7 @@ export function streamHead(res: ServerResponse, status: number, upstreamHeaders:
 
 /** JSON error body with X-Cache: ERROR; never cached (no-store). */
 export function deliverError(
-  res: ServerResponse,
+  res: ResponseSink,
   err: Pick<AppError, 'status' | 'code' | 'message'>,
   common: readonly string[],
   extra: readonly string[] = [],
@@ -191,7 +211,7 @@ export function deliverError(
 }
 
 /** A buffered response that was not stored (uncacheable), for the request that fetched it. */
-export function deliverBuffered(res: ServerResponse, status: number, upstreamHeaders: RawHeaders, body: Buffer, common: readonly string[], xcache: XCache, tier: CacheTier, strip: readonly string[] = ['set-cookie']): number {
+export function deliverBuffered(res: ResponseSink, status: number, upstreamHeaders: RawHeaders, body: Buffer, common: readonly string[], xcache: XCache, tier: CacheTier, strip: readonly string[] = ['set-cookie']): number {
   const h: string[] = [];
   const passed: HeaderList = passedHeaders(upstreamHeaders, strip);
   for (const [k, v] of passed) h.push(k, v);

@@ -1,5 +1,5 @@
 // One request on its way through the edge (the Exchange), and the Edge it walks through: shared by the steps.
-import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import type { AppError } from '../core/errors.ts';
 import type { RangeRequest } from '../core/http/range.ts';
 import type { Logger } from '../core/log.ts';
@@ -8,6 +8,7 @@ import type { CacheBehavior } from './behaviors.ts';
 import type { CacheEntry } from './cache-entry.ts';
 import type { CacheKey } from './cache-key.ts';
 import type { CmcdLogFields } from './cmcd-report.ts';
+import type { ResponseSink } from './deliver.ts';
 import type { Fill, LocalFills, RemoteFills } from './collapsing.ts';
 import type { MemoryTier } from './memory-tier.ts';
 import type { UpstreamResponse, Validators } from './origin-client.ts';
@@ -51,7 +52,7 @@ export interface Edge {
 
 export interface ExchangeInit {
   readonly req: IncomingMessage | undefined;
-  readonly res: ServerResponse | undefined;
+  readonly res: ResponseSink | undefined;
   readonly key: CacheKey;
   /** Path and query sent upstream (the key without its header tags); the key when absent. */
   readonly upstreamPath?: string;
@@ -71,7 +72,7 @@ export interface ExchangeInit {
  */
 export class Exchange implements ExchangeInit {
   readonly req: IncomingMessage | undefined;
-  readonly res: ServerResponse | undefined;
+  readonly res: ResponseSink | undefined;
   readonly key: CacheKey;
   readonly upstreamPath: string;
   readonly viewerHeaders: IncomingHttpHeaders;

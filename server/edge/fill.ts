@@ -1,12 +1,11 @@
 // A fill: the upstream answer for one key, streamed to its first viewer while kept, and shared with other edges.
-import type { ServerResponse } from 'node:http';
 import { UpstreamError } from '../core/errors.ts';
 import { decideStore } from './behaviors.ts';
 import type { CacheEntry, RawHeaders } from './cache-entry.ts';
 import type { CacheKey } from './cache-key.ts';
 import { SharedBody } from './collapsing.ts';
 import { initialAgeMs } from './entry-builder.ts';
-import { streamHead, type XCache } from './deliver.ts';
+import { streamHead, type ResponseSink, type XCache } from './deliver.ts';
 import type { Edge, Exchange, Next } from './exchange.ts';
 import { FillPublisher, followRemoteFill } from './fill-progress.ts';
 import { freshnessOf, isRetained, retentionMs } from './freshness.ts';
@@ -111,7 +110,7 @@ export function releaseLater(x: Exchange, edge: Edge, notice: 'failed'): void {
   );
 }
 
-function drained(res: ServerResponse): Promise<void> {
+function drained(res: ResponseSink): Promise<void> {
   return new Promise((resolve) => {
     const done = (): void => {
       res.off('drain', done);

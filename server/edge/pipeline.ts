@@ -210,7 +210,9 @@ const steps: Record<Step, StepFn> = {
     if (x.entry) {
       const xcache: XCache = x.outcome === 'hit' ? 'HIT' : x.outcome === 'stale' ? 'STALE' : x.outcome === 'revalidated' ? 'REVALIDATED' : 'MISS';
       x.status = x.entry.status;
-      x.bytes = deliverEntry(res, x.req.headers, x.entry, { common: edge.common, xcache, tier: x.tier, ageS: ageSeconds(x.entry, edge.clock()), range: x.range });
+      const written = deliverEntry(res, x.req.headers, x.entry, { common: edge.common, xcache, tier: x.tier, ageS: ageSeconds(x.entry, edge.clock()), range: x.range });
+      // node:http sends no body for HEAD: count what went out.
+      x.bytes = x.isHead ? 0 : written;
       x.status = res.statusCode;
     } else if (x.passthrough) {
       x.status = x.passthrough.status;

@@ -1,6 +1,6 @@
 // The pipeline's steps driven with a fake upstream, fake responses and an injected clock: no network, no sleeping.
 import assert from 'node:assert/strict';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { UpstreamError } from '../../../server/core/errors.ts';
@@ -10,50 +10,7 @@ import { testEdgeConfig } from '../../../server/edge/edge-config.ts';
 import type { UpstreamResponse, Validators } from '../../../server/edge/origin-client.ts';
 import { newExchange, runPipeline } from '../../../server/edge/pipeline.ts';
 import { parseRange } from '../../../server/core/http/range.ts';
-
-/** Just what the pipeline touches of a ServerResponse. */
-class FakeResponse {
-  statusCode = 0;
-  headers: string[] = [];
-  chunks: Buffer[] = [];
-  headersSent = false;
-  destroyed = false;
-  writableEnded = false;
-  private listeners = new Map<string, Array<() => void>>();
-  writeHead(status: number, headers: string[]): this {
-    this.statusCode = status;
-    this.headers = [...headers];
-    this.headersSent = true;
-    return this;
-  }
-  write(chunk: Buffer): boolean {
-    this.chunks.push(chunk);
-    return true;
-  }
-  end(chunk?: Buffer): this {
-    if (chunk) this.chunks.push(chunk);
-    this.writableEnded = true;
-    return this;
-  }
-  destroy(): void {
-    this.destroyed = true;
-  }
-  on(ev: string, fn: () => void): this {
-    this.listeners.set(ev, [...(this.listeners.get(ev) ?? []), fn]);
-    return this;
-  }
-  off(ev: string, fn: () => void): this {
-    this.listeners.set(ev, (this.listeners.get(ev) ?? []).filter((f) => f !== fn));
-    return this;
-  }
-  header(name: string): string | undefined {
-    for (let i = 0; i < this.headers.length; i += 2) if (this.headers[i]?.toLowerCase() === name.toLowerCase()) return this.headers[i + 1];
-    return undefined;
-  }
-  get body(): string {
-    return Buffer.concat(this.chunks).toString();
-  }
-}
+import { FakeSink } from '../../helpers/fake-sink.ts';
 
 interface FakeObject {
   status: number;
@@ -88,12 +45,12 @@ describe('pipeline', () => {
   });
   after(() => app.close());
 
-  async function get(path: string, headers: Record<string, string> = {}): Promise<FakeResponse> {
-    const res = new FakeResponse();
+  async function get(path: string, headers: Record<string, string> = {}): Promise<FakeSink> {
+    const res = new FakeSink();
     const req = { method: 'GET', headers, url: path } as unknown as IncomingMessage;
     const range = parseRange('GET', headers['range']);
     const conditional = headers['if-none-match'] !== undefined || headers['if-modified-since'] !== undefined;
-    const x = newExchange({ req, res: res as unknown as ServerResponse, key: path, behavior: behaviors.match(path), isHead: false, range, canStream: range.kind === 'none' && !conditional, startedAt: performance.now() });
+    const x = newExchange({ req, res, key: path, behavior: behaviors.match(path), isHead: false, range, canStream: range.kind === 'none' && !conditional, startedAt: performance.now() });
     await runPipeline(x, app.edge);
     return res;
   }
@@ -176,9 +133,9 @@ describe('pipeline', () => {
     const small = await createEdgeApp(testEdgeConfig({ origin: ['http://origin.invalid'], redis: 'none', player: false, maxObjectMb: 0.001 }), { clock: () => now, upstream });
     try {
       upstream.objects.set('/vod/d/big.ts', { status: 200, body: 'x'.repeat(5_000) });
-      const res = new FakeResponse();
+      const res = new FakeSink();
       const req = { method: 'GET', headers: {}, url: '/vod/d/big.ts' } as unknown as IncomingMessage;
-      const x = newExchange({ req, res: res as unknown as ServerResponse, key: '/vod/d/big.ts', behavior: behaviors.match('/vod/d/big.ts'), isHead: false, range: parseRange('GET', undefined), canStream: true, startedAt: 0 });
+      const x = newExchange({ req, res, key: '/vod/d/big.ts', behavior: behaviors.match('/vod/d/big.ts'), isHead: false, range: parseRange('GET', undefined), canStream: true, startedAt: 0 });
       await runPipeline(x, small.edge);
       assert.equal(res.body.length, 5_000);
       assert.equal(small.memory.get('/vod/d/big.ts'), undefined);
