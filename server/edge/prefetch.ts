@@ -36,6 +36,10 @@ const DEFAULT_MAX_QUEUED = 64;
 const MAX_FOLDERS = 4096;
 /** Prefetched-but-unserved keys remembered, whatever their bytes. */
 const MAX_UNSERVED = 4096;
+/** Media playlists whose segment list is remembered (the last copy served of each). */
+const MAX_PLAYLISTS = 1024;
+/** Segments known to be in the shared tier, when there is no memory tier to ask. */
+const MAX_KNOWN_SHARED = 8192;
 /** Only paths the viewer routes serve, in the shape the request guard lets through. */
 const PREFETCHABLE_PATH = /^\/(?:vod|live)\/[A-Za-z0-9._~/-]+$/;
 const BASE = 'http://edge.invalid';
@@ -53,15 +57,25 @@ function isEncoded(e: CacheEntry): boolean {
 }
 
 /**
- * Learns the segment list of every media playlist a viewer is served (parsed once per cached copy), and when a viewer
- * is served segment n, fills the next k segments of that playlist: bounded in concurrency, queue and unserved bytes,
- * and counted (hls_edge_prefetched_total, hls_edge_prefetch_hits_total). A viewer who switches rendition fetches that
- * rendition's playlist first, so prefetch follows it there.
+ * Learns the segment list of every media playlist a viewer is served (parsed once per copy, told apart by ETag), and
+ * when a viewer is served segment n, fills the next k segments of that playlist: bounded in concurrency, queue and
+ * unserved bytes, and counted (hls_edge_prefetched_total, hls_edge_prefetch_hits_total). A viewer who switches
+ * rendition fetches that rendition's playlist first, so prefetch follows it there.
+ *
+ * It needs no memory tier: the segment lists are its own, and the fills it runs store in every tier the edge has. An
+ * edge with `--memory-mb 0` prefetches into Redis, where its next viewer (or another worker or edge) finds it; what it
+ * has seen there is remembered (until the object's TTL) so that a segment already shared is not read back from Redis
+ * to find out.
  */
 export class Prefetcher implements PrefetchHook {
   private readonly maxConcurrent: number;
   private readonly maxQueued: number;
-  private readonly indexes = new WeakMap<CacheEntry, SegmentIndex | null>();
+  /** Media playlist key → the ETag of the copy last served and its segment index (null: not a readable media playlist). */
+  private readonly playlists = new Map<CacheKey, { readonly etag: string; readonly index: SegmentIndex | null }>();
+  /** Memory tier off: segment key → until when (edge clock) it is fresh in the shared tier, as last seen. */
+  private readonly knownShared = new Map<CacheKey, number>();
+  /** The purge count knownShared was gathered under: any purge since forgets it all (purges are rare). */
+  private knownEpoch = 0;
   /** Rendition folder → key of the media playlist last served for it. */
   private readonly folders = new Map<string, CacheKey>();
   private readonly queue: Array<{ key: CacheKey; behavior: CacheBehavior }> = [];
@@ -88,6 +102,7 @@ export class Prefetcher implements PrefetchHook {
       return;
     }
     this.countHit(x.key);
+    this.rememberShared(x.key, e);
     this.ahead(x, path);
   }
 
@@ -102,8 +117,7 @@ export class Prefetcher implements PrefetchHook {
     const k = x.behavior.prefetchSegments ?? this.o.defaultSegments;
     if (k <= 0) return;
     const playlistKey = this.folders.get(folderOf(path));
-    const playlist = playlistKey === undefined ? undefined : this.o.edge.memory.get(playlistKey);
-    const index = playlist ? this.indexOf(playlistKey as CacheKey, playlist) : undefined;
+    const index = playlistKey === undefined ? undefined : this.playlists.get(playlistKey)?.index;
     const at = index?.position.get(x.key);
     if (!index || at === undefined) return;
     for (let i = at + 1; i <= at + k && i < index.keys.length; i++) this.want(index.keys[i] as CacheKey);
@@ -132,14 +146,43 @@ export class Prefetcher implements PrefetchHook {
     }
   }
 
-  /** The playlist's segment keys, parsed once per cached copy; null for anything that is not a readable media playlist. */
+  /**
+   * The playlist's segment keys, parsed once per copy (a live playlist's next copy has another ETag) and kept as the
+   * playlist's current index; undefined for anything that is not a readable media playlist. An encoded variant is
+   * not read and leaves the identity copy's index in place.
+   */
   private indexOf(key: CacheKey, e: CacheEntry): SegmentIndex | undefined {
-    let index = this.indexes.get(e);
-    if (index === undefined) {
-      index = e.status === 200 && !isEncoded(e) ? this.parse(key, e.body) : null;
-      this.indexes.set(e, index);
-    }
+    const known = this.playlists.get(key);
+    if (known?.etag === e.etag) return known.index ?? undefined;
+    if (isEncoded(e)) return known?.index ?? undefined;
+    const index = e.status === 200 ? this.parse(key, e.body) : null;
+    this.playlists.delete(key);
+    this.playlists.set(key, { etag: e.etag, index });
+    if (this.playlists.size > MAX_PLAYLISTS) this.playlists.delete(this.playlists.keys().next().value as CacheKey);
     return index ?? undefined;
+  }
+
+  /** Memory tier off: the shared tier holds `e` fresh until its TTL runs out (nothing to fetch ahead before then). */
+  private rememberShared(key: CacheKey, e: CacheEntry): void {
+    if (this.o.edge.memory.isEnabled || !this.o.edge.redis) return;
+    this.knownShared.delete(key);
+    this.knownShared.set(key, e.storedAt + e.ttlMs);
+    if (this.knownShared.size > MAX_KNOWN_SHARED) this.knownShared.delete(this.knownShared.keys().next().value as CacheKey);
+  }
+
+  /** Is there a fresh copy this edge can serve without fetching: in its memory tier, or (memory tier off) in Redis as last seen. */
+  private isCached(key: CacheKey): boolean {
+    const edge = this.o.edge;
+    const now = edge.clock();
+    if (!edge.memory.isEnabled) {
+      if (edge.purges.epoch !== this.knownEpoch) {
+        this.knownShared.clear();
+        this.knownEpoch = edge.purges.epoch;
+      }
+      return (this.knownShared.get(key) ?? 0) > now;
+    }
+    const cached = edge.memory.get(key);
+    return cached !== undefined && freshnessOf(cached, now) === 'fresh';
   }
 
   private parse(key: CacheKey, body: Buffer): SegmentIndex | null {
@@ -176,9 +219,10 @@ export class Prefetcher implements PrefetchHook {
 
   private want(key: CacheKey): void {
     const edge = this.o.edge;
+    // No tier to prefetch into: a memory tier of 0 and no Redis.
+    if (!edge.memory.isEnabled && !edge.redis) return;
     if (this.wanted.has(key) || this.unserved.has(key) || edge.fills.get(key)) return;
-    const cached = edge.memory.get(key);
-    if (cached && freshnessOf(cached, edge.clock()) === 'fresh') return;
+    if (this.isCached(key)) return;
     if (this.queue.length >= this.maxQueued || this.unservedBytes >= this.o.maxUnservedBytes) return;
     const behavior = this.o.behaviors.match(pathOfKey(key));
     if (behavior.bypass) return;
@@ -211,7 +255,9 @@ export class Prefetcher implements PrefetchHook {
     this.markUnserved(key, 0);
     await this.o.run(x);
     const e = x.entry;
-    const brought = e !== undefined && !e.isNegative && !(x.outcome === 'hit' && x.tier === 'memory');
+    if (e && !e.isNegative) this.rememberShared(key, e);
+    // A hit in memory brought nothing; a hit in Redis brought the object into memory, or nothing when there is none.
+    const brought = e !== undefined && !e.isNegative && !(x.outcome === 'hit' && (x.tier === 'memory' || !edge.memory.isEnabled));
     if (!this.unserved.has(key)) {
       // Served to a viewer while in flight: counted as a hit already.
       if (brought) edge.metrics.prefetched.inc({ tier: x.tier });

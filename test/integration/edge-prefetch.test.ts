@@ -155,6 +155,34 @@ describe('edge prefetch', { timeout: 60_000 }, () => {
     assert.equal((await get(serverB, `${folder}${segmentName(2)}`)).xcache, 'HIT');
   });
 
+  it('with --memory-mb 0, prefetched segments go to Redis: the next viewer, and another edge, find them there', async () => {
+    const [a, serverA] = await startEdge('prefetch-m0a', { memoryMb: 0 });
+    const [, serverB] = await startEdge('prefetch-m0b', { memoryMb: 0 });
+    assert.equal(a.edge.memory.isEnabled, false);
+    const folder = '/vod/pm/240p/';
+    publish(origin, folder);
+    await get(serverA, `${folder}index.m3u8`);
+    assert.equal((await get(serverA, `${folder}${segmentName(0)}`)).xcache, 'MISS');
+    await waitFor('segments 1 and 2 prefetched into Redis', async () => (await metric(a, 'hls_edge_prefetched_total')) === 2);
+    assert.equal(origin.count(`${folder}${segmentName(1)}`), 1);
+    assert.equal(origin.count(`${folder}${segmentName(2)}`), 1);
+
+    const seg1 = await fetch(`${serverA.url}${folder}${segmentName(1)}`);
+    await seg1.arrayBuffer();
+    assert.equal(seg1.headers.get('x-cache'), 'HIT');
+    assert.equal(seg1.headers.get('x-cache-tier'), 'redis', 'no memory tier: the prefetched copy is the one in Redis');
+    assert.equal(await metric(a, 'hls_edge_prefetch_hits_total'), 1);
+    // Another edge (or worker) on the same Redis finds what this one fetched ahead.
+    const seg2 = await fetch(`${serverB.url}${folder}${segmentName(2)}`);
+    await seg2.arrayBuffer();
+    assert.equal(seg2.headers.get('x-cache'), 'HIT');
+    assert.equal(seg2.headers.get('x-cache-tier'), 'redis');
+    assert.equal(origin.count(`${folder}${segmentName(1)}`), 1, 'segment 1 reached the origin once, ahead of the viewer');
+    assert.equal(origin.count(`${folder}${segmentName(2)}`), 1, 'segment 2 reached the origin once');
+    // Segment 1 moved the window on: 3 follows (2 is in Redis already), still with no memory tier.
+    await waitFor('segment 3 prefetched', async () => origin.count(`${folder}${segmentName(3)}`) === 1 && (await metric(a, 'hls_edge_prefetched_total')) === 3);
+  });
+
   it('with --prefetch-segments 0, segment 1 is a MISS when the viewer asks for it', async () => {
     const [edge, server] = await startEdge('prefetch-off', { prefetchSegments: 0 });
     const folder = '/vod/pd/240p/';
