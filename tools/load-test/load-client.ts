@@ -72,6 +72,7 @@ export class LoadClient {
         bodyTimeout: this.opts.timeoutMs,
         signal: this.opts.hardStop,
       });
+      const ttfbUs = (performance.now() - started) * 1000;
       let bytes = 0;
       let text: string | undefined;
       if (keepBody) {
@@ -84,7 +85,7 @@ export class LoadClient {
       const latencyUs = (performance.now() - started) * 1000;
       const xc = res.headers['x-cache'];
       const xCache = Array.isArray(xc) ? xc[0] : xc;
-      this.stats.recordResponse(kind, res.statusCode, bytes, latencyUs, xCache);
+      this.stats.recordResponse(kind, res.statusCode, bytes, latencyUs, xCache, ttfbUs);
       const ok = res.statusCode >= 200 && res.statusCode < 300;
       return { ok, status: res.statusCode, bytes, latencyUs, text: ok ? text : undefined };
     } catch (err) {

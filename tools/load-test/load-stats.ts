@@ -85,6 +85,8 @@ export class LoadStats {
   readonly all = newHistogram();
   readonly byKind = new Map<RequestKind, hdr.Histogram>();
   readonly byXCacheLatency = new Map<string, hdr.Histogram>();
+  /** Request start to response headers (time to first byte), by kind: what a cache in the way changes most. */
+  readonly ttfbByKind = new Map<RequestKind, hdr.Histogram>();
   readonly kindTally = new Map<RequestKind, Tally>();
   readonly xCacheTally = new Map<string, Tally>();
   readonly statusClasses = new Map<string, number>();
@@ -100,9 +102,13 @@ export class LoadStats {
   hits = 0;
   withXCache = 0;
 
-  /** A response arrived in full (or its body failed, see recordError). `latencyUs` runs from request to last byte. */
-  recordResponse(kind: RequestKind, status: number, bytes: number, latencyUs: number, xCache: string | undefined): void {
+  /**
+   * A response arrived in full (or its body failed, see recordError). `latencyUs` runs from request to last byte,
+   * `ttfbUs` (when measured) from request to the response headers.
+   */
+  recordResponse(kind: RequestKind, status: number, bytes: number, latencyUs: number, xCache: string | undefined, ttfbUs?: number): void {
     const us = Math.max(1, Math.round(latencyUs));
+    if (ttfbUs !== undefined) histogramFor(this.ttfbByKind, kind).recordValue(Math.max(1, Math.round(ttfbUs)));
     this.all.recordValue(us);
     this.interval.recordValue(us);
     histogramFor(this.byKind, kind).recordValue(us);
@@ -159,6 +165,7 @@ export class LoadStats {
     this.all.add(other.all);
     for (const [k, h] of other.byKind) histogramFor(this.byKind, k).add(h);
     for (const [k, h] of other.byXCacheLatency) histogramFor(this.byXCacheLatency, k).add(h);
+    for (const [k, h] of other.ttfbByKind) histogramFor(this.ttfbByKind, k).add(h);
     for (const [k, t] of other.kindTally) addTally(this.kindTally, k, t.bytes, t.requests);
     for (const [k, t] of other.xCacheTally) addTally(this.xCacheTally, k, t.bytes, t.requests);
     for (const [k, n] of other.statusClasses) this.statusClasses.set(k, (this.statusClasses.get(k) ?? 0) + n);

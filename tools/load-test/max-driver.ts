@@ -38,6 +38,7 @@ class Loop {
   private readonly clients = new Map<string, Client>();
   private index: number;
   private started = 0;
+  private headersAt = 0;
   private status = 0;
   private bytes = 0;
   private xCache: string | undefined;
@@ -73,6 +74,7 @@ class Loop {
   onConnect(): void {}
 
   onHeaders(statusCode: number, rawHeaders: Buffer[] | string[] | null): boolean {
+    this.headersAt = performance.now();
     this.status = statusCode;
     if (rawHeaders) {
       for (let i = 0; i < rawHeaders.length; i += 2) {
@@ -90,7 +92,7 @@ class Loop {
 
   onComplete(): void {
     const d = this.driver;
-    d.stats.recordResponse(d.kind, this.status, this.bytes, (performance.now() - this.started) * 1000, this.xCache);
+    d.stats.recordResponse(d.kind, this.status, this.bytes, (performance.now() - this.started) * 1000, this.xCache, (this.headersAt - this.started) * 1000);
     // Not from inside undici's parser callback: by the microtask, undici has settled the socket (kept it, or closed it
     // for "Connection: close"), so the next request goes to a usable connection at once.
     queueMicrotask(this.nextSoon);

@@ -81,6 +81,12 @@ export function loadTestDocument(r: LoadTestReport): ReportDocument {
       ...Object.entries(r.latencyMs.byXCache).map(([k, s]) => latencyRow(`X-Cache ${k}`, s)),
     ],
   };
+  const ttfb: TableBlock = {
+    kind: 'table',
+    title: 'Time to first byte (request to response headers)',
+    columns: LATENCY_COLUMNS,
+    rows: Object.entries(r.latencyMs.ttfbByKind).map(([k, s]) => latencyRow(k, s)),
+  };
   const cache: TableBlock = {
     kind: 'table',
     title: `Responses by X-Cache (hits: ${r.cache.hitValues.join(', ')})`,
@@ -102,7 +108,7 @@ export function loadTestDocument(r: LoadTestReport): ReportDocument {
       ...Object.entries(r.totals.errors).map(([k, v]): [string, number] => [`errors: ${k}`, v]),
     ],
   };
-  const blocks: ReportBlock[] = [latency, cache, totals];
+  const blocks: ReportBlock[] = [latency, ttfb, cache, totals];
   if (r.viewers) {
     const v = r.viewers;
     blocks.push({

@@ -82,6 +82,8 @@ export interface LoadTestReport {
     readonly all: LatencySummary;
     readonly byKind: Record<string, LatencySummary>;
     readonly byXCache: Record<string, LatencySummary>;
+    /** Request start to response headers, by kind. */
+    readonly ttfbByKind: Record<string, LatencySummary>;
   };
   readonly cache: {
     /** X-Cache values counted as hits. */
@@ -179,7 +181,7 @@ export interface ReportParts {
 }
 
 /** Options given as durations are milliseconds; the report says so in their names. */
-const DURATION_SETTINGS = new Set(['ramp', 'duration', 'grace', 'startupBuffer', 'maxBuffer', 'timeout']);
+const DURATION_SETTINGS = new Set(['ramp', 'duration', 'grace', 'startupBuffer', 'maxBuffer', 'timeout', 'startTimeout']);
 
 export function buildReport(p: ReportParts): LoadTestReport {
   const { stats } = p;
@@ -195,7 +197,7 @@ export function buildReport(p: ReportParts): LoadTestReport {
     startedAt: p.startedAt.toISOString(),
     finishedAt: p.finishedAt.toISOString(),
     durationS: Math.round(p.durationS * 1000) / 1000,
-    settings: Object.fromEntries(Object.entries(settings).map(([k, v]) => [DURATION_SETTINGS.has(k) ? `${k}Ms` : k, v ?? null])),
+    settings: Object.fromEntries(Object.entries(settings).map(([k, v]) => [DURATION_SETTINGS.has(k) ? `${k}Ms` : k, typeof v === 'object' ? v.join(',') : (v ?? null)])),
     totals: {
       requests: stats.responses,
       aborted: stats.aborted,
@@ -210,6 +212,7 @@ export function buildReport(p: ReportParts): LoadTestReport {
       all: summarize(stats.all),
       byKind: Object.fromEntries([...stats.byKind].map(([k, h]) => [k, summarize(h)])),
       byXCache: Object.fromEntries([...stats.byXCacheLatency].map(([k, h]) => [k, summarize(h)])),
+      ttfbByKind: Object.fromEntries([...stats.ttfbByKind].map(([k, h]) => [k, summarize(h)])),
     },
     cache: {
       hitValues: [...HIT_VALUES],

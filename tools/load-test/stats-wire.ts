@@ -17,6 +17,7 @@ export interface WireStats {
   readonly all: string;
   readonly byKind: readonly [RequestKind, string][];
   readonly byXCacheLatency: readonly [string, string][];
+  readonly ttfbByKind: readonly [RequestKind, string][];
   readonly kindTally: readonly [RequestKind, Tally][];
   readonly xCacheTally: readonly [string, Tally][];
   readonly statusClasses: readonly [string, number][];
@@ -64,6 +65,7 @@ export function statsToWire(s: LoadStats): WireStats {
     all: encodeHistogram(s.all),
     byKind: [...s.byKind].map(([k, h]) => [k, encodeHistogram(h)]),
     byXCacheLatency: [...s.byXCacheLatency].map(([k, h]) => [k, encodeHistogram(h)]),
+    ttfbByKind: [...s.ttfbByKind].map(([k, h]) => [k, encodeHistogram(h)]),
     kindTally: [...s.kindTally],
     xCacheTally: [...s.xCacheTally],
     statusClasses: [...s.statusClasses],
@@ -81,6 +83,7 @@ export function statsFromWire(w: WireStats): LoadStats {
   s.all.add(decodeHistogram(w.all));
   for (const [k, h] of w.byKind) s.byKind.set(k, decodeHistogram(h));
   for (const [k, h] of w.byXCacheLatency) s.byXCacheLatency.set(k, decodeHistogram(h));
+  for (const [k, h] of w.ttfbByKind) s.ttfbByKind.set(k, decodeHistogram(h));
   for (const [k, t] of w.kindTally) s.kindTally.set(k, { ...t });
   for (const [k, t] of w.xCacheTally) s.xCacheTally.set(k, { ...t });
   for (const [k, n] of w.statusClasses) s.statusClasses.set(k, n);

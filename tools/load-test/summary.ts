@@ -15,6 +15,7 @@ export function renderSummary(r: LoadTestReport): string {
   out.push(`  latency       ${lat(r.latencyMs.all)}`);
   for (const [k, s] of Object.entries(r.latencyMs.byKind)) out.push(`    ${k.padEnd(20)}${lat(s)}`);
   for (const [k, s] of Object.entries(r.latencyMs.byXCache)) out.push(`    ${`X-Cache ${k}`.padEnd(20)}${lat(s)}`);
+  for (const [k, s] of Object.entries(r.latencyMs.ttfbByKind)) out.push(`    ${`TTFB ${k}`.padEnd(20)}${lat(s)}`);
   out.push(`  hit ratio     ${percent(r.cache.requestHitRatio)} of requests, ${percent(r.cache.byteHitRatio)} of bytes (hits: ${r.cache.hitValues.join('/')})`);
   const e = r.totals.errors;
   out.push(`  errors        ${r.totals.errorCount}  (connect ${e.connect}, timeout ${e.timeout}, 4xx ${e['4xx']}, 5xx ${e['5xx']}, other ${e.other})`);
