@@ -155,6 +155,11 @@ export interface EnsureSampleResult {
   readonly asset: PackagedAsset | undefined;
 }
 
+/** `/vod/sample/master.m3u8` (any query): the sample's playlist, which the tools package on first use like `edgeline up` does. */
+export function isSamplePlaylistPath(srcPath: string): boolean {
+  return srcPath.split('?')[0] === `/vod/${SAMPLE_ID}/master.m3u8`;
+}
+
 export function sampleDirOf(mediaDir: string): string {
   return join(mediaDir, 'hls', SAMPLE_ID);
 }

@@ -48,20 +48,30 @@ export function childEnv(env: Record<string, string | undefined>): Record<string
   return out;
 }
 
-/** Arguments of the three children, as a pure function of the settings (tested without starting anything). */
-export function planStack(o: { mediaDir: string; wan: OwnStackOptions['wan']; lastMile: OwnStackOptions['lastMile']; originPort: number; wanPort: number; edgePort: number; lastMilePort: number; redisUrl: string | undefined; redisPrefix: string; edgeWorkers: number; adminToken: string }): { origin: string[]; wan: string[]; edge: string[]; lastMile: string[] | undefined } {
-  const origin = ['origin', '--port', String(o.originPort), '--host', '127.0.0.1', '--media', o.mediaDir];
-  const wan = [
-    'wan', '--port', String(o.wanPort), '--target', `http://127.0.0.1:${o.originPort}`,
-    '--wan-rtt-ms', String(o.wan.rttMs), '--wan-bandwidth-mbps', String(o.wan.bandwidthMbps), '--wan-jitter-ms', String(o.wan.jitterMs),
-  ];
-  const edge = [
-    'edge', '--port', String(o.edgePort), '--host', '127.0.0.1', '--origin', `http://127.0.0.1:${o.wanPort}`, '--id', 'compare-edge',
-    '--workers', String(o.edgeWorkers), `--admin-token=${o.adminToken}`, // one argument: a token may start with '-'
+export function originArgs(port: number, mediaDir: string): string[] {
+  return ['origin', '--port', String(port), '--host', '127.0.0.1', '--media', mediaDir];
+}
+
+/** A shaping proxy (`edgeline wan`) on `port` in front of `targetUrl`. */
+export function wanArgs(port: number, targetUrl: string, wan: OwnStackOptions['wan']): string[] {
+  return ['wan', '--port', String(port), '--target', targetUrl, '--wan-rtt-ms', String(wan.rttMs), '--wan-bandwidth-mbps', String(wan.bandwidthMbps), '--wan-jitter-ms', String(wan.jitterMs)];
+}
+
+export function edgeArgs(o: { port: number; originUrl: string; id: string; workers: number; adminToken: string; redisUrl: string | undefined; redisPrefix: string }): string[] {
+  return [
+    'edge', '--port', String(o.port), '--host', '127.0.0.1', '--origin', o.originUrl, '--id', o.id,
+    '--workers', String(o.workers), `--admin-token=${o.adminToken}`, // one argument: a token may start with '-'
     '--redis', o.redisUrl ?? 'none', '--redis-prefix', o.redisPrefix,
   ];
+}
+
+/** Arguments of the three children, as a pure function of the settings (tested without starting anything). */
+export function planStack(o: { mediaDir: string; wan: OwnStackOptions['wan']; lastMile: OwnStackOptions['lastMile']; originPort: number; wanPort: number; edgePort: number; lastMilePort: number; redisUrl: string | undefined; redisPrefix: string; edgeWorkers: number; adminToken: string }): { origin: string[]; wan: string[]; edge: string[]; lastMile: string[] | undefined } {
+  const origin = originArgs(o.originPort, o.mediaDir);
+  const wan = wanArgs(o.wanPort, `http://127.0.0.1:${o.originPort}`, o.wan);
+  const edge = edgeArgs({ port: o.edgePort, originUrl: `http://127.0.0.1:${o.wanPort}`, id: 'compare-edge', workers: o.edgeWorkers, adminToken: o.adminToken, redisUrl: o.redisUrl, redisPrefix: o.redisPrefix });
   const lastMile = o.lastMile.rttMs > 0 || o.lastMile.bandwidthMbps > 0
-    ? ['wan', '--port', String(o.lastMilePort), '--target', `http://127.0.0.1:${o.edgePort}`, '--wan-rtt-ms', String(o.lastMile.rttMs), '--wan-bandwidth-mbps', String(o.lastMile.bandwidthMbps), '--wan-jitter-ms', '0']
+    ? wanArgs(o.lastMilePort, `http://127.0.0.1:${o.edgePort}`, { ...o.lastMile, jitterMs: 0 })
     : undefined;
   return { origin, wan, edge, lastMile };
 }
@@ -126,6 +136,37 @@ async function waitReady(c: Child, url: string, timeoutMs: number, signal: Abort
   throw new AppError('COMPARE_STACK_FAILED', 500, `the ${c.name} it started did not answer ${url}/healthz within ${timeoutMs} ms; see ${c.logPath}`);
 }
 
+/**
+ * `edgeline` children started one after another (each waited for on its /healthz) and stopped together, last first;
+ * all of them are SIGKILLed if this process exits before stop().
+ */
+export class ChildGroup {
+  private readonly children: Child[] = [];
+  private isStopped = false;
+  private readonly onExit = (): void => {
+    for (const c of this.children) c.process.kill('SIGKILL');
+  };
+
+  constructor(private readonly o: { readonly logDir: string; readonly startTimeoutMs: number; readonly signal?: AbortSignal | undefined }) {
+    process.once('exit', this.onExit);
+  }
+
+  /** Start `edgeline ...args` (output to {logDir}/{name}.log) and wait until `url`/healthz answers. */
+  async start(name: string, args: string[], env: Record<string, string | undefined>, url: string): Promise<void> {
+    const c = startChild(name, args, env, this.o.logDir);
+    this.children.push(c);
+    await waitReady(c, url, this.o.startTimeoutMs, this.o.signal);
+  }
+
+  /** SIGTERM (then SIGKILL) each child, the last started first. Safe to call twice. */
+  async stop(): Promise<void> {
+    if (this.isStopped) return;
+    this.isStopped = true;
+    for (const c of [...this.children].reverse()) await stopChild(c);
+    process.off('exit', this.onExit);
+  }
+}
+
 export async function startOwnStack(o: OwnStackOptions): Promise<OwnStack> {
   const [originPort, wanPort, edgePort, lastMilePort] = [await freePort(), await freePort(), await freePort(), await freePort()];
   const adminToken = randomBytes(18).toString('hex');
@@ -134,42 +175,25 @@ export async function startOwnStack(o: OwnStackOptions): Promise<OwnStack> {
   const redisPrefix = `edgeline-compare-${randomBytes(4).toString('hex')}:`;
   const plan = planStack({ mediaDir: o.mediaDir, wan: o.wan, lastMile: o.lastMile, originPort, wanPort, edgePort, lastMilePort, redisUrl, redisPrefix, edgeWorkers: o.edgeWorkers, adminToken });
   const env = childEnv(o.env);
-  const children: Child[] = [];
-  let isStopped = false;
   // A comparison killed hard must not leave servers behind.
-  const onExit = (): void => {
-    for (const c of children) c.process.kill('SIGKILL');
-  };
-  process.once('exit', onExit);
+  const children = new ChildGroup({ logDir: o.logDir, startTimeoutMs: o.startTimeoutMs, signal: o.signal });
   const stop = async (): Promise<void> => {
-    if (isStopped) return;
-    isStopped = true;
     // The edge first: it would otherwise log the origin going away.
-    for (const c of [...children].reverse()) await stopChild(c);
-    process.off('exit', onExit);
+    await children.stop();
     // Best effort: the keys expire with their TTLs anyway.
     if (redisUrl) await deleteKeysWithPrefix(redisUrl, redisPrefix).catch(() => undefined);
   };
   try {
     // One token for both roles it starts: the edge's admin endpoints, and both roles' QoE sessions.
-    const origin = startChild('origin', plan.origin, { ...env, ORIGIN_API_TOKEN: adminToken }, o.logDir);
-    children.push(origin);
-    const originUrl = `http://127.0.0.1:${originPort}`;
-    await waitReady(origin, originUrl, o.startTimeoutMs, o.signal);
-    const wan = startChild('wan', plan.wan, env, o.logDir);
-    children.push(wan);
+    await children.start('origin', plan.origin, { ...env, ORIGIN_API_TOKEN: adminToken }, `http://127.0.0.1:${originPort}`);
     const farOriginUrl = `http://127.0.0.1:${wanPort}`;
-    await waitReady(wan, farOriginUrl, o.startTimeoutMs, o.signal);
-    const edge = startChild('edge', plan.edge, env, o.logDir);
-    children.push(edge);
+    await children.start('wan', plan.wan, env, farOriginUrl);
     const edgeUrl = `http://127.0.0.1:${edgePort}`;
-    await waitReady(edge, edgeUrl, o.startTimeoutMs, o.signal);
+    await children.start('edge', plan.edge, env, edgeUrl);
     let viewerEdgeUrl = edgeUrl;
     if (plan.lastMile) {
-      const lastMile = startChild('last-mile', plan.lastMile, env, o.logDir);
-      children.push(lastMile);
       viewerEdgeUrl = `http://127.0.0.1:${lastMilePort}`;
-      await waitReady(lastMile, viewerEdgeUrl, o.startTimeoutMs, o.signal);
+      await children.start('last-mile', plan.lastMile, env, viewerEdgeUrl);
     }
     return {
       originUrl: farOriginUrl,

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { UpstreamError } from '../../server/core/errors.ts';
 import { resolveFfmpegPaths } from '../../server/origin/ffmpeg/paths.ts';
 import { createProgress, type ProgressReporter } from '../../server/cli/progress.ts';
-import { ensureSample, SAMPLE_ID } from '../../server/cli/sample.ts';
+import { ensureSample, isSamplePlaylistPath, SAMPLE_ID } from '../../server/cli/sample.ts';
 import { describeAsset, type AssetDescription } from './asset-playlists.ts';
 import { runArms } from './arm-runner.ts';
 import { CompareBrowser } from './compare-browser.ts';
@@ -32,10 +32,6 @@ export interface CompareOutcome {
   readonly htmlPath: string;
 }
 
-/** `/vod/sample/master.m3u8` is the sample: packaged on first use like `edgeline up` does. */
-function isSampleSrc(srcPath: string): boolean {
-  return srcPath.split('?')[0] === `/vod/${SAMPLE_ID}/master.m3u8`;
-}
 
 /** What the WAN proxy in front of the origin says it emulates (its /_wan), undefined when it cannot be read. */
 async function wanOf(url: string): Promise<unknown> {
@@ -120,7 +116,7 @@ export async function runCompare(s: CompareSettings, deps: CompareDeps): Promise
   try {
     let plan: Plan;
     if (s.target.kind === 'own') {
-      if (isSampleSrc(s.srcPath) && !existsSync(join(s.target.mediaDir, 'hls', SAMPLE_ID, 'master.m3u8'))) {
+      if (isSamplePlaylistPath(s.srcPath) && !existsSync(join(s.target.mediaDir, 'hls', SAMPLE_ID, 'master.m3u8'))) {
         const packaging = createProgress('packaging the sample', { stream: deps.stdout });
         try {
           await ensureSample({ mediaDir: s.target.mediaDir, ffmpeg: resolveFfmpegPaths(deps.env), onProgress: (p) => packaging.update(p.percent, p.etaSeconds, p.stage), ...(signal ? { signal } : {}) });
