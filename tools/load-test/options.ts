@@ -1,8 +1,19 @@
 // The flags of `edgeline loadtest` (each with an environment variable) and the validated options they produce.
 import { fields, type ValuesOf } from '../../server/core/config.ts';
+import { MAX_PREFETCH_SEGMENTS } from '../../server/edge/behaviors.ts';
+import { edgeFields } from '../../server/edge/edge-config.ts';
 
 export const RENDITION_CHOICES = ['auto', 'lowest', 'highest', 'random'] as const;
 export type RenditionChoice = (typeof RENDITION_CHOICES)[number];
+
+/** Arms of a comparison (`--arms`): each runs the viewers against its own cold edge, with or without prefetch. */
+export const ARM_CHOICES = ['prefetch', 'no-prefetch'] as const;
+export type ArmChoice = (typeof ARM_CHOICES)[number];
+
+function armName(s: string): string {
+  if (!(ARM_CHOICES as readonly string[]).includes(s)) throw new Error(`expected arms from ${ARM_CHOICES.join(', ')}, got "${s}"`);
+  return s;
+}
 
 export const loadTestSpec = {
   target: fields.url('target', 'http://127.0.0.1:8081/vod/sample/master.m3u8', {
@@ -32,6 +43,20 @@ export const loadTestSpec = {
   startupBuffer: fields.durationMs('startup-buffer', 4_000, { env: 'LOADTEST_STARTUP_BUFFER', help: 'buffered media a viewer needs before playback starts (and resumes after a stall)' }),
   maxBuffer: fields.durationMs('max-buffer', 30_000, { env: 'LOADTEST_MAX_BUFFER', help: 'buffered media ahead of the playhead at which a viewer waits' }),
   timeout: fields.durationMs('timeout', 10_000, { env: 'LOADTEST_TIMEOUT', help: 'per request: time to headers, and between body chunks' }),
+  arms: fields.list('arms', [], {
+    env: 'LOADTEST_ARMS',
+    item: armName,
+    help: 'compare arms, in this order (e.g. prefetch,no-prefetch): the tool starts an origin behind a WAN proxy and, per arm, its own cold edge (fresh Redis prefix) with prefetch on or off; --target gives only the path',
+  }),
+  media: fields.string('media', './media', { env: 'MEDIA_DIR', help: '--arms: media folder of the origin it starts (the sample is packaged there if missing)' }),
+  redis: fields.string('redis', 'redis://127.0.0.1:6379', { env: 'REDIS_URL', help: '--arms: Redis for the edges it starts (a private key prefix per arm, removed afterwards); "none" = memory tier only' }),
+  // Same variables as compare's and the origin's WAN flags: they describe the same emulated distance.
+  wanRttMs: fields.number('wan-rtt-ms', 150, { env: 'WAN_RTT_MS', min: 0, max: 10_000, help: '--arms: emulated round trip between the edge and the origin, ms' }),
+  wanBandwidthMbps: fields.number('wan-bandwidth-mbps', 20, { env: 'WAN_BANDWIDTH_MBPS', min: 0, max: 100_000, help: '--arms: emulated origin bandwidth per connection, Mbit/s; 0 = unlimited' }),
+  wanJitterMs: fields.number('wan-jitter-ms', 0, { env: 'WAN_JITTER_MS', min: 0, max: 10_000, help: '--arms: random extra delay per origin response, up to this many ms' }),
+  edgeMemoryMb: fields.int('edge-memory-mb', edgeFields.memoryMb.default, { env: 'LOADTEST_EDGE_MEMORY_MB', min: 0, help: '--arms: memory tier of the edges it starts, MiB; 0 = Redis tier only' }),
+  prefetchSegments: fields.int('prefetch-segments', edgeFields.prefetchSegments.default, { env: 'LOADTEST_PREFETCH_SEGMENTS', min: 1, max: MAX_PREFETCH_SEGMENTS, help: '--arms: segments the prefetch arm\'s edge fetches ahead (the no-prefetch arm: 0)' }),
+  startTimeout: fields.durationMs('start-timeout', 90_000, { env: 'LOADTEST_START_TIMEOUT', help: '--arms: longest wait for the origin, WAN proxy and edges it starts to answer /healthz' }),
   allowRemote: fields.bool('allow-remote', false, { env: 'LOADTEST_ALLOW_REMOTE', help: 'allow targets outside 127.0.0.0/8 and ::1' }),
   progress: fields.bool('progress', true, { env: 'LOADTEST_PROGRESS', help: 'live progress on stderr (a redrawn line in a terminal, plain lines otherwise)' }),
 };

@@ -64,6 +64,12 @@ export class Progress {
     this.sink.write(`${text}\n`);
   }
 
+  /** A new run on the same sink (the next arm): its clock starts again at 0. */
+  restart(): void {
+    this.finish();
+    this.lastPlainS = -Infinity;
+  }
+
   /** End the redrawn line so what follows starts on a fresh one. */
   finish(): void {
     if (this.sink?.isTTY && this.drawn) this.sink.write('\n');
