@@ -28,7 +28,15 @@ export function armRows(arms: readonly ArmResult[]): Cell[][] {
     row('edge: prefetched', (a) => a.edgeCounters.prefetched),
     row('edge: prefetch hits', (a) => a.edgeCounters.prefetchHits),
     row('edge: origin fetches', (a) => a.edgeCounters.originFetches),
+    row('tool busy: mean / busiest second', (a) => `${percent(a.report.toolLoad?.eventLoopUtilization ?? null, 0)} / ${percent(busiest(a), 0)}`),
   ];
+}
+
+/** The busiest second of the tool's event loop in the arm. */
+function busiest(a: ArmResult): number | null {
+  let max: number | null = null;
+  for (const p of a.report.timeline) if (p.toolBusy !== null && (max === null || p.toolBusy > max)) max = p.toolBusy;
+  return max;
 }
 
 function cellText(c: Cell): string {
@@ -74,6 +82,7 @@ export function armsDocument(r: LoadTestArmsReport): ReportDocument {
       perArmChart(r, 'New stalls per second', 'stalls', (p) => p.stalls, 'bar'),
       perArmChart(r, 'Latency p99 per second (all requests, to last byte)', 'ms', (p) => p.p99),
       perArmChart(r, 'Cache hit ratio', 'hit ratio', (p) => p.hitRatio),
+      perArmChart(r, 'Load tool event loop busy per second (near 1: the simulated viewers wait on the tool, not the edge)', 'share', (p) => p.toolBusy),
       ...(r.notes.length > 0 ? [{ kind: 'text' as const, text: `Notes: ${r.notes.join('; ')}` }] : []),
       { kind: 'text', text: `Machine: ${c.machine.cores} cores, load average ${c.machine.loadAverage.start} at the start, ${c.machine.loadAverage.end} at the end. Arms ran one after another.` },
     ],

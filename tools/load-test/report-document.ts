@@ -69,6 +69,7 @@ export function loadTestDocument(r: LoadTestReport): ReportDocument {
     charts.push(line('Active viewers', 'viewers', [{ label: 'active', data: t.map((p) => p.activeViewers) }, { label: 'stalled', data: t.map((p) => p.stalledViewers) }]));
     charts.push({ ...line('Stalls', 'new stalls', [{ label: 'new stalls', data: t.map((p) => p.stalls) }]), type: 'bar' });
   }
+  if (t.some((p) => p.toolBusy !== null)) charts.push(line('Load tool event loop busy (1 = the tool was the limit)', 'share of the second', [{ label: 'busy', data: t.map((p) => p.toolBusy) }]));
   charts.push(line('Cache hit ratio and errors', 'hit ratio', [{ label: 'hit ratio', data: t.map((p) => p.hitRatio) }, { label: 'errors', data: t.map((p) => p.errors), rightAxis: true }], 'errors'));
 
   const latency: TableBlock = {

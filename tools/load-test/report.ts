@@ -19,6 +19,8 @@ export interface TimelinePoint {
   readonly stalledViewers: number;
   /** Stalls that began in this interval. */
   readonly stalls: number;
+  /** Share of the interval the tool's main event loop was busy (null when not measured): 1 = the tool was the limit. */
+  readonly toolBusy: number | null;
 }
 
 export interface ViewerTotals {
@@ -101,7 +103,7 @@ export interface LoadTestReport {
   readonly timeline: readonly TimelinePoint[];
 }
 
-export function timelinePoint(tS: number, intervalS: number, s: IntervalSample, viewers: { active: number; stalled: number; newStalls: number }): TimelinePoint {
+export function timelinePoint(tS: number, intervalS: number, s: IntervalSample, viewers: { active: number; stalled: number; newStalls: number }, toolBusy: number | null = null): TimelinePoint {
   const secs = Math.max(intervalS, 1e-3);
   return {
     tS: Math.round(tS * 1000) / 1000,
@@ -116,6 +118,7 @@ export function timelinePoint(tS: number, intervalS: number, s: IntervalSample, 
     activeViewers: viewers.active,
     stalledViewers: viewers.stalled,
     stalls: viewers.newStalls,
+    toolBusy,
   };
 }
 

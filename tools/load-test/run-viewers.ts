@@ -1,4 +1,5 @@
 // `--mode viewers`: ramp up simulated players, sample the run every second, stop on time, and build the report.
+import { performance } from 'node:perf_hooks';
 import { LoadClient } from './load-client.ts';
 import { LoadStats } from './load-stats.ts';
 import type { LoadTestOptions } from './options.ts';
@@ -28,6 +29,7 @@ export async function runViewers(opts: LoadTestOptions, progress: Progress, exte
 
   let stallsSoFar = 0;
   let lastSampleS = 0;
+  let eluMark = performance.eventLoopUtilization();
   const sample = (): void => {
     const nowS = win.measuredS();
     // A sliver of an interval at the stop would chart as a spike or a dip; its requests still count in the totals.
@@ -41,7 +43,9 @@ export async function runViewers(opts: LoadTestOptions, progress: Progress, exte
       if (!r.done && snap.state === 'stalled') stalled += 1;
       stalls += snap.stallCount;
     }
-    const point = timelinePoint(nowS, nowS - lastSampleS, stats.takeInterval(), { active, stalled, newStalls: stalls - stallsSoFar });
+    const elu = performance.eventLoopUtilization(eluMark);
+    eluMark = performance.eventLoopUtilization();
+    const point = timelinePoint(nowS, nowS - lastSampleS, stats.takeInterval(), { active, stalled, newStalls: stalls - stallsSoFar }, elu.utilization);
     timeline.push(point);
     stallsSoFar = stalls;
     lastSampleS = nowS;
