@@ -119,7 +119,8 @@ const steps: Record<Step, StepFn> = {
         // Another edge's fill, followed as it arrives: handled like an upstream answer from the Redis tier.
         x.upstream = shared;
         x.tier = 'redis';
-        return x.canStream && x.res ? 'deliver' : 'collect';
+        // A prefetch (no viewer, canStream) streams too: viewers who join it get its bytes as they arrive.
+        return x.canStream ? 'deliver' : 'collect';
       }
       if (shared) {
         x.entry = shared;
@@ -168,7 +169,7 @@ const steps: Record<Step, StepFn> = {
       x.outcome = 'revalidated';
       return 'store';
     }
-    return x.canStream && x.res ? 'deliver' : 'collect';
+    return x.canStream ? 'deliver' : 'collect';
   },
 
   async collect(x, edge) {

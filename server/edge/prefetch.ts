@@ -109,7 +109,10 @@ export class Prefetcher implements PrefetchHook {
   /** A viewer's segment miss: start on the next ones now, in parallel with it, rather than once it is delivered. */
   onMiss(x: Exchange): void {
     const path = pathOfKey(x.key);
-    if (!this.isStopped && !isPlaylistPath(path)) this.ahead(x, path);
+    if (this.isStopped || isPlaylistPath(path)) return;
+    // It joins a prefetch still on its way and is streamed its bytes: the prefetch served it.
+    if (this.unserved.has(x.key) && this.o.edge.fills.get(x.key)) this.countHit(x.key);
+    this.ahead(x, path);
   }
 
   /** Wants the k segments after `x.key` in the media playlist last served for its folder. */
@@ -250,8 +253,10 @@ export class Prefetcher implements PrefetchHook {
     const edge = this.o.edge;
     // A viewer's fill may have started while this waited in the queue: that one brings it.
     if (edge.fills.get(key)) return;
-    const x = newExchange({ req: undefined, res: undefined, key, behavior, isHead: false, range: { kind: 'none' }, canStream: false, startedAt: performance.now() });
-    // Marked before the fill: a viewer who arrives meanwhile waits for it (collapsed) and is served what it brings.
+    // canStream: the fill is shared as it arrives (fill.ts streamToViewer, with no viewer of its own), so a viewer who
+    // joins it gets the first bytes at once instead of waiting for the whole object.
+    const x = newExchange({ req: undefined, res: undefined, key, behavior, isHead: false, range: { kind: 'none' }, canStream: true, startedAt: performance.now() });
+    // Marked before the fill: a viewer who arrives meanwhile joins it (collapsed) and is served what it brings.
     this.markUnserved(key, 0);
     await this.o.run(x);
     const e = x.entry;

@@ -1,5 +1,6 @@
 // Edge prefetch with real edges, real Redis and a counting origin: a viewer's segment n brings n+1…n+k into the cache.
 import assert from 'node:assert/strict';
+import type { RequestListener } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { listen, type Listening } from '../../server/core/listen.ts';
 import { writeMediaPlaylist } from '../../server/core/hls/write-media.ts';
@@ -181,6 +182,57 @@ describe('edge prefetch', { timeout: 60_000 }, () => {
     assert.equal(origin.count(`${folder}${segmentName(2)}`), 1, 'segment 2 reached the origin once');
     // Segment 1 moved the window on: 3 follows (2 is in Redis already), still with no memory tier.
     await waitFor('segment 3 prefetched', async () => origin.count(`${folder}${segmentName(3)}`) === 1 && (await metric(a, 'hls_edge_prefetched_total')) === 3);
+  });
+
+  it('a viewer who asks for a segment still being prefetched is streamed its bytes as they arrive', async () => {
+    // An origin that sends segment 1's headers and first half, then holds the rest until told.
+    const folder = '/vod/ps/240p/';
+    const segments = Array.from({ length: SEGMENTS }, (_, i) => ({ uri: segmentName(i), durationSeconds: 2 }));
+    const playlist = writeMediaPlaylist({ kind: 'vod', segments, mediaSequence: 0 });
+    const body = Buffer.alloc(64 * 1024, 7);
+    let releaseRest: () => void = () => undefined;
+    const rest = new Promise<void>((r) => {
+      releaseRest = r;
+    });
+    const asked = new Map<string, number>();
+    const slow: RequestListener = (req, res) => {
+      const path = req.url ?? '';
+      asked.set(path, (asked.get(path) ?? 0) + 1);
+      if (path.endsWith('.m3u8')) {
+        res.writeHead(200, { 'content-type': 'application/vnd.apple.mpegurl', 'cache-control': 'max-age=30' }).end(playlist);
+        return;
+      }
+      res.writeHead(200, { 'content-type': 'video/mp2t', 'cache-control': 'max-age=1209600', 'content-length': String(body.length) });
+      if (path !== `${folder}${segmentName(1)}`) {
+        res.end(body);
+        return;
+      }
+      res.write(body.subarray(0, body.length / 2));
+      void rest.then(() => res.end(body.subarray(body.length / 2)));
+    };
+    const slowServer = await listen(slow, { port: 0 });
+    try {
+      const [edge, server] = await startEdge('prefetch-s', { origin: [slowServer.url] });
+      await get(server, `${folder}index.m3u8`);
+      await get(server, `${folder}${segmentName(0)}`);
+      await waitFor('segment 1 being prefetched', () => asked.get(`${folder}${segmentName(1)}`) === 1);
+      // Headers and the first half arrive while the origin still holds the rest: the viewer follows the prefetch.
+      const res = await fetch(`${server.url}${folder}${segmentName(1)}`);
+      assert.equal(res.status, 200);
+      const reader = res.body?.getReader();
+      assert.ok(reader);
+      const first = await reader.read();
+      assert.ok(first.value && first.value.length > 0, 'bytes before the prefetch is complete');
+      releaseRest();
+      let got = first.value.length;
+      for (let r = await reader.read(); !r.done; r = await reader.read()) got += r.value.length;
+      assert.equal(got, body.length);
+      assert.equal(asked.get(`${folder}${segmentName(1)}`), 1, 'one origin fetch: the prefetch, shared with the viewer');
+      assert.equal(await metric(edge, 'hls_edge_prefetch_hits_total'), 1, 'the viewer it streamed to counts as a prefetch hit');
+    } finally {
+      releaseRest();
+      await slowServer.close();
+    }
   });
 
   it('with --prefetch-segments 0, segment 1 is a MISS when the viewer asks for it', async () => {
