@@ -74,7 +74,7 @@ async function runWorker(config: EdgeConfig, workerCount: number): Promise<numbe
   const edge = await createEdgeApp(config, { workerCount, metricsText, loadPlayerAtStartup: !inCluster || cluster.worker?.id === 1 });
   if (inCluster) {
     // Constructing one installs prom-client's worker-side listener that answers the primary's collection requests.
-    const { AggregatorRegistry: Aggregator } = await import('prom-client');
+    const { AggregatorRegistry: Aggregator } = await import('../core/metrics.ts');
     new Aggregator();
     Aggregator.setRegistries([edge.metrics.registry]);
   }
@@ -118,7 +118,7 @@ async function runPrimary(config: EdgeConfig, workers: number): Promise<number> 
   // prom-client (~14 MB resident) loads with the first scrape: an idle primary does not carry it.
   let aggregator: Promise<AggregatorRegistry<PrometheusContentType>> | undefined;
   const aggregate = (): Promise<string> => {
-    aggregator ??= import('prom-client').then((p) => new p.AggregatorRegistry());
+    aggregator ??= import('../core/metrics.ts').then((p) => new p.AggregatorRegistry());
     return aggregator.then((a) => a.clusterMetrics());
   };
   const shutdown = installShutdown({ logger, deadlineMs: STOP_GRACE_MS + 2_000, onForce: () => supervisor.kill() });
