@@ -12,7 +12,7 @@ import { installShutdown } from '../core/process/shutdown.ts';
 import { SUPERVISED_ENV } from '../core/process/signals.ts';
 import { STOP_GRACE_MS, Supervisor } from '../core/process/supervisor.ts';
 import { rootLogger } from '../core/log.ts';
-import { describeRedisTarget } from '../core/redis-client.ts';
+import { describeRedisTarget } from '../core/redis-target.ts';
 import { edgeFields, resolveEdgeSettings, type EdgeConfig } from '../edge/edge-config.ts';
 import { wantsHelp } from './help.ts';
 

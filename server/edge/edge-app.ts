@@ -9,7 +9,7 @@ import { createEdgeMetrics, type EdgeMetrics } from './edge-metrics.ts';
 import { signOriginRequest } from '../core/origin-auth.ts';
 import { createPlayerRouter } from '../core/player-routes.ts';
 import { createQoeRouter } from '../core/qoe/qoe-routes.ts';
-import { describeRedisTarget } from '../core/redis-client.ts';
+import { describeRedisTarget } from '../core/redis-target.ts';
 import { createAdminRouter, mediaMethodNotAllowed, mediaPreflightFor } from './admin-routes.ts';
 import { Behaviors, type CacheBehavior } from './behaviors.ts';
 import { RedisKeys } from './cache-key.ts';
