@@ -71,7 +71,8 @@ async function runWorker(config: EdgeConfig, workerCount: number): Promise<numbe
   }
   // Imported here, not at the top: the cluster primary serves nothing and should not carry the edge's code.
   const { createEdgeApp } = await import('../edge/edge-app.ts');
-  const edge = await createEdgeApp(config, { workerCount, metricsText, loadPlayerAtStartup: !inCluster || cluster.worker?.id === 1 });
+  // The Express shell and the player page load with the first request that needs them: an idle edge holds neither.
+  const edge = await createEdgeApp(config, { workerCount, metricsText });
   if (inCluster) {
     // Constructing one installs prom-client's worker-side listener that answers the primary's collection requests.
     const { AggregatorRegistry: Aggregator } = await import('../core/metrics.ts');
