@@ -7,6 +7,8 @@ import { healthAnswer, sendJson, trackRequest, type HealthReport } from '../core
 import { plainLogger, rootLogger, type Logger } from '../core/log.ts';
 import { createEdgeMetrics, type EdgeMetrics } from './edge-metrics.ts';
 import { signOriginRequest } from '../core/origin-auth.ts';
+import { createQoeMetrics } from '../core/qoe/qoe-metrics.ts';
+import { SessionStore } from '../core/qoe/session-store.ts';
 import { describeRedisTarget } from '../core/redis-target.ts';
 import { Behaviors, type CacheBehavior } from './behaviors.ts';
 import { RedisKeys } from './cache-key.ts';
@@ -223,11 +225,14 @@ export async function createEdgeApp(config: EdgeConfig, deps: EdgeDeps = {}): Pr
   // Behind trusted proxies (--trust-proxy), checks and req.ip (QoE rate limits) see the viewer, not the hop.
   const trustProxy = trustProxyOf(config.trustProxy);
   const viewerOf = viewerResolver(trustProxy);
+  // QoE metrics are declared now (dashboards read them from the first scrape); their routes load with the shell.
+  const qoeStore = config.player ? new SessionStore() : undefined;
+  const qoe = qoeStore ? { store: qoeStore, metrics: createQoeMetrics(metrics.registry, 'edge', () => qoeStore.size) } : undefined;
   // Everything but viewers, /healthz and /metrics goes to the Express shell (edge-shell.ts), loaded when first needed.
   let shell: Promise<RequestListener> | undefined;
   const loadShell = (): Promise<RequestListener> => {
     shell ??= import('./edge-shell.ts').then((m) =>
-      m.createEdgeShell({ config, logger, metrics, health, invalidator, trustProxy, loadPlayerAtStartup: deps.loadPlayerAtStartup ?? false }),
+      m.createEdgeShell({ config, logger, metrics, health, invalidator, trustProxy, qoe, loadPlayerAtStartup: deps.loadPlayerAtStartup ?? false }),
     );
     return shell;
   };

@@ -6,6 +6,8 @@ import { createApp, finishApp, type HealthReport } from '../core/http.ts';
 import type { Logger } from '../core/log.ts';
 import { createPlayerRouter } from '../core/player-routes.ts';
 import { createQoeRouter } from '../core/qoe/qoe-routes.ts';
+import type { QoeMetrics } from '../core/qoe/qoe-metrics.ts';
+import type { SessionStore } from '../core/qoe/session-store.ts';
 import type { TrustProxy } from '../core/viewer-address.ts';
 import { createAdminRouter, mediaMethodNotAllowed, mediaPreflightFor } from './admin-routes.ts';
 import type { EdgeConfig } from './edge-config.ts';
@@ -19,6 +21,8 @@ export interface EdgeShellOptions {
   readonly health: () => HealthReport;
   readonly invalidator: Invalidator;
   readonly trustProxy: TrustProxy | undefined;
+  /** QoE sessions and metrics, declared at startup by edge-app.ts when the player is on. */
+  readonly qoe: { readonly store: SessionStore; readonly metrics: QoeMetrics } | undefined;
   /** Read the player page now rather than on its first request. */
   readonly loadPlayerAtStartup: boolean;
 }
@@ -31,7 +35,7 @@ export function createEdgeShell(o: EdgeShellOptions): Express {
   app.use(mediaPreflightFor(config.corsOrigins));
   if (config.player) {
     app.use(createPlayerRouter({ logger, loadAtStartup: o.loadPlayerAtStartup }));
-    app.use(createQoeRouter({ registry: metrics.registry, role: 'edge', logger, readToken: config.adminToken, readTokenSetting: 'EDGE_ADMIN_TOKEN (--admin-token)' }).router);
+    app.use(createQoeRouter({ registry: metrics.registry, role: 'edge', logger, readToken: config.adminToken, readTokenSetting: 'EDGE_ADMIN_TOKEN (--admin-token)', ...o.qoe }).router);
   }
   app.use(createAdminRouter({ invalidator: o.invalidator, adminToken: config.adminToken }));
   app.use(mediaMethodNotAllowed);
