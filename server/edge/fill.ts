@@ -247,12 +247,16 @@ export async function followFill(x: Exchange, edge: Edge, body: SharedBody): Pro
     streamHead(res, body.status, body.headers, edge.common, 'MISS', body.tier, x.behavior.stripResponseHeaders);
     let i = 0;
     for (;;) {
+      const batch = body.chunks.length - i > 1;
+      if (batch) res.cork?.();
       while (i < body.chunks.length) {
         const c = body.chunks[i++] as Buffer;
         x.bytes += c.length;
         res.write(c);
-        if (res.destroyed) return 'done';
+        if (res.destroyed) break;
       }
+      if (batch) res.uncork?.();
+      if (res.destroyed) return 'done';
       if (body.state === 'done') {
         res.end();
         return 'done';
