@@ -89,75 +89,128 @@ function isKnownKey(key: string): key is keyof CmcdData {
 }
 
 /**
- * Calls `fn` with the bounds of each entry (commas outside quoted strings separate them), without building the list:
- * an edge reads a few keys of each report and skips the rest. `fn` returns false to stop.
+ * The v1 key spelled by input[start, end), read from its character codes without making a string (and so without
+ * hashing one): most entries of a report are keys the edge skips, and it reads every request's report.
  */
-function scanEntries(input: string, fn: (start: number, end: number) => boolean): void {
+function knownKeyAt(input: string, start: number, end: number): keyof CmcdData | undefined {
+  const len = end - start;
+  if (len < 1 || len > 3) return undefined;
+  const a = input.charCodeAt(start);
+  const b = len > 1 ? input.charCodeAt(start + 1) : 0;
+  const c = len > 2 ? input.charCodeAt(start + 2) : 0;
+  switch ((a << 16) | (b << 8) | c) {
+    case 0x627200: return 'br';
+    case 0x626c00: return 'bl';
+    case 0x627300: return 'bs';
+    case 0x636964: return 'cid';
+    case 0x640000: return 'd';
+    case 0x646c00: return 'dl';
+    case 0x6d7470: return 'mtp';
+    case 0x6e6f72: return 'nor';
+    case 0x6e7272: return 'nrr';
+    case 0x6f7400: return 'ot';
+    case 0x707200: return 'pr';
+    case 0x727470: return 'rtp';
+    case 0x736600: return 'sf';
+    case 0x736964: return 'sid';
+    case 0x737400: return 'st';
+    case 0x737500: return 'su';
+    case 0x746200: return 'tb';
+    case 0x760000: return 'v';
+    default: return undefined;
+  }
+}
+
+/** A plain non-negative integer of at most 15 digits in input[start, end), read without a string; else undefined. */
+function plainIntegerAt(input: string, start: number, end: number): number | undefined {
+  if (end <= start || end - start > 15) return undefined;
+  let n = 0;
+  for (let i = start; i < end; i++) {
+    const d = input.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) return undefined;
+    n = n * 10 + d;
+  }
+  return n;
+}
+
+/** Where the quoted string starting at `quote` ends (after its closing quote; a backslash escapes the next character). */
+function afterQuoted(input: string, quote: number): number {
   const n = input.length;
-  let start = 0;
-  let i = 0;
-  for (;;) {
-    const comma = input.indexOf(',', i);
-    const quote = input.indexOf('"', i);
-    if (quote >= 0 && (comma < 0 || quote < comma)) {
-      // Skip the quoted string (a backslash escapes the next character); an unterminated one runs to the end.
-      let j = quote + 1;
-      for (; j < n; j++) {
-        const c = input.charCodeAt(j);
-        if (c === 92) j++;
-        else if (c === 34) break;
-      }
-      i = Math.min(j + 1, n);
-      continue;
-    }
-    const end = comma < 0 ? n : comma;
-    if (!fn(start, end) || comma < 0) return;
-    start = i = end + 1;
+  let j = quote + 1;
+  for (; j < n; j++) {
+    const c = input.charCodeAt(j);
+    if (c === 92) j++;
+    else if (c === 34) break;
   }
+  // An unterminated string runs to the end.
+  return Math.min(j + 1, n);
 }
 
-interface Item {
-  readonly value: CmcdValue;
-  /** An unquoted token rather than a quoted string: CTA-5004 says which of the two each key takes. */
-  readonly isToken: boolean;
+/** The next comma at or after `from` outside quoted strings, or the input's length. */
+function entryEnd(input: string, from: number): number {
+  const n = input.length;
+  for (let i = from; i < n; i++) {
+    const c = input.charCodeAt(i);
+    if (c === 44) return i;
+    if (c === 34) i = afterQuoted(input, i) - 1;
+  }
+  return n;
 }
 
-/** One RFC 8941 bare item (parameters after `;` are ignored), or undefined when it is none. */
-function parseItem(raw: string): Item | undefined {
-  const semicolon = raw.indexOf(';');
-  const v = (semicolon < 0 ? raw : raw.slice(0, semicolon)).trim();
-  if (v.startsWith('"')) {
-    if (v.length < 2 || !v.endsWith('"')) return undefined;
-    const inner = v.slice(1, -1);
-    return { value: inner.includes('\\') ? inner.replace(/\\(["\\])/g, '$1') : inner, isToken: false };
+const NOT_AN_ITEM = Symbol('not an item');
+/** Set by parseItem: the item was an unquoted token rather than a quoted string (CTA-5004 says which a key takes). */
+let itemIsToken = false;
+
+function isSpace(c: number): boolean {
+  return c === 32 || c === 9;
+}
+
+/** One RFC 8941 bare item in input[start, end) (parameters after `;` are ignored), or NOT_AN_ITEM. */
+function parseItem(input: string, start: number, end: number): CmcdValue | typeof NOT_AN_ITEM {
+  itemIsToken = false;
+  while (start < end && isSpace(input.charCodeAt(start))) start++;
+  if (input.charCodeAt(start) === 34) {
+    // A quoted string: up to its closing quote, which must end the item (before any parameters).
+    const close = afterQuoted(input, start);
+    let stop = close;
+    while (stop < end && isSpace(input.charCodeAt(stop))) stop++;
+    if (close - start < 2 || input.charCodeAt(close - 1) !== 34 || (stop < end && input.charCodeAt(stop) !== 59)) return NOT_AN_ITEM;
+    const inner = input.slice(start + 1, close - 1);
+    return inner.includes('\\') ? inner.replace(/\\(["\\])/g, '$1') : inner;
   }
-  if (v === '?1' || v === 'true') return { value: true, isToken: false };
-  if (v === '?0' || v === 'false') return { value: false, isToken: false };
-  if (INTEGER.test(v) || DECIMAL.test(v)) return { value: Number(v), isToken: false };
-  if (TOKEN.test(v)) return { value: v, isToken: true };
+  const semicolon = input.indexOf(';', start);
+  if (semicolon >= 0 && semicolon < end) end = semicolon;
+  while (end > start && isSpace(input.charCodeAt(end - 1))) end--;
+  const v = input.slice(start, end);
+  if (v === '?1' || v === 'true') return true;
+  if (v === '?0' || v === 'false') return false;
+  const c = v.charCodeAt(0);
+  if ((c >= 48 && c <= 57) || c === 45) {
+    if (INTEGER.test(v) || DECIMAL.test(v)) return Number(v);
+  }
+  itemIsToken = true;
+  if (TOKEN.test(v)) return v;
   // Inner lists of later versions (`(1 2 3)`) are kept as their text.
-  if (v.startsWith('(') && v.endsWith(')')) return { value: v, isToken: true };
-  return undefined;
+  if (v.startsWith('(') && v.endsWith(')')) return v;
+  itemIsToken = false;
+  return NOT_AN_ITEM;
 }
 
-type Checked = { ok: true; value: CmcdValue } | { ok: false; problem: string };
-
-function checkKnown(key: keyof CmcdData, item: Item): Checked {
+/** The value when it has the type the v1 table gives `key`, else what was expected (a problem to report). */
+function checkKnown(key: keyof CmcdData, value: CmcdValue, isToken: boolean): { readonly expected: string } | undefined {
   const rule = KEYS[key];
-  const value = item.value;
-  const fail = (what: string): Checked => ({ ok: false, problem: `${key}: expected ${what}` });
   switch (rule.kind) {
     case 'integer':
-      return typeof value === 'number' && Number.isInteger(value) && value >= 0 ? { ok: true, value } : fail('a non-negative integer');
+      return typeof value === 'number' && Number.isInteger(value) && value >= 0 ? undefined : { expected: 'a non-negative integer' };
     case 'decimal':
-      return typeof value === 'number' && value >= 0 ? { ok: true, value } : fail('a non-negative decimal');
+      return typeof value === 'number' && value >= 0 ? undefined : { expected: 'a non-negative decimal' };
     case 'boolean':
-      return typeof value === 'boolean' ? { ok: true, value } : fail('a boolean');
+      return typeof value === 'boolean' ? undefined : { expected: 'a boolean' };
     case 'token':
-      return typeof value === 'string' && item.isToken && (rule.tokens ?? []).includes(value) ? { ok: true, value } : fail(`one of ${(rule.tokens ?? []).join(', ')}`);
+      return typeof value === 'string' && isToken && (rule.tokens ?? []).includes(value) ? undefined : { expected: `one of ${(rule.tokens ?? []).join(', ')}` };
     case 'string':
-      if (typeof value !== 'string' || item.isToken) return fail('a quoted string');
-      return rule.maxLength !== undefined && value.length > rule.maxLength ? fail(`at most ${rule.maxLength} characters`) : { ok: true, value };
+      if (typeof value !== 'string' || isToken) return { expected: 'a quoted string' };
+      return rule.maxLength !== undefined && value.length > rule.maxLength ? { expected: `at most ${rule.maxLength} characters` } : undefined;
   }
 }
 
@@ -167,42 +220,87 @@ interface Accumulator {
   problems: string[];
 }
 
+/**
+ * One pass over the entries (commas outside quoted strings separate them), without building the list or an object
+ * per entry: an edge reads a few keys of each report, on every request, and skips the rest unparsed.
+ */
 function parseInto(input: string, acc: Accumulator, only: ReadonlySet<string> | undefined): void {
   if (input.length > MAX_INPUT) {
     acc.problems.push(`CMCD data longer than ${MAX_INPUT} characters ignored`);
     return;
   }
+  const n = input.length;
   let entries = 0;
-  scanEntries(input, (start, end) => {
-    const eqAt = input.indexOf('=', start);
-    const eq = eqAt >= 0 && eqAt < end ? eqAt : -1;
-    const key = input.slice(start, eq === -1 ? end : eq).trim();
-    if (key === '' && eq === -1) return true; // an empty entry ("a,,b")
+  let start = 0;
+  while (start <= n) {
+    // The key runs to '=' or to the end of the entry (a bare key is a boolean TRUE, CTA-5004 §3.2).
+    let k = start;
+    for (; k < n; k++) {
+      const c = input.charCodeAt(k);
+      if (c === 61 || c === 44 || c === 34) break;
+    }
+    const hasValue = k < n && input.charCodeAt(k) === 61;
+    const end = hasValue || (k < n && input.charCodeAt(k) === 34) ? entryEnd(input, k) : k;
+    if (only) {
+      // The fast path for the edge's few keys: v1 keys by their codes, integers read in place.
+      const known = knownKeyAt(input, start, hasValue ? k : end);
+      if (known !== undefined) {
+        if (++entries > MAX_ENTRIES) {
+          acc.problems.push(`more than ${MAX_ENTRIES} CMCD entries; the rest ignored`);
+          return;
+        }
+        start = end + 1;
+        if (!only.has(known)) continue;
+        const rule = KEYS[known].kind;
+        const int = hasValue && rule === 'integer' ? plainIntegerAt(input, k + 1, end) : undefined;
+        if (int !== undefined) {
+          acc.data[known] = int;
+          continue;
+        }
+        const value = hasValue ? parseItem(input, k + 1, end) : true;
+        if (value === NOT_AN_ITEM) {
+          acc.problems.push(`${known}: unparsable value`);
+          continue;
+        }
+        const wrong = checkKnown(known, value, hasValue && itemIsToken);
+        if (wrong) acc.problems.push(`${known}: expected ${wrong.expected}`);
+        else acc.data[known] = value;
+        continue;
+      }
+    }
+    let key = input.slice(start, hasValue ? k : end);
+    if (key.length > 0 && (isSpace(key.charCodeAt(0)) || isSpace(key.charCodeAt(key.length - 1)))) key = key.trim();
+    const next = end + 1;
+    if (key === '' && !hasValue) {
+      // An empty entry ("a,,b").
+      start = next;
+      continue;
+    }
     if (++entries > MAX_ENTRIES) {
       acc.problems.push(`more than ${MAX_ENTRIES} CMCD entries; the rest ignored`);
-      return false;
+      return;
     }
+    start = next;
     // Keys the caller does not read are skipped unparsed (and unjudged).
-    if (only && !only.has(key)) return true;
+    if (only && !only.has(key)) continue;
     if (!KEY.test(key)) {
       acc.problems.push(`"${key.slice(0, 32)}": not a CMCD key`);
-      return true;
+      continue;
     }
-    // CTA-5004 §3.2: a boolean TRUE is sent as the bare key.
-    const item: Item | undefined = eq === -1 ? { value: true, isToken: false } : parseItem(input.slice(eq + 1, end));
-    if (item === undefined) {
+    const value = hasValue ? parseItem(input, k + 1, end) : true;
+    const isToken = hasValue && itemIsToken;
+    if (value === NOT_AN_ITEM) {
       acc.problems.push(`${key}: unparsable value`);
-      return true;
+      continue;
     }
     if (!isKnownKey(key)) {
-      acc.other[key] = item.value;
-      return true;
+      acc.other[key] = value;
+      continue;
     }
-    const checked = checkKnown(key, item);
-    if (checked.ok) acc.data[key] = checked.value;
-    else acc.problems.push(checked.problem);
-    return true;
-  });
+    const wrong = checkKnown(key, value, isToken);
+    if (wrong) acc.problems.push(`${key}: expected ${wrong.expected}`);
+    else acc.data[key] = value;
+  }
 }
 
 /** Parse one CMCD string, as found in the CMCD query param (already URL-decoded) or a CMCD-* header. */

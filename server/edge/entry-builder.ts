@@ -6,7 +6,7 @@ import { decideStore, type CacheBehavior, type StoreDecision } from './behaviors
 import { CacheEntry, headerValue, strongEtagFor, type HeaderList, type RawHeaders, type Upstream } from './cache-entry.ts';
 import { variantKeyOf, type CacheKey } from './cache-key.ts';
 import { retentionMs } from './freshness.ts';
-import { storableHeaders } from './response-headers.ts';
+import { selectingVaryNames, storableHeaders } from './response-headers.ts';
 import { varyNamesOf } from './vary.ts';
 
 const DAY = 86_400_000;
@@ -77,7 +77,7 @@ export function buildEntry(
   const upstreamEtag = rawEtag && rawEtag.length <= 256 ? rawEtag : undefined;
   const lastModifiedMs = parseHttpDate(headerValue(headers, 'Last-Modified'));
   const age = initialAgeMs(h, up.requestedAt, up.respondedAt);
-  const varyNames = varyNamesOf(h['vary']);
+  const varyNames = selectingVaryNames(varyNamesOf(h['vary']), behavior);
   const lifetime = {
     // An invalid Age: stale at once (still revalidatable).
     storedAt: now - (age ?? decision.ttlMs),

@@ -10,7 +10,7 @@ import type { Edge, Exchange, Next } from './exchange.ts';
 import { FillPublisher, followRemoteFill } from './fill-progress.ts';
 import { freshnessOf, isRetained, retentionMs } from './freshness.ts';
 import { discardBody, type UpstreamResponse } from './origin-client.ts';
-import { variantShared } from './variants.ts';
+import { variantShared, variesHere } from './variants.ts';
 
 /** How often a follower on another edge reads on when no notice arrived (a notice lost across a reconnect). */
 const FOLLOW_POLL_MS = 250;
@@ -59,7 +59,7 @@ export async function collapseAcrossEdges(x: Exchange, edge: Edge, deadline: num
       if (r.kind === 'timeout' && headWaitMs < remote.waitMs) return 'late';
       if (r.kind === 'stream') {
         // A response that varies may be another variant than this request's: fetch for ourselves instead of following.
-        if (r.head.headers['vary'] !== undefined) {
+        if (variesHere(r.head.headers, x.behavior)) {
           r.body.destroy();
           return undefined;
         }

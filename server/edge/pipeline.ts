@@ -10,7 +10,7 @@ import { ageSeconds, freshnessOf, isRetained, isUsableOnError } from './freshnes
 import { answerDeadlineMs, withDeadline } from './answer-deadline.ts';
 import { discardBody, type UpstreamResponse } from './origin-client.ts';
 import { forwardedRequestHeaders } from './response-headers.ts';
-import { fitsRequest, isStaleBetterThan, storeVarySpec, variantInMemory } from './variants.ts';
+import { fitsRequest, isStaleBetterThan, storeVarySpec, variantInMemory, variesHere } from './variants.ts';
 
 export { Exchange, newExchange, type Edge, type ExchangeInit, type Step, type UpstreamFetcher } from './exchange.ts';
 
@@ -90,7 +90,7 @@ const steps: Record<Step, StepFn> = {
         if (o === 'late') return late(x, edge, deadline);
         if (o.kind === 'stream') {
           // A response that varies may be another variant: wait for the stored object and check it.
-          if (o.body.headers['vary'] === undefined) return followFill(x, edge, o.body);
+          if (!variesHere(o.body.headers, x.behavior)) return followFill(x, edge, o.body);
           o = await withDeadline(running.outcome, deadline);
           if (o === 'late') return late(x, edge, deadline);
         }

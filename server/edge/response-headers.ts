@@ -119,6 +119,18 @@ export function cookiesNamed(cookie: string | undefined, names: readonly string[
  * names (but Accept-Encoding), and Authorization (RFC 9111 §3.5: the origin decides); with `all`, every end-to-end field but the ones the
  * edge owns. Conditionals are never the viewer's: the edge revalidates with its own validators.
  */
+/**
+ * The names of a response's Vary that can select a variant here: the fields forwardedRequestHeaders would send
+ * upstream. A field the upstream never sees (Accept-Encoding when the behavior does not key it, conditionals, Range)
+ * cannot have changed its answer, so every viewer gets the same representation and the response is stored as one
+ * object, not as a Vary spec and variants. Undefined when none selects.
+ */
+export function selectingVaryNames(names: readonly string[] | undefined, policy: ForwardPolicy): readonly string[] | undefined {
+  if (!names) return undefined;
+  const selecting = names.filter((n) => !NOT_FORWARDED.has(n) && (n !== 'accept-encoding' || policy.originRequestHeaders === 'all' || policy.keyHeaders.includes(n)));
+  return selecting.length === 0 ? undefined : selecting.length === names.length ? names : selecting;
+}
+
 export function forwardedRequestHeaders(h: IncomingHttpHeaders, policy: ForwardPolicy, varyNames: readonly string[] = []): Record<string, string> {
   const out: Record<string, string> = {};
   const put = (name: string): void => {

@@ -3,7 +3,10 @@ import type { CacheEntry } from './cache-entry.ts';
 import { variantKeyOf } from './cache-key.ts';
 import type { Edge, Exchange } from './exchange.ts';
 import { isRetained, isUsableOnError, retentionMs } from './freshness.ts';
-import { forwardedRequestHeaders } from './response-headers.ts';
+import type { CacheBehavior } from './behaviors.ts';
+import type { RawHeaders } from './cache-entry.ts';
+import { forwardedRequestHeaders, selectingVaryNames } from './response-headers.ts';
+import { varyNamesOf } from './vary.ts';
 
 /** The entry found under the primary key, or, when it is a Vary spec, this request's variant from memory. */
 export function variantInMemory(x: Exchange, found: CacheEntry, edge: Edge): CacheEntry | undefined {
@@ -24,6 +27,12 @@ export async function variantShared(x: Exchange, found: CacheEntry, edge: Edge, 
   x.varyNames = found.varyNames;
   x.variantKey = variantKeyOf(x.key, found.varyNames ?? [], asSent(x, found.varyNames ?? []));
   return read(x.variantKey);
+}
+
+/** Does an upstream answer vary for this behavior (a Vary naming a field that reaches the upstream)? */
+export function variesHere(headers: RawHeaders, behavior: CacheBehavior): boolean {
+  const vary = headers['vary'];
+  return vary !== undefined && selectingVaryNames(varyNamesOf(vary), behavior) !== undefined;
 }
 
 /** Can a waiter use what a collapsed fill stored? Not another variant of a response that varies. */

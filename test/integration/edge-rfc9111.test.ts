@@ -98,6 +98,22 @@ describe('edge as an RFC 9111 cache', () => {
     assert.equal(origin.count('/vary/star'), 2);
   });
 
+  it('stores a response that varies only on a field the origin never got (Accept-Encoding on media) as one object', async () => {
+    const path = '/vod/vary-ae/720p/index.m3u8';
+    origin.set(path, { body: '#EXTM3U', headers: { 'content-type': 'application/vnd.apple.mpegurl', 'cache-control': 'max-age=60', vary: 'Accept-Encoding' } });
+    const gzip = await request(edge).get(path).set('accept-encoding', 'gzip').expect(200);
+    const br = await request(edge).get(path).set('accept-encoding', 'br').expect(200);
+    const none = await request(edge).get(path).expect(200);
+    assert.equal(gzip.headers['x-cache'], 'MISS');
+    assert.equal(br.headers['x-cache'], 'HIT', 'the origin answered without Accept-Encoding: one representation for all');
+    assert.equal(none.headers['x-cache'], 'HIT');
+    assert.equal(none.headers['vary'], 'Accept-Encoding', 'Vary still reaches the viewer, for caches after the edge');
+    assert.equal(origin.count(path), 1);
+    assert.equal(origin.lastHeaders(path)?.['accept-encoding'], undefined, 'the media behavior does not forward it');
+    const stored = edge.memory.get(path);
+    assert.ok(stored && !stored.isVarySpec, 'stored under its own key, not as a Vary spec and a variant');
+  });
+
   it('a second edge finds the Vary spec and the right variant in Redis', async () => {
     origin.set('/vary/shared', { body: 'v', headers: { 'cache-control': 'max-age=60', vary: 'accept-language' } });
     await request(edge).get('/vary/shared').set('accept-language', 'en').expect(200);

@@ -43,6 +43,27 @@ describe('parseCmcd', () => {
     assert.deepEqual(p.data, { sid: 'a"b', bs: false, su: true });
   });
 
+  it('reads quoted strings whole (commas, semicolons, escapes inside), ignores parameters, and skips empty entries', () => {
+    const p = parseCmcdString(' sid = "a;b,c" ;p=1,,cid="x\\\\y";q="r,s",br=800;k=v , ot = v ,');
+    assert.deepEqual(p.data, { sid: 'a;b,c', cid: 'x\\y', br: 800, ot: 'v' });
+    assert.deepEqual(p.problems, []);
+    const bad = parseCmcdString('sid="ab"cd,nor="open,br=5,tb=');
+    assert.deepEqual(bad.data, {}, 'text after a closing quote, an unterminated string (it runs to the end), an empty value');
+    assert.deepEqual(bad.problems, ['sid: unparsable value', 'nor: unparsable value']);
+    assert.deepEqual(parseCmcdString('"quoted",su').problems, ['""quoted"": not a CMCD key']);
+    assert.deepEqual(parseCmcdString('"quoted",su').data, { su: true });
+  });
+
+  it('reads only the keys asked for, and does not judge the others', () => {
+    const p = parseCmcd({ query: 'br=oops,sid="s",xx=(1 2),bl=300', only: new Set(['sid', 'bl']) });
+    assert.deepEqual(p.data, { sid: 's', bl: 300 });
+    assert.deepEqual(p.problems, []);
+    assert.deepEqual(parseCmcdString('v2key=(1 2 3)').other, { v2key: '(1 2 3)' });
+    const judged = parseCmcd({ query: 'bl=1.5,mtp=-3,sid=tok,ot=v,br=0012,su,bs=?0,tb=1234567890123456', only: new Set(['bl', 'mtp', 'sid', 'ot', 'br', 'su', 'bs', 'tb']) });
+    assert.deepEqual(judged.data, { ot: 'v', br: 12, su: true, bs: false });
+    assert.deepEqual(judged.problems, ['bl: expected a non-negative integer', 'mtp: expected a non-negative integer', 'sid: expected a quoted string', 'tb: unparsable value']);
+  });
+
   it('bounds work on hostile input', () => {
     assert.equal(parseCmcdString('a'.repeat(5000)).problems.length, 1);
     const many = Array.from({ length: 100 }, (_, i) => `k${i}-x=1`).join(',');
