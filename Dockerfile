@@ -1,7 +1,8 @@
 # Edgeline: one image, every role. `docker run edgeline` starts the origin; pass another command for other roles:
 #   docker run -p 8081:8081 edgeline edge --origin http://origin:8080 --redis redis://redis:6379
-# Two stages: the build stage compiles TypeScript and bundles the player; the runtime stage holds the compiled
-# product (dist/server, dist/player) and its production dependencies only. The instruments (tools/: load test,
+# Two stages: the build stage compiles TypeScript and bundles the product and the player; the runtime stage holds the
+# bundled product (dist/bundle, with its libraries inside, dist/player) and the production dependencies the bundle
+# leaves to node_modules (the ffmpeg installers, fluent-ffmpeg: scripts/build-server.mjs says why). The instruments (tools/: load test,
 # compare, bench, WAN proxy) and their libraries (optional dependencies: playwright-core, chart.js, hdr-histogram-js)
 # are not in the image.
 
@@ -27,7 +28,7 @@ ENV NODE_ENV=production HOST=0.0.0.0 MEDIA_DIR=/data/media FFMPEG_PATH=/usr/bin/
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --omit=optional --ignore-scripts --no-audit --no-fund && npm cache clean --force
 COPY bin ./bin
-COPY --from=build /app/dist/server ./dist/server
+COPY --from=build /app/dist/bundle ./dist/bundle
 COPY --from=build /app/dist/player ./dist/player
 RUN mkdir -p /data/media && chown -R node:node /data
 USER node

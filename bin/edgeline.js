@@ -1,9 +1,10 @@
 #!/usr/bin/env node
-// The `edgeline` command: runs the compiled product (dist/server) and, where installed, the instruments (dist/tools).
+// The `edgeline` command: runs the product as `npm run build` bundled it (dist/bundle, scripts/build-server.mjs) and,
+// where installed, the instruments (dist/tools, compiled by tsc).
 import { existsSync } from 'node:fs';
 
 const dist = new URL('../dist/', import.meta.url);
-const serverMain = new URL('server/main.js', dist);
+const serverMain = new URL('bundle/main.js', dist);
 if (!existsSync(serverMain)) {
   process.stderr.write('edgeline is not built: run `npm run build` (npm ci and npm start do it for you)\n');
   process.exit(1);

@@ -12,7 +12,7 @@ import { installShutdown } from '../core/process/shutdown.ts';
 import { SUPERVISED_ENV } from '../core/process/signals.ts';
 import { STOP_GRACE_MS, Supervisor } from '../core/process/supervisor.ts';
 import { rootLogger } from '../core/log.ts';
-import { describeRedisTarget } from '../core/redis-client.ts';
+import { describeRedisTarget } from '../core/redis-target.ts';
 import { edgeFields, resolveEdgeSettings, type EdgeConfig } from '../edge/edge-config.ts';
 import { wantsHelp } from './help.ts';
 
@@ -71,10 +71,11 @@ async function runWorker(config: EdgeConfig, workerCount: number): Promise<numbe
   }
   // Imported here, not at the top: the cluster primary serves nothing and should not carry the edge's code.
   const { createEdgeApp } = await import('../edge/edge-app.ts');
-  const edge = await createEdgeApp(config, { workerCount, metricsText, loadPlayerAtStartup: !inCluster || cluster.worker?.id === 1 });
+  // The Express shell and the player page load with the first request that needs them: an idle edge holds neither.
+  const edge = await createEdgeApp(config, { workerCount, metricsText });
   if (inCluster) {
     // Constructing one installs prom-client's worker-side listener that answers the primary's collection requests.
-    const { AggregatorRegistry: Aggregator } = await import('prom-client');
+    const { AggregatorRegistry: Aggregator } = await import('../core/metrics.ts');
     new Aggregator();
     Aggregator.setRegistries([edge.metrics.registry]);
   }
@@ -118,7 +119,7 @@ async function runPrimary(config: EdgeConfig, workers: number): Promise<number> 
   // prom-client (~14 MB resident) loads with the first scrape: an idle primary does not carry it.
   let aggregator: Promise<AggregatorRegistry<PrometheusContentType>> | undefined;
   const aggregate = (): Promise<string> => {
-    aggregator ??= import('prom-client').then((p) => new p.AggregatorRegistry());
+    aggregator ??= import('../core/metrics.ts').then((p) => new p.AggregatorRegistry());
     return aggregator.then((a) => a.clusterMetrics());
   };
   const shutdown = installShutdown({ logger, deadlineMs: STOP_GRACE_MS + 2_000, onForce: () => supervisor.kill() });

@@ -3,7 +3,7 @@ import { loadConfig } from '../core/config.ts';
 import { listen } from '../core/listen.ts';
 import { installShutdown } from '../core/process/shutdown.ts';
 import { rootLogger } from '../core/log.ts';
-import { describeRedisTarget } from '../core/redis-client.ts';
+import { describeRedisTarget } from '../core/redis-target.ts';
 import { createRouterApp } from '../router/router-app.ts';
 import { checkRouterConfig, registryTarget, routerFields } from '../router/router-config.ts';
 import { wantsHelp } from './help.ts';

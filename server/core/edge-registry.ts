@@ -1,23 +1,26 @@
 // The Redis record each edge publishes as a heartbeat and the router reads: who the edges are, where, and how busy.
 import type { Cluster, Redis } from 'ioredis';
-import { z } from 'zod';
+// zod/mini: the same checks as zod's chained API, in a fraction of its code (every edge loads this module; the full
+// zod stays out of an idle edge).
+import * as z from 'zod/mini';
 
 /**
  * One edge as it announces itself. `load` is the edge's current count of active requests (the router compares it
  * with its overload threshold); times are epoch milliseconds on the edge's clock.
  */
 export const EdgeRecordSchema = z.object({
-  id: z.string().regex(/^[A-Za-z0-9._:-]{1,128}$/, 'id must be 1-128 of A-Z a-z 0-9 . _ : -'),
-  url: z.url({ protocol: /^https?$/ }).max(2048),
+  id: z.string().check(z.regex(/^[A-Za-z0-9._:-]{1,128}$/, 'id must be 1-128 of A-Z a-z 0-9 . _ : -')),
+  url: z.url({ protocol: /^https?$/ }).check(z.maxLength(2048)),
   /**
    * Where routers reach the edge for health checks and master playlists when viewers use another address (`url`),
    * e.g. a container name behind a published port. Absent: `url` serves both.
    */
-  internalUrl: z.url({ protocol: /^https?$/ }).max(2048).optional(),
-  region: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'region must be 1-64 of A-Z a-z 0-9 _ -'),
-  load: z.number().finite().nonnegative(),
-  startedAt: z.number().int().nonnegative(),
-  ts: z.number().int().nonnegative(),
+  internalUrl: z.optional(z.url({ protocol: /^https?$/ }).check(z.maxLength(2048))),
+  region: z.string().check(z.regex(/^[A-Za-z0-9_-]{1,64}$/, 'region must be 1-64 of A-Z a-z 0-9 _ -')),
+  // zod 4 numbers are finite already.
+  load: z.number().check(z.nonnegative()),
+  startedAt: z.int().check(z.nonnegative()),
+  ts: z.int().check(z.nonnegative()),
 });
 
 export type EdgeRecord = z.infer<typeof EdgeRecordSchema>;

@@ -1,16 +1,12 @@
 // createApp(): the Express shell every role shares — request id, one log line per request, /healthz, /metrics, errors.
-import { randomUUID } from 'node:crypto';
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import { isAppError } from './errors.ts';
 import { hasDuplicateHost } from './host-header.ts';
+import { healthAnswer, trackRequest, type HealthReport } from './http-basics.ts';
 import type { Logger } from './log.ts';
-import { requestKind, statusClass, type HttpMetrics } from './metrics.ts';
+import type { HttpMetrics } from './metrics.ts';
 
-export interface HealthReport {
-  /** false makes /healthz answer 503 (load balancers and the router take the node out). */
-  readonly ok: boolean;
-  readonly [detail: string]: unknown;
-}
+export type { HealthReport } from './http-basics.ts';
 
 export interface AppShellOptions {
   readonly role: string;
@@ -25,7 +21,6 @@ declare module 'express-serve-static-core' {
   }
 }
 
-const REQ_ID = /^[A-Za-z0-9._-]{1,64}$/;
 /** Request targets longer than this are answered 414 by every role. */
 export const MAX_URL_CHARS = 8192;
 
@@ -37,20 +32,8 @@ export function createApp(opts: AppShellOptions): Express {
   app.set('query parser', 'simple');
 
   app.use((req: Request, res: Response, next: NextFunction) => {
-    const incoming = req.headers['x-request-id'];
-    const reqId = typeof incoming === 'string' && REQ_ID.test(incoming) ? incoming : randomUUID();
-    res.locals.reqId = reqId;
-    res.setHeader('X-Request-Id', reqId);
-    const started = process.hrtime.bigint();
-    res.on('finish', () => {
-      const kind = requestKind(req.path);
-      const ms = Number(process.hrtime.bigint() - started) / 1e6;
-      const bytes = Number(res.getHeader('content-length') ?? 0) || 0;
-      opts.metrics.requests.inc({ kind, status_class: statusClass(res.statusCode) });
-      if (req.method !== 'HEAD') opts.metrics.bytes.inc({ kind }, bytes);
-      opts.metrics.duration.observe({ kind }, ms / 1000);
-      opts.logger.info({ reqId, method: req.method, path: req.path, status: res.statusCode, bytes, ms: Math.round(ms * 10) / 10 }, 'request');
-    });
+    // req.path is read when the response finishes, as Express leaves it after routing.
+    res.locals.reqId = trackRequest(req, res, opts, () => req.path);
     next();
   });
 
@@ -69,8 +52,8 @@ export function createApp(opts: AppShellOptions): Express {
 
   app.get('/healthz', async (_req, res, next) => {
     try {
-      const report = opts.health ? await opts.health() : { ok: true };
-      res.status(report.ok ? 200 : 503).set('Cache-Control', 'no-store').json({ role: opts.role, ...report });
+      const { status, body } = await healthAnswer(opts.role, opts.health);
+      res.status(status).set('Cache-Control', 'no-store').json(body);
     } catch (err) {
       next(err);
     }

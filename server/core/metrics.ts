@@ -1,6 +1,9 @@
 // Prometheus metrics: one registry per running app (tests run several apps in one process), declared once here.
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
+/** For node:cluster: a primary sums its workers' registries (loaded with this module, on the first scrape). */
+export { AggregatorRegistry } from 'prom-client';
+
 export type Role = 'origin' | 'edge' | 'router';
 
 export interface HttpMetrics {

@@ -1,16 +1,15 @@
 // createEdgeApp(): one edge process — tiers, upstream, collapsing, purges — behind a raw node:http handler.
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import { availableParallelism } from 'node:os';
-import type { Express } from 'express';
 import { publishHeartbeat, removeEdge } from '../core/edge-registry.ts';
-import { createApp, finishApp, type HealthReport } from '../core/http.ts';
+import { hasDuplicateHost } from '../core/host-header.ts';
+import { healthAnswer, sendJson, trackRequest, type HealthReport } from '../core/http-basics.ts';
 import { plainLogger, rootLogger, type Logger } from '../core/log.ts';
 import { createEdgeMetrics, type EdgeMetrics } from './edge-metrics.ts';
 import { signOriginRequest } from '../core/origin-auth.ts';
-import { createPlayerRouter } from '../core/player-routes.ts';
-import { createQoeRouter } from '../core/qoe/qoe-routes.ts';
-import { describeRedisTarget } from '../core/redis-client.ts';
-import { createAdminRouter, mediaMethodNotAllowed, mediaPreflightFor } from './admin-routes.ts';
+import { createQoeMetrics } from '../core/qoe/qoe-metrics.ts';
+import { SessionStore } from '../core/qoe/session-store.ts';
+import { describeRedisTarget } from '../core/redis-target.ts';
 import { Behaviors, type CacheBehavior } from './behaviors.ts';
 import { RedisKeys } from './cache-key.ts';
 import { LocalFills, RemoteFills } from './collapsing.ts';
@@ -46,13 +45,15 @@ export interface EdgeDeps {
   readonly workerCount?: number;
   /** /metrics text instead of this process's registry (under node:cluster: every worker's, summed). */
   readonly metricsText?: () => Promise<string>;
-  /** Build the player bundle now rather than on the first /player/ request (the CLI does). */
+  /**
+   * Load the Express shell and read the player page now rather than on the first request that needs them (the
+   * browser tests do; the CLI does not, so an idle edge holds neither).
+   */
   readonly loadPlayerAtStartup?: boolean;
 }
 
 /** A request listener (give it to supertest or listen()) with the edge's parts attached. */
 export interface EdgeApp extends RequestListener {
-  readonly express: Express;
   readonly settings: ResolvedEdgeSettings;
   readonly metrics: EdgeMetrics;
   readonly memory: MemoryTier;
@@ -82,16 +83,24 @@ function prefetchBudgetBytes(memoryMaxBytes: number): number {
 /** Forget purges after this: far longer than a fill can take (every upstream call has a timeout). */
 const PURGE_LOG_RETENTION_MS = 10 * 60_000;
 
-function serveText(res: ServerResponse, contentType: string, text: () => Promise<string>, logger: Logger): void {
+/** /metrics: the registry's text (or, under node:cluster, every worker's summed by the primary). */
+function serveText(req: IncomingMessage, res: ServerResponse, contentType: string, text: () => Promise<string>, logger: Logger): void {
   text().then(
     (body) => {
-      res.writeHead(200, { 'Content-Type': contentType, 'Cache-Control': 'no-store' }).end(body);
+      res.writeHead(200, { 'Content-Type': contentType, 'Cache-Control': 'no-store', 'Content-Length': Buffer.byteLength(body) }).end(req.method === 'HEAD' ? undefined : body);
     },
     (err: unknown) => {
       logger.warn({ err }, 'metrics unavailable');
-      res.writeHead(503, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' }).end(JSON.stringify({ error: 'EDGE_METRICS_UNAVAILABLE', message: 'metrics could not be gathered from the workers' }));
+      sendJson(req, res, 503, { error: 'EDGE_METRICS_UNAVAILABLE', message: 'metrics could not be gathered from the workers' });
     },
   );
+}
+
+/** The answer of the error handler (core/http.ts finishApp) when a request meets a bug before the shell. */
+function internalError(req: IncomingMessage, res: ServerResponse, logger: Logger, err: unknown): void {
+  logger.error({ err, path: req.url }, 'unhandled error');
+  if (res.headersSent) res.destroy();
+  else sendJson(req, res, 500, { error: 'INTERNAL', message: 'internal error' });
 }
 
 export async function createEdgeApp(config: EdgeConfig, deps: EdgeDeps = {}): Promise<EdgeApp> {
@@ -213,19 +222,21 @@ export async function createEdgeApp(config: EdgeConfig, deps: EdgeDeps = {}): Pr
     };
   };
 
-  const app = createApp({ role: 'edge', logger, metrics, health });
   // Behind trusted proxies (--trust-proxy), checks and req.ip (QoE rate limits) see the viewer, not the hop.
   const trustProxy = trustProxyOf(config.trustProxy);
-  app.set('trust proxy', trustProxy ?? false);
   const viewerOf = viewerResolver(trustProxy);
-  app.use(mediaPreflightFor(config.corsOrigins));
-  if (config.player) {
-    app.use(createPlayerRouter({ logger, loadAtStartup: deps.loadPlayerAtStartup ?? false }));
-    app.use(createQoeRouter({ registry: metrics.registry, role: 'edge', logger, readToken: config.adminToken, readTokenSetting: 'EDGE_ADMIN_TOKEN (--admin-token)' }).router);
-  }
-  app.use(createAdminRouter({ invalidator, adminToken: config.adminToken }));
-  app.use(mediaMethodNotAllowed);
-  finishApp(app, logger);
+  // QoE metrics are declared now (dashboards read them from the first scrape); their routes load with the shell.
+  const qoeStore = config.player ? new SessionStore() : undefined;
+  const qoe = qoeStore ? { store: qoeStore, metrics: createQoeMetrics(metrics.registry, 'edge', () => qoeStore.size) } : undefined;
+  // Everything but viewers, /healthz and /metrics goes to the Express shell (edge-shell.ts), loaded when first needed.
+  let shell: Promise<RequestListener> | undefined;
+  const loadShell = (): Promise<RequestListener> => {
+    shell ??= import('./edge-shell.ts').then((m) =>
+      m.createEdgeShell({ config, logger, metrics, health, invalidator, trustProxy, qoe, loadPlayerAtStartup: deps.loadPlayerAtStartup ?? false }),
+    );
+    return shell;
+  };
+  if (deps.loadPlayerAtStartup) await loadShell();
 
   const checks: ViewerCheck[] = [];
   // Rate limits first (refused requests count too: a flood of bad signatures is still a flood), then CloudFront's
@@ -256,11 +267,22 @@ export async function createEdgeApp(config: EdgeConfig, deps: EdgeDeps = {}): Pr
       await invalidator.submit(paths);
     },
   });
-  const metricsText = deps.metricsText;
+  const metricsText = deps.metricsText ?? (() => metrics.registry.metrics());
+  const accounting = { logger, metrics };
+  // /healthz and /metrics as the shell answers them (core/http-basics.ts), without loading it: routers poll /healthz.
+  const own = (req: IncomingMessage, res: ServerResponse): boolean => {
+    const m = req.method;
+    if ((m !== 'GET' && m !== 'HEAD') || (req.url !== '/healthz' && req.url !== '/metrics')) return false;
+    trackRequest(req, res, accounting);
+    // RFC 9112 §3.2, as the shell does for every request.
+    if (hasDuplicateHost(req)) sendJson(req, res, 400, { error: 'DUPLICATE_HOST', message: 'a request must carry exactly one Host header (RFC 9112 §3.2)' });
+    else if (req.url === '/metrics') serveText(req, res, metrics.registry.contentType, metricsText, logger);
+    else healthAnswer('edge', health).then(({ status, body }) => sendJson(req, res, status, body), (err: unknown) => internalError(req, res, logger, err));
+    return true;
+  };
   const handler = (req: IncomingMessage, res: ServerResponse): void => {
     if (isViewerRequest(req, behaviors)) viewer(req, res);
-    else if (metricsText && req.method === 'GET' && req.url === '/metrics') serveText(res, metrics.registry.contentType, metricsText, logger);
-    else app(req, res);
+    else if (!own(req, res)) loadShell().then((app) => app(req, res), (err: unknown) => internalError(req, res, logger, err));
   };
 
   // Load for the router: requests per second over the last heartbeat, for this whole edge (workers × this one's rate).
@@ -312,5 +334,5 @@ export async function createEdgeApp(config: EdgeConfig, deps: EdgeDeps = {}): Pr
     await Promise.allSettled([redis?.close(), origin?.close()]);
   };
 
-  return Object.assign(handler, { express: app, settings, metrics, memory, redis, keys, invalidator, edge, announce, close });
+  return Object.assign(handler, { settings, metrics, memory, redis, keys, invalidator, edge, announce, close });
 }

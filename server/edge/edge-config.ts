@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 import { defaultsOf, fields, parseUrl, type ValuesOf } from '../core/config.ts';
 import { ConfigError } from '../core/errors.ts';
 import { originSecretProblem } from '../core/origin-auth.ts';
-import { parseClusterNodes, type RedisTarget } from '../core/redis-client.ts';
+import { parseClusterNodes, type RedisTarget } from '../core/redis-target.ts';
 import { DEFAULT_BEHAVIORS, MAX_PREFETCH_SEGMENTS, type CacheBehavior } from './behaviors.ts';
 import { loadBehaviorsFile } from './behaviors-file.ts';
 import { BEHAVIOR_PRESETS } from './behavior-presets.ts';

@@ -2,7 +2,8 @@
 import { randomBytes } from 'node:crypto';
 import { Cluster } from 'ioredis';
 import type { Logger } from '../core/log.ts';
-import { createRedisClient, describeRedisTarget, type RedisClient, type RedisTarget } from '../core/redis-client.ts';
+import { createRedisClient, type RedisClient } from '../core/redis-client.ts';
+import { describeRedisTarget, type RedisTarget } from '../core/redis-target.ts';
 import type { EdgeMetrics } from './edge-metrics.ts';
 import { CacheEntry } from './cache-entry.ts';
 import type { CacheKey, RedisKeys } from './cache-key.ts';

@@ -1,7 +1,7 @@
 // The router's settings: edges, Redis registry, region detection, health checking and overload spill-over.
 import { ConfigError } from '../core/errors.ts';
 import { fields, parseUrl, type Field, type ValuesOf } from '../core/config.ts';
-import { parseClusterNodes, type RedisTarget } from '../core/redis-client.ts';
+import { parseClusterNodes, type RedisTarget } from '../core/redis-target.ts';
 import { normalizeRegion, parseCidrMap, type CidrRule } from './region.ts';
 import { parseTrustProxyEntry } from '../core/viewer-address.ts';
 

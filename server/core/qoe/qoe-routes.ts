@@ -27,6 +27,11 @@ export interface QoeRouterOptions {
   readonly readTokenSetting: string;
   /** Pass one to read sessions from elsewhere (tests, `edgeline compare` in-process). */
   readonly store?: SessionStore;
+  /**
+   * Metrics declared ahead of the router (createQoeMetrics on `registry`, counting `store`'s sessions): the edge
+   * declares them at startup, so dashboards see them from the first scrape, and builds the router when first needed.
+   */
+  readonly metrics?: QoeMetrics;
   readonly now?: () => number;
 }
 
@@ -58,7 +63,7 @@ export function createQoeRouter(opts: QoeRouterOptions): QoeRouter {
   const now = opts.now ?? Date.now;
   const logger = (opts.logger ?? rootLogger).child({ component: 'qoe' });
   const store = opts.store ?? new SessionStore({ now });
-  const metrics = createQoeMetrics(opts.registry, opts.role, () => store.size);
+  const metrics = opts.metrics ?? createQoeMetrics(opts.registry, opts.role, () => store.size);
   // Beacons are decided in this process: the same token bucket as the edge's viewer limits, without the Redis tier.
   const limiter = new RateLimiter({ burst: opts.rateLimit?.burst ?? 60, ratePerSecond: opts.rateLimit?.perSecond ?? 10, maxLocalClients: 10_000, now });
   const maxBodyBytes = opts.maxBodyBytes ?? BEACON_MAX_BYTES;

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { defaultsOf } from '../../../server/core/config.ts';
 import { ConfigError } from '../../../server/core/errors.ts';
-import { describeRedisTarget, parseClusterNodes } from '../../../server/core/redis-client.ts';
+import { describeRedisTarget, parseClusterNodes } from '../../../server/core/redis-target.ts';
 import { resolveEdgeSettings, testEdgeConfig } from '../../../server/edge/edge-config.ts';
 import { checkRouterConfig, registryTarget, routerFields } from '../../../server/router/router-config.ts';
 
