@@ -18,6 +18,7 @@ export class SharedBody {
   /** Followers reading now; a body nobody follows may stop keeping its chunks (see `release`). */
   followers = 0;
   private kept = true;
+  private waking = false;
   private readonly listeners = new Set<() => void>();
 
   constructor(readonly status: number, readonly headers: RawHeaders, readonly tier: CacheTier) {}
@@ -64,8 +65,17 @@ export class SharedBody {
     });
   }
 
+  /**
+   * Followers are woken once per pass of the event loop (setImmediate), not per chunk: the leader first reads every
+   * chunk the upstream has ready, then each follower writes them all at once (one writev) instead of one by one.
+   */
   private wake(): void {
-    for (const l of [...this.listeners]) l();
+    if (this.waking) return;
+    this.waking = true;
+    setImmediate(() => {
+      this.waking = false;
+      for (const l of [...this.listeners]) l();
+    });
   }
 }
 

@@ -24,6 +24,9 @@ export interface ResponseSink {
   writeHead(status: number, headers: string[]): unknown;
   /** False when the socket's buffer is full: wait for 'drain' (or 'close'). */
   write(chunk: Buffer): boolean;
+  /** Optional batching: writes between cork() and uncork() leave in one writev (node:http's ServerResponse has both). */
+  cork?(): void;
+  uncork?(): void;
   end(chunk?: Buffer): unknown;
   destroy(): unknown;
   on(event: 'drain' | 'close', listener: () => void): unknown;

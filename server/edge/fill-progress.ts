@@ -21,6 +21,7 @@ export interface FillHead {
 /** The leader's side. Commands are sent without waiting, in order on one connection; failures only cut followers short. */
 export class FillPublisher {
   private size = 0;
+  private pending: Buffer[] = [];
   private ended = false;
   private failed = false;
 
@@ -60,16 +61,33 @@ export class FillPublisher {
     });
   }
 
+  /**
+   * Chunks that arrive in one pass of the event loop go out together, at its end (setImmediate): one APPEND, one
+   * PEXPIRE and one notice for the lot instead of per chunk. Each notice wakes every edge following this fill into a
+   * Redis read; under load the upstream's chunks arrive in bursts, and the leader's time is every follower's time.
+   */
   chunk(b: Buffer): void {
     if (this.ended) return;
-    const body = this.keys.fillBody(this.key, this.id);
     this.size += b.length;
-    // The expiry moves with every chunk: a long fill keeps its bytes, an abandoned one loses them one TTL later.
+    this.pending.push(b);
+    if (this.pending.length === 1) setImmediate(() => this.flush());
+  }
+
+  private flush(): void {
+    const parts = this.pending;
+    if (parts.length === 0) return;
+    this.pending = [];
+    const b = parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts);
+    const body = this.keys.fillBody(this.key, this.id);
+    // The expiry moves with every write: a long fill keeps its bytes, an abandoned one loses them one TTL later.
     this.send((r) => Promise.all([r.append(body, b), r.pexpire(body, this.ttlMs), r.publish(this.channel, `progress\n${this.key}`)]));
   }
 
   end(outcome: 'done' | 'aborted'): void {
     if (this.ended) return;
+    // The bytes not yet sent go before the end, on the same connection.
+    if (outcome === 'done') this.flush();
+    else this.pending = [];
     this.ended = true;
     const meta = this.keys.fillMeta(this.key);
     this.send((r) => Promise.all([r.hset(meta, 'end', outcome === 'done' ? `done ${this.size}` : 'aborted'), r.pexpire(meta, this.ttlMs), r.publish(this.channel, `progress\n${this.key}`)]));
@@ -82,7 +100,14 @@ interface MetaRead {
   readonly end: { readonly kind: 'done'; readonly size: number } | { readonly kind: 'aborted' } | undefined;
 }
 
-async function readMeta(redis: RedisTier, keys: RedisKeys, key: CacheKey): Promise<MetaRead | undefined> {
+/** The fill's meta; without `withHead` (a follower reading on) the head is neither fetched nor parsed again. */
+async function readMeta(redis: RedisTier, keys: RedisKeys, key: CacheKey, withHead = true): Promise<MetaRead | undefined> {
+  if (!withHead) {
+    const got = await redis.attempt('fill-follow', (r) => r.hmget(keys.fillMeta(key), 'id', 'end'));
+    if (!got.ok) return undefined;
+    const [id, end] = got.value;
+    return { id: id ?? null, head: undefined, end: parseEnd(end ?? null) };
+  }
   const got = await redis.attempt('fill-follow', (r) => r.hmget(keys.fillMeta(key), 'id', 'head', 'end'));
   if (!got.ok) return undefined;
   const [id, head, end] = got.value;
@@ -158,7 +183,7 @@ async function pump(o: FollowOptions, id: string, out: Readable): Promise<void> 
     for (;;) {
       if (out.destroyed) return;
       const [meta, got] = await Promise.all([
-        readMeta(o.redis, o.keys, o.key),
+        readMeta(o.redis, o.keys, o.key, false),
         o.redis.attempt('fill-follow', (r) => r.getrangeBuffer(bodyKey, offset, -1)),
       ]);
       // A failed read (a slow Redis) is tried again; only a fill that is gone, or no progress for waitMs, ends it.

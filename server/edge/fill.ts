@@ -228,7 +228,14 @@ export async function streamToViewer(x: Exchange, edge: Edge, prefix: Buffer[]):
 
 let fillIds = 0;
 
-/** A request that joined a fill under way in this process: the leader's bytes from offset 0, then as they arrive. */
+/**
+ * A request that joined a fill under way in this process: the leader's bytes from offset 0, then as they arrive.
+ * Every chunk is written as soon as it is there, without waiting for the socket to drain: the SharedBody keeps each
+ * chunk until the fill ends whatever the follower does, so waiting would save no memory, and the socket's queue holds
+ * the same Buffers (no copy) and sends what piled up in one writev. Waiting cost each follower a listener pair, a
+ * promise and an event-loop turn per chunk: with a herd of followers in one process, that work delayed the leader's
+ * own reading of the upstream, which every follower waits on.
+ */
 export async function followFill(x: Exchange, edge: Edge, body: SharedBody): Promise<Next> {
   const res = x.res;
   x.tier = body.tier;
@@ -240,12 +247,16 @@ export async function followFill(x: Exchange, edge: Edge, body: SharedBody): Pro
     streamHead(res, body.status, body.headers, edge.common, 'MISS', body.tier, x.behavior.stripResponseHeaders);
     let i = 0;
     for (;;) {
+      const batch = body.chunks.length - i > 1;
+      if (batch) res.cork?.();
       while (i < body.chunks.length) {
         const c = body.chunks[i++] as Buffer;
         x.bytes += c.length;
-        if (!res.write(c)) await drained(res);
-        if (res.destroyed) return 'done';
+        res.write(c);
+        if (res.destroyed) break;
       }
+      if (batch) res.uncork?.();
+      if (res.destroyed) return 'done';
       if (body.state === 'done') {
         res.end();
         return 'done';

@@ -125,3 +125,65 @@ describe('streaming misses', () => {
     }
   });
 });
+
+describe('waiters on another edge stream', () => {
+  it('follow the leading edge\'s bytes through Redis while the object still arrives, with one origin fetch', async () => {
+    // An origin that sends the first part of the object in three writes and the rest only when told.
+    const parts = [Buffer.alloc(100_000, 1), Buffer.alloc(70_000, 2), Buffer.alloc(30_000, 3)];
+    const rest = Buffer.alloc(300_000, 4);
+    const whole = Buffer.concat([...parts, rest]);
+    const path = '/vod/remote/720p/seg_1.ts';
+    let fetches = 0;
+    let finish: (() => void) | undefined;
+    const slow = http.createServer((req, res) => {
+      if (req.url !== path) {
+        res.writeHead(404).end();
+        return;
+      }
+      fetches++;
+      res.writeHead(200, { 'content-type': 'video/mp2t', 'cache-control': 'max-age=600', 'content-length': String(whole.length) });
+      for (const p of parts) res.write(p);
+      finish = () => res.end(rest);
+    });
+    await new Promise<void>((r) => slow.listen(0, '127.0.0.1', () => r()));
+    const originUrl = `http://127.0.0.1:${(slow.address() as AddressInfo).port}`;
+    const prefix = testPrefix('edge-remote-stream');
+    const apps: EdgeApp[] = [];
+    const listening: Listening[] = [];
+    try {
+      for (const id of ['edge-lead', 'edge-follow']) {
+        const app = await createEdgeApp(testEdgeConfig({ origin: [originUrl], redis: SHARED_REDIS_URL, redisPrefix: prefix.prefix, id }));
+        apps.push(app);
+        listening.push(await listen(app, { port: 0 }));
+      }
+      const [lead, follow] = listening as [Listening, Listening];
+      const first = await undiciRequest(`${lead.url}${path}`);
+      const firstBody = first.body.arrayBuffer();
+      await waitFor('the leading edge to stream', () => finish !== undefined && (apps[0]?.edge.fills.get(path)?.body?.size ?? 0) >= 200_000);
+      const res = await undiciRequest(`${follow.url}${path}`);
+      assert.equal(res.headers['x-cache'], 'MISS');
+      // The bytes the leading edge has so far come through Redis before the origin sends the rest.
+      const it = res.body[Symbol.asyncIterator]();
+      const got: Buffer[] = [];
+      let received = 0;
+      while (received < 200_000) {
+        const r = await it.next();
+        assert.ok(!r.done, 'body ended early');
+        got.push(r.value as Buffer);
+        received += (r.value as Buffer).length;
+      }
+      assert.equal(received, 200_000, 'exactly what the leader had, nothing invented');
+      finish?.();
+      for (let r = await it.next(); !r.done; r = await it.next()) got.push(r.value as Buffer);
+      assert.equal(sha(Buffer.concat(got)), sha(whole), 'the follower got the whole object, in order');
+      assert.equal(sha(Buffer.from(await firstBody)), sha(whole));
+      assert.equal(fetches, 1, 'one origin fetch for both edges');
+    } finally {
+      await Promise.all(listening.map((s) => s.close()));
+      await Promise.all(apps.map((e) => e.close()));
+      slow.closeAllConnections();
+      await new Promise<void>((r) => slow.close(() => r()));
+      await prefix.cleanup();
+    }
+  });
+});

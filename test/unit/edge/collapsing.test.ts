@@ -61,6 +61,30 @@ describe('collapsing', () => {
     assert.deepEqual(await j, { kind: 'retry' }, 'a waiter of a body it cannot read from 0 gets the outcome');
   });
 
+  it('wakes its followers once per pass of the event loop, with every chunk of that pass', async () => {
+    const body = new SharedBody(200, {}, 'origin');
+    let wakes = 0;
+    const seen: number[] = [];
+    const follow = async (): Promise<void> => {
+      while (body.state === 'open') {
+        await body.next();
+        wakes++;
+        seen.push(body.chunks.length);
+      }
+    };
+    const following = follow();
+    body.push(Buffer.from('a'));
+    body.push(Buffer.from('b'));
+    body.push(Buffer.from('c'));
+    assert.equal(wakes, 0, 'not woken in the middle of the pass');
+    await new Promise((r) => setImmediate(r));
+    assert.deepEqual(seen, [3], 'one wake for the three chunks');
+    body.push(Buffer.from('d'));
+    body.end();
+    await following;
+    assert.deepEqual(seen, [3, 4]);
+  });
+
   it('an aborted body ends its followers as aborted', async () => {
     const body = new SharedBody(200, {}, 'origin');
     const reading = readAll(body);

@@ -46,6 +46,8 @@ describe('fill: a streamed miss', () => {
     assert.equal(follower.sink.header('X-Cache'), 'MISS');
     assert.equal(follower.sink.body, 'one-', 'what the leader had already received');
     a.push('two-');
+    // Followers are woken at the end of the event-loop pass in which the leader got the chunk (collapsing.ts).
+    await turn();
     await turn();
     assert.equal(follower.sink.body, 'one-two-', 'and the next chunk as it arrives, before the end');
     const ranged = t.get('/vod/a/2.ts', { range: 'bytes=0-2' });
@@ -57,6 +59,32 @@ describe('fill: a streamed miss', () => {
     assert.equal(ranged.sink.statusCode, 206, 'a Range waiter gets its part of the stored object');
     assert.equal(ranged.sink.body, 'one');
     assert.equal(t.upstream.callsFor('/vod/a/2.ts'), 1);
+  });
+
+  it('writes every chunk to a follower as it arrives even while its socket is full: no follower holds the others or the leader', async () => {
+    const t = testEdge();
+    const a = t.upstream.answer('/vod/a/3.ts', 200, SEGMENT);
+    const leader = t.get('/vod/a/3.ts');
+    a.push('one-');
+    await turn();
+    const slow = t.get('/vod/a/3.ts');
+    const quick = t.get('/vod/a/3.ts');
+    await turn();
+    slow.sink.isFull = true;
+    a.push('two-');
+    await turn();
+    a.push('three');
+    await turn();
+    await turn();
+    // The body keeps every chunk until the fill ends anyway: queueing them on the socket costs no extra memory.
+    assert.equal(slow.sink.body, 'one-two-three', 'a full socket queues the chunks; the follower does not stop to wait');
+    assert.equal(slow.sink.listenerCount('drain'), 0, 'no follower waits for drain');
+    assert.equal(quick.sink.body, 'one-two-three');
+    a.end();
+    await Promise.all([leader.done, slow.done, quick.done]);
+    assert.equal(slow.sink.ended, true);
+    assert.equal(quick.sink.ended, true);
+    assert.equal(t.upstream.callsFor('/vod/a/3.ts'), 1);
   });
 
   it('cuts the viewer and every follower short when the upstream body fails, stores nothing, and settles the fill', async () => {

@@ -1,0 +1,67 @@
+// The leader's side of a cross-edge fill (fill-progress.ts): what it sends to Redis, in which order, and how often.
+// Redis itself is faked here (a recorder of commands); test/integration/edge-collapsing.test.ts runs it on a real one.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { RedisKeys } from '../../../server/edge/cache-key.ts';
+import { FillPublisher } from '../../../server/edge/fill-progress.ts';
+import type { RedisTier } from '../../../server/edge/redis-tier.ts';
+
+type Command = readonly [string, ...unknown[]];
+
+/** Records every command a publisher sends through `attempt`, in order. */
+function recordingRedis(): { tier: RedisTier; commands: Command[] } {
+  const commands: Command[] = [];
+  const client = new Proxy({}, {
+    get: (_t, name) => (...args: unknown[]) => {
+      commands.push([String(name), ...args]);
+      return Promise.resolve('OK');
+    },
+  });
+  const tier = {
+    isAvailable: true,
+    attempt: async (_op: string, fn: (r: unknown) => Promise<unknown>) => ({ ok: true, value: await fn(client) }),
+  };
+  return { tier: tier as unknown as RedisTier, commands };
+}
+
+const turn = (): Promise<void> => new Promise((r) => setImmediate(r));
+const KEY = '/vod/a/1.ts';
+
+describe('fill progress: the publisher', () => {
+  it('sends the chunks of one pass of the event loop as one APPEND and one notice, in order, and the end after every byte', async () => {
+    const { tier, commands } = recordingRedis();
+    const keys = new RedisKeys('t:');
+    const p = new FillPublisher(tier, keys, 'chan', KEY, 'id1', 30_000);
+    p.head({ status: 200, headers: { 'content-type': 'video/mp2t' }, upstream: 'origin' });
+    await turn();
+    commands.length = 0;
+    p.chunk(Buffer.from('ab'));
+    p.chunk(Buffer.from('cd'));
+    p.chunk(Buffer.from('ef'));
+    assert.equal(commands.length, 0, 'nothing sent before the pass ends');
+    await turn();
+    const appends = commands.filter((c) => c[0] === 'append');
+    assert.deepEqual(appends.map((c) => String(c[2])), ['abcdef'], 'one APPEND for the three chunks');
+    assert.equal(appends[0]?.[1], keys.fillBody(KEY, 'id1'));
+    assert.equal(commands.filter((c) => c[0] === 'publish').length, 1, 'one notice for them');
+    commands.length = 0;
+    p.chunk(Buffer.from('g'));
+    p.end('done');
+    const names = commands.map((c) => c[0]);
+    assert.deepEqual(names.filter((n) => n === 'append' || n === 'hset'), ['append', 'hset'], 'the last bytes go before the end');
+    assert.deepEqual(commands.find((c) => c[0] === 'hset')?.slice(2), ['end', 'done 7']);
+    await turn();
+    assert.equal(commands.filter((c) => c[0] === 'append').length, 1, 'nothing sent twice');
+  });
+
+  it('drops the unsent bytes of an aborted fill and sends nothing after its end', async () => {
+    const { tier, commands } = recordingRedis();
+    const p = new FillPublisher(tier, new RedisKeys('t:'), 'chan', KEY, 'id2', 30_000);
+    p.chunk(Buffer.from('half'));
+    p.end('aborted');
+    p.chunk(Buffer.from('more'));
+    await turn();
+    assert.equal(commands.filter((c) => c[0] === 'append').length, 0);
+    assert.deepEqual(commands.find((c) => c[0] === 'hset')?.slice(2), ['end', 'aborted']);
+  });
+});
