@@ -1,4 +1,4 @@
-// The three arms, one after another: waves of browser sessions, the edge purged or warmed around them, origin counts read.
+// The arms, one after another: waves of browser sessions, the edge purged or warmed around them, origin counts read.
 import { AppError } from '../../server/core/errors.ts';
 import type { ProgressReporter } from '../../server/cli/progress.ts';
 import type { CompareBrowser } from './compare-browser.ts';
@@ -23,6 +23,8 @@ export interface ArmsPlan {
   readonly viewerEdgeUrl: string;
   /** The floor arm's static server; undefined: no floor arm. */
   readonly floor: { readonly url: string; readonly readToken: string } | undefined;
+  /** A second edge with prefetch off, for the edge-cold-no-prefetch arm; undefined: no such arm (a running edge). */
+  readonly noPrefetch: { readonly edgeUrl: string; readonly viewerEdgeUrl: string } | undefined;
   /** Without it the cold arm cannot purge the edge. */
   readonly adminToken: string | undefined;
   readonly srcPath: string;
@@ -40,7 +42,8 @@ export interface ArmsOutcome {
 
 export async function runArms(p: ArmsPlan, browser: CompareBrowser, progress: ProgressReporter, signal?: AbortSignal): Promise<ArmsOutcome> {
   const waves = waveSizes(p.sessions, p.concurrent);
-  const arms = ARM_NAMES.filter((a) => a !== 'floor' || p.floor !== undefined);
+  const arms = ARM_NAMES.filter((a) => (a !== 'floor' || p.floor !== undefined) && (a !== 'edge-cold-no-prefetch' || p.noPrefetch !== undefined));
+  const urlOf = (arm: ArmName): string => (arm === 'floor' ? (p.floor?.url ?? '') : arm === 'direct' ? p.originUrl : arm === 'edge-cold-no-prefetch' ? (p.noPrefetch?.viewerEdgeUrl ?? '') : p.viewerEdgeUrl);
   const total = p.sessions * arms.length;
   const notes: string[] = [];
   const waveMs: number[] = [];
@@ -57,14 +60,14 @@ export async function runArms(p: ArmsPlan, browser: CompareBrowser, progress: Pr
   const first = arms[0];
   if (first) {
     show('warming the browser');
-    const serverUrl = first === 'floor' ? (p.floor?.url ?? '') : first === 'direct' ? p.originUrl : p.viewerEdgeUrl;
+    const serverUrl = urlOf(first);
     await browser.runSession({ arm: first, index: 0, wave: 0, serverUrl, srcPath: p.srcPath, seconds: Math.min(3, p.seconds), readToken: first === 'floor' ? p.floor?.readToken : p.adminToken, ...(signal ? { signal } : {}) });
   }
 
   const runs: ArmRun[] = [];
   let warm: WarmUpResult | undefined;
   for (const arm of arms) {
-    const serverUrl = arm === 'floor' ? (p.floor?.url ?? '') : arm === 'direct' ? p.originUrl : p.viewerEdgeUrl;
+    const serverUrl = urlOf(arm);
     const readToken = arm === 'floor' ? p.floor?.readToken : p.adminToken;
     if (arm === 'edge-warm' && p.warmUp) {
       show('warming the edge');
@@ -81,6 +84,7 @@ export async function runArms(p: ArmsPlan, browser: CompareBrowser, progress: Pr
       if (signal?.aborted) throw new AppError('COMPARE_ABORTED', 499, 'comparison interrupted');
       // Every wave of the cold arm meets a cold cache: the viewers that start together share the first fetches.
       if (arm === 'edge-cold' && p.adminToken) await purgeAsset(p.edgeUrl, p.adminToken, p.srcPath);
+      if (arm === 'edge-cold-no-prefetch' && p.noPrefetch && p.adminToken) await purgeAsset(p.noPrefetch.edgeUrl, p.adminToken, p.srcPath);
       show(`${arm} · ${done}/${total} sessions`);
       const started = performance.now();
       const first = sessions.length;

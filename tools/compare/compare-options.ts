@@ -29,7 +29,7 @@ export const compareFields = {
 
 export type CompareConfig = ValuesOf<typeof compareFields>;
 
-export const ARM_NAMES = ['floor', 'direct', 'edge-cold', 'edge-warm'] as const;
+export const ARM_NAMES = ['floor', 'direct', 'edge-cold', 'edge-cold-no-prefetch', 'edge-warm'] as const;
 export type ArmName = (typeof ARM_NAMES)[number];
 
 export interface CompareSettings {

@@ -10,6 +10,7 @@ export const ARM_DESCRIPTIONS: Readonly<Record<ArmName, string>> = {
   floor: 'the same files from a plain static server on this machine: no CDN, no WAN — what the player and browser cost on their own',
   direct: 'player page and media straight from the origin, across the emulated WAN',
   'edge-cold': 'through the edge, the asset purged from its cache before each wave of sessions',
+  'edge-cold-no-prefetch': 'through a second edge with prefetch off (--prefetch-segments 0), purged like the cold arm: what prefetch buys a cold cache',
   'edge-warm': 'through the edge, after the cold arm (and the warm-up) filled its cache',
 };
 

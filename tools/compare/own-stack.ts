@@ -29,6 +29,8 @@ export interface OwnStack {
   readonly edgeUrl: string;
   /** Where viewers reach the edge: through the last-mile proxy when there is one, else the edge itself. */
   readonly viewerEdgeUrl: string;
+  /** The same edge with prefetch off (the edge-cold-no-prefetch arm), with its viewers' URL. */
+  readonly noPrefetch: { readonly edgeUrl: string; readonly viewerEdgeUrl: string };
   readonly adminToken: string;
   /** What the edge uses as its shared tier, for the report. */
   readonly edgeTier: string;
@@ -57,23 +59,27 @@ export function wanArgs(port: number, targetUrl: string, wan: OwnStackOptions['w
   return ['wan', '--port', String(port), '--target', targetUrl, '--wan-rtt-ms', String(wan.rttMs), '--wan-bandwidth-mbps', String(wan.bandwidthMbps), '--wan-jitter-ms', String(wan.jitterMs)];
 }
 
-export function edgeArgs(o: { port: number; originUrl: string; id: string; workers: number; adminToken: string; redisUrl: string | undefined; redisPrefix: string }): string[] {
+export function edgeArgs(o: { port: number; originUrl: string; id: string; workers: number; adminToken: string; redisUrl: string | undefined; redisPrefix: string; prefetchSegments?: number }): string[] {
   return [
     'edge', '--port', String(o.port), '--host', '127.0.0.1', '--origin', o.originUrl, '--id', o.id,
     '--workers', String(o.workers), `--admin-token=${o.adminToken}`, // one argument: a token may start with '-'
     '--redis', o.redisUrl ?? 'none', '--redis-prefix', o.redisPrefix,
+    ...(o.prefetchSegments === undefined ? [] : ['--prefetch-segments', String(o.prefetchSegments)]),
   ];
 }
 
 /** Arguments of the three children, as a pure function of the settings (tested without starting anything). */
-export function planStack(o: { mediaDir: string; wan: OwnStackOptions['wan']; lastMile: OwnStackOptions['lastMile']; originPort: number; wanPort: number; edgePort: number; lastMilePort: number; redisUrl: string | undefined; redisPrefix: string; edgeWorkers: number; adminToken: string }): { origin: string[]; wan: string[]; edge: string[]; lastMile: string[] | undefined } {
+export function planStack(o: { mediaDir: string; wan: OwnStackOptions['wan']; lastMile: OwnStackOptions['lastMile']; originPort: number; wanPort: number; edgePort: number; lastMilePort: number; noPrefetchEdgePort: number; noPrefetchLastMilePort: number; redisUrl: string | undefined; redisPrefix: string; edgeWorkers: number; adminToken: string }): { origin: string[]; wan: string[]; edge: string[]; lastMile: string[] | undefined; noPrefetchEdge: string[]; noPrefetchLastMile: string[] | undefined } {
   const origin = originArgs(o.originPort, o.mediaDir);
   const wan = wanArgs(o.wanPort, `http://127.0.0.1:${o.originPort}`, o.wan);
   const edge = edgeArgs({ port: o.edgePort, originUrl: `http://127.0.0.1:${o.wanPort}`, id: 'compare-edge', workers: o.edgeWorkers, adminToken: o.adminToken, redisUrl: o.redisUrl, redisPrefix: o.redisPrefix });
-  const lastMile = o.lastMile.rttMs > 0 || o.lastMile.bandwidthMbps > 0
-    ? wanArgs(o.lastMilePort, `http://127.0.0.1:${o.edgePort}`, { ...o.lastMile, jitterMs: 0 })
-    : undefined;
-  return { origin, wan, edge, lastMile };
+  const hasLastMile = o.lastMile.rttMs > 0 || o.lastMile.bandwidthMbps > 0;
+  const lastMile = hasLastMile ? wanArgs(o.lastMilePort, `http://127.0.0.1:${o.edgePort}`, { ...o.lastMile, jitterMs: 0 }) : undefined;
+  // The same edge with prefetch off, for the cold arm without it: its own keys under the prefix, so the two never share
+  // a cached object (nor a purge), and its own last-mile proxy.
+  const noPrefetchEdge = edgeArgs({ port: o.noPrefetchEdgePort, originUrl: `http://127.0.0.1:${o.wanPort}`, id: 'compare-edge-no-prefetch', workers: o.edgeWorkers, adminToken: o.adminToken, redisUrl: o.redisUrl, redisPrefix: `${o.redisPrefix}np:`, prefetchSegments: 0 });
+  const noPrefetchLastMile = hasLastMile ? wanArgs(o.noPrefetchLastMilePort, `http://127.0.0.1:${o.noPrefetchEdgePort}`, { ...o.lastMile, jitterMs: 0 }) : undefined;
+  return { origin, wan, edge, lastMile, noPrefetchEdge, noPrefetchLastMile };
 }
 
 interface Child {
@@ -168,12 +174,12 @@ export class ChildGroup {
 }
 
 export async function startOwnStack(o: OwnStackOptions): Promise<OwnStack> {
-  const [originPort, wanPort, edgePort, lastMilePort] = [await freePort(), await freePort(), await freePort(), await freePort()];
+  const [originPort, wanPort, edgePort, lastMilePort, noPrefetchEdgePort, noPrefetchLastMilePort] = [await freePort(), await freePort(), await freePort(), await freePort(), await freePort(), await freePort()];
   const adminToken = randomBytes(18).toString('hex');
   const redisUrl = o.redisUrl !== undefined && (await redisAnswers(o.redisUrl)) ? o.redisUrl : undefined;
   // A private prefix: the comparison's cache entries and purges never touch another Edgeline on the same Redis.
   const redisPrefix = `edgeline-compare-${randomBytes(4).toString('hex')}:`;
-  const plan = planStack({ mediaDir: o.mediaDir, wan: o.wan, lastMile: o.lastMile, originPort, wanPort, edgePort, lastMilePort, redisUrl, redisPrefix, edgeWorkers: o.edgeWorkers, adminToken });
+  const plan = planStack({ mediaDir: o.mediaDir, wan: o.wan, lastMile: o.lastMile, originPort, wanPort, edgePort, lastMilePort, noPrefetchEdgePort, noPrefetchLastMilePort, redisUrl, redisPrefix, edgeWorkers: o.edgeWorkers, adminToken });
   const env = childEnv(o.env);
   // A comparison killed hard must not leave servers behind.
   const children = new ChildGroup({ logDir: o.logDir, startTimeoutMs: o.startTimeoutMs, signal: o.signal });
@@ -195,10 +201,18 @@ export async function startOwnStack(o: OwnStackOptions): Promise<OwnStack> {
       viewerEdgeUrl = `http://127.0.0.1:${lastMilePort}`;
       await children.start('last-mile', plan.lastMile, env, viewerEdgeUrl);
     }
+    const noPrefetchEdgeUrl = `http://127.0.0.1:${noPrefetchEdgePort}`;
+    await children.start('edge-no-prefetch', plan.noPrefetchEdge, env, noPrefetchEdgeUrl);
+    let noPrefetchViewerUrl = noPrefetchEdgeUrl;
+    if (plan.noPrefetchLastMile) {
+      noPrefetchViewerUrl = `http://127.0.0.1:${noPrefetchLastMilePort}`;
+      await children.start('last-mile-no-prefetch', plan.noPrefetchLastMile, env, noPrefetchViewerUrl);
+    }
     return {
       originUrl: farOriginUrl,
       edgeUrl,
       viewerEdgeUrl,
+      noPrefetch: { edgeUrl: noPrefetchEdgeUrl, viewerEdgeUrl: noPrefetchViewerUrl },
       adminToken,
       edgeTier: redisUrl ? `memory + Redis (${redisUrl.replace(/\/\/[^@/]*@/, '//')}, private prefix ${redisPrefix})` : o.redisUrl ? `memory only (Redis at ${o.redisUrl} did not answer)` : 'memory only (--redis none)',
       redisPrefix: redisUrl ? redisPrefix : undefined,

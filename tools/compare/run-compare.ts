@@ -89,6 +89,8 @@ interface Plan {
   readonly originUrl: string;
   readonly edgeUrl: string;
   readonly viewerEdgeUrl: string;
+  /** The own stack's second edge, prefetch off (a running edge has none: that arm is skipped). */
+  readonly noPrefetch: { readonly edgeUrl: string; readonly viewerEdgeUrl: string } | undefined;
   readonly adminToken: string | undefined;
 }
 
@@ -136,10 +138,11 @@ export async function runCompare(s: CompareSettings, deps: CompareDeps): Promise
         env: deps.env,
         ...(signal ? { signal } : {}),
       });
-      plan = { originUrl: stack.originUrl, edgeUrl: stack.edgeUrl, viewerEdgeUrl: stack.viewerEdgeUrl, adminToken: stack.adminToken };
+      plan = { originUrl: stack.originUrl, edgeUrl: stack.edgeUrl, viewerEdgeUrl: stack.viewerEdgeUrl, noPrefetch: stack.noPrefetch, adminToken: stack.adminToken };
       say(`origin ${stack.originUrl} · edge ${stack.edgeUrl} (${stack.edgeTier}) · logs in ${join(s.outDir, 'logs')}`);
     } else {
-      plan = { originUrl: s.target.originUrl, edgeUrl: s.target.edgeUrl, viewerEdgeUrl: s.target.edgeUrl, adminToken: s.adminToken };
+      plan = { originUrl: s.target.originUrl, edgeUrl: s.target.edgeUrl, viewerEdgeUrl: s.target.edgeUrl, noPrefetch: undefined, adminToken: s.adminToken };
+      notes.push('a running edge: the edge-cold-no-prefetch arm needs a second edge with prefetch off, which only the own stack starts');
       if (!plan.adminToken) notes.push('no --admin-token for the edge: the asset was not purged, so the "cold" arm may have found it cached already');
     }
 
@@ -154,6 +157,7 @@ export async function runCompare(s: CompareSettings, deps: CompareDeps): Promise
     }
     await requirePlaylist(plan.originUrl, s.srcPath, 'the origin');
     await requirePlaylist(plan.viewerEdgeUrl, s.srcPath, 'the edge');
+    if (plan.noPrefetch) await requirePlaylist(plan.noPrefetch.viewerEdgeUrl, s.srcPath, 'the edge without prefetch');
     await Promise.all([requirePlayer(plan.originUrl, 'the origin'), requirePlayer(plan.viewerEdgeUrl, 'the edge'), ...(floor ? [requirePlayer(floor.url, 'the floor server')] : [])]);
     // Our own stack's WAN proxy describes itself; an external origin is measured as it is.
     const originWan = stack ? await wanOf(plan.originUrl) : undefined;

@@ -49,7 +49,7 @@ export function answerText(report: CompareReport): string[] {
     const vs = (arm: string): string => fmtRatio(report.comparisons.vsFloor.find((x) => x.arm === arm)?.startupMedianRatio ?? null);
     out.push(
       `Floor: the same files from a plain static server on this machine start in ${fmtMs(floor.startupMs.median)} (median): ${fmtMs(b.playlists.median)} for the playlists, ${fmtMs(b.firstSegment.median)} for the first segment, ${fmtMs(b.decode.median)} from its last byte to playing (decode). ` +
-        `Warm edge ${vs('edge-warm')} the floor, cold edge ${vs('edge-cold')}, direct ${vs('direct')}.`,
+        `Warm edge ${vs('edge-warm')} the floor, cold edge ${vs('edge-cold')} (without prefetch ${vs('edge-cold-no-prefetch')}), direct ${vs('direct')}.`,
     );
   }
   if (cold) {

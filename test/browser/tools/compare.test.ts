@@ -61,7 +61,7 @@ describe('edgeline compare', { timeout: 240_000 }, () => {
     if (dir) cleanupDir(dir);
   });
 
-  it('plays floor, direct, cold-edge and warm-edge arms and reports a faster warm-edge startup than direct', async () => {
+  it('plays floor, direct, cold-edge (with and without prefetch) and warm-edge arms and reports a faster warm-edge startup than direct', async () => {
     // A short two-rendition asset keeps the run cheap; 2 s segments give several per session.
     const mediaDir = join(dir, 'media');
     const clip = await makeClip({ seconds: 12, width: 640, height: 360 });
@@ -79,7 +79,7 @@ describe('edgeline compare', { timeout: 240_000 }, () => {
     assert.match(output, /edge-warm\s+2\/2/);
 
     const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as CompareReport;
-    assert.deepEqual(report.arms.map((a) => a.name), ['floor', 'direct', 'edge-cold', 'edge-warm']);
+    assert.deepEqual(report.arms.map((a) => a.name), ['floor', 'direct', 'edge-cold', 'edge-cold-no-prefetch', 'edge-warm']);
     for (const arm of report.arms) {
       assert.equal(arm.sessions.length, 2, `${arm.name} has its sessions`);
       for (const s of arm.sessions) {
@@ -90,14 +90,14 @@ describe('edgeline compare', { timeout: 240_000 }, () => {
         assert.ok(s.viewerRequests >= 3, 'the browser asked for playlists and segments');
       }
     }
-    const [floor, direct, cold, warm] = report.arms;
-    assert.ok(floor && direct && cold && warm);
+    const [floor, direct, cold, coldNoPrefetch, warm] = report.arms;
+    assert.ok(floor && direct && cold && coldNoPrefetch && warm);
     // The floor is the files from a static server: no cache in the way, no origin behind it.
     assert.deepEqual(Object.keys(floor.summary.xCache), ['none']);
     assert.equal(floor.origin, null);
     const b = floor.summary.startupBreakdownMs;
     assert.ok(b.playlists.n === 2 && b.firstSegment.n === 2 && b.decode.n === 2, 'every floor session has its startup split');
-    assert.equal(report.comparisons.vsFloor.length, 3);
+    assert.equal(report.comparisons.vsFloor.length, 4);
     assert.ok((report.comparisons.vsFloor.find((c) => c.arm === 'direct')?.startupMedianRatio ?? 0) > 1, 'direct, 300 ms away, starts slower than the floor');
     assert.ok(
       (warm.summary.startupMs.median ?? Infinity) < (direct.summary.startupMs.median ?? 0),
@@ -107,6 +107,8 @@ describe('edgeline compare', { timeout: 240_000 }, () => {
     assert.deepEqual(Object.keys(direct.summary.xCache), ['none']);
     assert.ok((warm.summary.xCache['HIT'] ?? 0) > 0, `warm arm X-Cache: ${JSON.stringify(warm.summary.xCache)}`);
     assert.ok((cold.summary.xCache['MISS'] ?? 0) > 0, `cold arm X-Cache: ${JSON.stringify(cold.summary.xCache)}`);
+    // Its own edge, purged before each wave: it starts cold too, and never prefetched (the first edge's cache is not its own).
+    assert.ok((coldNoPrefetch.summary.xCache['MISS'] ?? 0) > 0, `cold arm without prefetch X-Cache: ${JSON.stringify(coldNoPrefetch.summary.xCache)}`);
     assert.ok((direct.summary.originPer1kViewerRequests ?? 0) > (warm.summary.originPer1kViewerRequests ?? Infinity), 'the warm edge spared the origin');
     assert.ok(report.comparisons.warmVsDirect?.startupMedianRatio !== null && (report.comparisons.warmVsDirect?.startupMedianRatio ?? 1) < 1);
     assert.equal((report.conditions.wan.originReports as { enabled?: boolean } | null)?.enabled, true, 'the WAN proxy in front of the origin said its emulation was on');

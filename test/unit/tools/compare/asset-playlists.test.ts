@@ -69,7 +69,7 @@ describe('asset playlists', () => {
 });
 
 describe('own stack plan', () => {
-  const base = { mediaDir: '/m', originPort: 9001, wanPort: 9003, edgePort: 9002, lastMilePort: 9004, lastMile: { rttMs: 0, bandwidthMbps: 0 }, redisPrefix: 'p:', edgeWorkers: 1, adminToken: 'tok' };
+  const base = { mediaDir: '/m', originPort: 9001, wanPort: 9003, edgePort: 9002, lastMilePort: 9004, noPrefetchEdgePort: 9005, noPrefetchLastMilePort: 9006, lastMile: { rttMs: 0, bandwidthMbps: 0 }, redisPrefix: 'p:', edgeWorkers: 1, adminToken: 'tok' };
 
   it('puts a WAN proxy in front of a plain origin and points the edge at the proxy, with a private prefix and an admin token', () => {
     const p = planStack({ ...base, wan: { rttMs: 150, bandwidthMbps: 20, jitterMs: 5 }, redisUrl: 'redis://r:6379' });
@@ -82,6 +82,15 @@ describe('own stack plan', () => {
     assert.equal(planStack({ ...base, wan: { rttMs: 150, bandwidthMbps: 20, jitterMs: 0 }, redisUrl: undefined }).lastMile, undefined);
     const p = planStack({ ...base, lastMile: { rttMs: 40, bandwidthMbps: 0 }, wan: { rttMs: 150, bandwidthMbps: 20, jitterMs: 0 }, redisUrl: undefined });
     assert.deepEqual(p.lastMile, ['wan', '--port', '9004', '--target', 'http://127.0.0.1:9002', '--wan-rtt-ms', '40', '--wan-bandwidth-mbps', '0', '--wan-jitter-ms', '0']);
+  });
+
+  it('plans a second edge with prefetch off, on its own keys under the prefix, behind its own last-mile proxy', () => {
+    const p = planStack({ ...base, lastMile: { rttMs: 40, bandwidthMbps: 0 }, wan: { rttMs: 150, bandwidthMbps: 20, jitterMs: 0 }, redisUrl: 'redis://r:6379' });
+    assert.deepEqual(p.noPrefetchEdge, ['edge', '--port', '9005', '--host', '127.0.0.1', '--origin', 'http://127.0.0.1:9003', '--id', 'compare-edge-no-prefetch', '--workers', '1', '--admin-token=tok', '--redis', 'redis://r:6379', '--redis-prefix', 'p:np:', '--prefetch-segments', '0']);
+    assert.deepEqual(p.noPrefetchLastMile, ['wan', '--port', '9006', '--target', 'http://127.0.0.1:9005', '--wan-rtt-ms', '40', '--wan-bandwidth-mbps', '0', '--wan-jitter-ms', '0']);
+    const { values } = loadConfig(edgeFields, {}, p.noPrefetchEdge.slice(1));
+    assert.equal(values.prefetchSegments, 0);
+    assert.equal(planStack({ ...base, wan: { rttMs: 0, bandwidthMbps: 0, jitterMs: 0 }, redisUrl: undefined }).noPrefetchLastMile, undefined);
   });
 
   it('hands the edge a token that starts with a dash as its admin token (one argument, not an ambiguous flag)', () => {
