@@ -33,6 +33,19 @@ export interface ResponseSink {
   off(event: 'drain' | 'close', listener: () => void): unknown;
 }
 
+/** Resolves when the sink can take more (its buffer drained) or is gone (closed). */
+export function drained(res: ResponseSink): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      res.off('drain', done);
+      res.off('close', done);
+      resolve();
+    };
+    res.on('drain', done);
+    res.on('close', done);
+  });
+}
+
 /** What a player's script may read (the same list as the origin's CORS, so a player sees one shape either way). */
 export const EXPOSED_HEADERS = [
   'Content-Length', 'Content-Range', 'Content-Type', 'Accept-Ranges', 'ETag', 'Last-Modified', 'Cache-Control',

@@ -5,7 +5,7 @@ import type { CacheEntry, RawHeaders } from './cache-entry.ts';
 import type { CacheKey } from './cache-key.ts';
 import { SharedBody } from './collapsing.ts';
 import { initialAgeMs } from './entry-builder.ts';
-import { streamHead, type ResponseSink, type XCache } from './deliver.ts';
+import { drained, streamHead, type XCache } from './deliver.ts';
 import type { Edge, Exchange, Next } from './exchange.ts';
 import { FillPublisher, followRemoteFill } from './fill-progress.ts';
 import { freshnessOf, isRetained, retentionMs } from './freshness.ts';
@@ -110,17 +110,6 @@ export function releaseLater(x: Exchange, edge: Edge, notice: 'failed'): void {
   );
 }
 
-function drained(res: ResponseSink): Promise<void> {
-  return new Promise((resolve) => {
-    const done = (): void => {
-      res.off('drain', done);
-      res.off('close', done);
-      resolve();
-    };
-    res.on('drain', done);
-    res.on('close', done);
-  });
-}
 
 /** The head of an upstream answer may be shared with waiters while it streams: a 200 the behavior would store. */
 function isShareableHead(x: Exchange, edge: Edge, status: number, h: RawHeaders): boolean {

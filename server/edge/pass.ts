@@ -2,7 +2,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { AppError, UpstreamError } from '../core/errors.ts';
 import type { CacheBehavior } from './behaviors.ts';
-import { deliverError } from './deliver.ts';
+import { deliverError, drained } from './deliver.ts';
 import type { Edge } from './exchange.ts';
 import { invalidatedPaths, invalidatesStored } from './methods.ts';
 import { discardBody, type ForwardRequest, type UpstreamResponse } from './origin-client.ts';
@@ -58,7 +58,7 @@ export async function passToOrigin(req: IncomingMessage, res: ServerResponse, pa
     for await (const chunk of up.body as AsyncIterable<Buffer>) {
       bytes += chunk.length;
       if (res.destroyed) break;
-      if (!res.write(chunk)) await drainedOrClosed(res);
+      if (!res.write(chunk)) await drained(res);
     }
     res.end();
   } catch (err) {
@@ -69,14 +69,3 @@ export async function passToOrigin(req: IncomingMessage, res: ServerResponse, pa
   return { status: up.status, bytes };
 }
 
-function drainedOrClosed(res: ServerResponse): Promise<void> {
-  return new Promise((resolve) => {
-    const done = (): void => {
-      res.off('drain', done);
-      res.off('close', done);
-      resolve();
-    };
-    res.on('drain', done);
-    res.on('close', done);
-  });
-}
