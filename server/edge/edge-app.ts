@@ -66,6 +66,8 @@ export interface EdgeApp extends RequestListener {
    * heartbeat, with its request rate as load. Called once listening, when the URL is known.
    */
   announce(url: string): void;
+  /** Resolves once the background work requests started (Redis stores, lock releases, refreshes) has finished. */
+  settled(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -334,5 +336,9 @@ export async function createEdgeApp(config: EdgeConfig, deps: EdgeDeps = {}): Pr
     await Promise.allSettled([redis?.close(), origin?.close()]);
   };
 
-  return Object.assign(handler, { settings, metrics, memory, redis, keys, invalidator, edge, announce, close });
+  const settled = async (): Promise<void> => {
+    while (background.size > 0) await Promise.allSettled([...background]);
+  };
+
+  return Object.assign(handler, { settings, metrics, memory, redis, keys, invalidator, edge, announce, settled, close });
 }

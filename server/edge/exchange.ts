@@ -101,7 +101,8 @@ export class Exchange implements ExchangeInit {
   passthrough: { readonly status: number; readonly headers: UpstreamResponse['headers']; readonly body: Buffer } | undefined = undefined;
   /** The fill this exchange leads, if any. */
   fill: Fill | undefined = undefined;
-  lockHeld = false;
+  /** The cross-edge fill lock this exchange holds: its token (redis-tier.ts), which also names the fill's bytes. */
+  lockToken: string | undefined = undefined;
   /** The upstream is another edge's fill, followed through Redis: that edge stores it there. */
   fromRemoteFill = false;
   /** Purge position when the fetch began: a purge after it forbids storing what the fetch returns. */

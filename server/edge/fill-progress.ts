@@ -8,6 +8,7 @@ import type { RedisTier } from './redis-tier.ts';
 /**
  * Layout, per fill (every key expires with the fill lock's TTL):
  *   fill:<key>            hash { id, head: JSON {status, headers, upstream}, end: "done <bytes>" | "aborted" }
+ *                         (id: the token of the fill lock the leader holds, so a waiter follows that fill only)
  *   fill:<key>:<id>:body  the bytes so far (APPEND)
  * Each change is followed by a "progress" notice on the fill channel. A follower reads what exists from offset 0,
  * then reads on at every notice (and every `pollMs`, in case a notice was lost), until "done" with every byte read.
@@ -144,6 +145,8 @@ export interface FollowOptions {
   readonly redis: RedisTier;
   readonly keys: RedisKeys;
   readonly key: CacheKey;
+  /** The fill to follow: the lock holder's token, which is the id its publisher writes (redis-tier.ts acquireLock). */
+  readonly fillId: string;
   readonly watch: RemoteWatch;
   /** Longest time without progress (no head yet, or no new bytes) before giving up. */
   readonly waitMs: number;
@@ -161,9 +164,10 @@ export async function followRemoteFill(o: FollowOptions): Promise<RemoteFollowRe
   let lastProgress = o.clock();
   for (;;) {
     const meta = await readMeta(o.redis, o.keys, o.key);
-    if (meta?.id && meta.head && meta.end?.kind !== 'aborted') {
+    // Only the fill that holds the lock: an earlier fill's meta stays until it expires, and its bytes are old.
+    if (meta?.id === o.fillId && meta.head && meta.end?.kind !== 'aborted') {
       const body = new Readable({ read() {} });
-      void pump(o, meta.id, body);
+      void pump(o, o.fillId, body);
       return { kind: 'stream', head: meta.head, body };
     }
     const left = (o.headWaitMs ?? o.waitMs) - (o.clock() - lastProgress);

@@ -42,8 +42,8 @@ export async function collapseAcrossEdges(x: Exchange, edge: Edge, deadline: num
   let following = false;
   try {
     const lock = await redis.acquireLock(x.key, edge.lockTtlMs);
-    if (lock !== 'held') {
-      x.lockHeld = lock === 'acquired';
+    if (lock.kind !== 'held') {
+      if (lock.kind === 'acquired') x.lockToken = lock.token;
       return undefined;
     }
     edge.metrics.collapsedWaiters.inc({ scope: 'remote' });
@@ -55,7 +55,7 @@ export async function collapseAcrossEdges(x: Exchange, edge: Edge, deadline: num
       // The viewer's deadline (answer-deadline.ts) bounds the wait for the other edge's first bytes, not --collapse-wait.
       const left = deadline === undefined ? Infinity : Math.max(0, deadline - performance.now());
       const headWaitMs = Math.min(remote.waitMs, left);
-      const r = await followRemoteFill({ redis, keys: redis.keys, key: x.key, watch, waitMs: remote.waitMs, headWaitMs, pollMs: FOLLOW_POLL_MS, clock: Date.now });
+      const r = await followRemoteFill({ redis, keys: redis.keys, key: x.key, fillId: lock.holder, watch, waitMs: remote.waitMs, headWaitMs, pollMs: FOLLOW_POLL_MS, clock: Date.now });
       if (r.kind === 'timeout' && headWaitMs < remote.waitMs) return 'late';
       if (r.kind === 'stream') {
         // A response that varies may be another variant than this request's: fetch for ourselves instead of following.
@@ -82,30 +82,31 @@ export function shareLater(x: Exchange, entry: CacheEntry, edge: Edge): void {
   const redis = edge.redis;
   // A copy of another edge's fill: that edge stores it in Redis.
   if (!redis || x.fromRemoteFill) return;
-  const lockHeld = x.lockHeld;
-  x.lockHeld = false;
+  const lockToken = x.lockToken;
+  x.lockToken = undefined;
   // The lock and the notice are the exchange's key (a variant is stored under its own key, vary.ts).
   const key = x.key;
   edge.track(
     (async () => {
       const r = await redis.put(entry, retentionMs(entry));
       if (r === 'purged') edge.logger.debug({ key: entry.key }, 'store refused: purged while the fill was in flight');
-      if (lockHeld) {
+      if (lockToken !== undefined) {
         await edge.remote?.notify(key, r === 'stored' ? 'stored' : 'failed');
-        await redis.releaseLock(key);
+        await redis.releaseLock(key, lockToken);
       }
     })(),
   );
 }
 
 export function releaseLater(x: Exchange, edge: Edge, notice: 'failed'): void {
-  if (!x.lockHeld || !edge.redis) return;
-  x.lockHeld = false;
+  const lockToken = x.lockToken;
+  if (lockToken === undefined || !edge.redis) return;
+  x.lockToken = undefined;
   const redis = edge.redis;
   edge.track(
     (async () => {
       await edge.remote?.notify(x.key, notice);
-      await redis.releaseLock(x.key);
+      await redis.releaseLock(x.key, lockToken);
     })(),
   );
 }
@@ -145,8 +146,8 @@ export async function streamToViewer(x: Exchange, edge: Edge, prefix: Buffer[]):
   if (keep && x.fill && isShareableHead(x, edge, up.status, up.headers)) {
     shared = new SharedBody(up.status, up.headers, x.tier);
     x.fill.stream(shared);
-    if (x.lockHeld && edge.redis && edge.remote) {
-      publisher = new FillPublisher(edge.redis, edge.redis.keys, edge.remote.channel, x.key, `${process.pid}-${++fillIds}`, edge.lockTtlMs);
+    if (x.lockToken !== undefined && edge.redis && edge.remote) {
+      publisher = new FillPublisher(edge.redis, edge.redis.keys, edge.remote.channel, x.key, x.lockToken, edge.lockTtlMs);
       publisher.head({ status: up.status, headers: up.headers, upstream: up.upstream });
     }
   }
@@ -214,8 +215,6 @@ export async function streamToViewer(x: Exchange, edge: Edge, prefix: Buffer[]):
   x.body = Buffer.concat(chunks, size);
   return 'store';
 }
-
-let fillIds = 0;
 
 /**
  * A request that joined a fill under way in this process: the leader's bytes from offset 0, then as they arrive.

@@ -310,11 +310,11 @@ function handOver(x: Exchange, edge: Edge, fetching: Promise<UpstreamResponse>):
   bg.expiredTier = x.expiredTier;
   bg.outcome = x.outcome;
   bg.fill = x.fill;
-  bg.lockHeld = x.lockHeld;
+  bg.lockToken = x.lockToken;
   bg.fillEpoch = x.fillEpoch;
   bg.fillSeq = x.fillSeq;
   x.fill = undefined;
-  x.lockHeld = false;
+  x.lockToken = undefined;
   edge.track(
     fetching.then(
       (up) => {

@@ -23,7 +23,7 @@ export interface RedisTierOptions {
   readonly clock: () => number;
   readonly logger: Logger;
   readonly metrics: EdgeMetrics;
-  /** Every edge process has its own lock token, so only the holder releases a lock. */
+  /** Every edge process has its own lock token (each fill adds a counter), so only the holder releases a lock. */
   readonly lockToken: string;
   /** The purge epoch this process's fills start under (the purge log's), for the store-time check. */
   readonly purgeEpoch?: () => string | undefined;
@@ -34,6 +34,8 @@ export type Attempt<T> = { readonly ok: true; readonly value: T } | { readonly o
 const RELEASE_LUA = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;
 
 export type FillNotice = 'stored' | 'failed';
+
+export type LockAttempt = { readonly kind: 'acquired'; readonly token: string } | { readonly kind: 'held'; readonly holder: string } | { readonly kind: 'unavailable' };
 
 export class RedisTier {
   readonly client: RedisClient;
@@ -49,6 +51,7 @@ export class RedisTier {
   /** An outage is one warning when it starts and one line when it ends; the failures between are counted, not logged. */
   private outage: { since: number; failures: number } | undefined;
   private closed = false;
+  private lockSeq = 0;
 
   constructor(private readonly opts: RedisTierOptions) {
     const retryStrategy = (times: number): number => Math.min(100 * times, 1_000);
@@ -233,15 +236,22 @@ export class RedisTier {
     return res.ok ? 'stored' : 'skipped';
   }
 
-  /** The cross-edge fill lock (SET NX PX): 'acquired', 'held' by another process, or 'unavailable'. */
-  async acquireLock(key: CacheKey, ttlMs: number): Promise<'acquired' | 'held' | 'unavailable'> {
-    const res = await this.attempt('lock', (r) => r.set(this.opts.keys.lock(key), this.opts.lockToken, 'PX', ttlMs, 'NX'));
-    if (!res.ok) return 'unavailable';
-    return res.value === 'OK' ? 'acquired' : 'held';
+  /**
+   * The cross-edge fill lock (SET NX PX GET, Redis 7): 'acquired' with this fill's own token, 'held' with the holder's
+   * token, or 'unavailable'. Each fill has its own token (this process's token and a counter): it names the fill's
+   * bytes in Redis (fill-progress.ts), so a waiter follows the fill that holds the lock now, never an earlier fill of
+   * the same key whose bytes have not expired yet.
+   */
+  async acquireLock(key: CacheKey, ttlMs: number): Promise<LockAttempt> {
+    const token = `${this.opts.lockToken}.${++this.lockSeq}`;
+    const res = await this.attempt('lock', (r) => r.set(this.opts.keys.lock(key), token, 'PX', ttlMs, 'NX', 'GET'));
+    if (!res.ok) return { kind: 'unavailable' };
+    return res.value === null ? { kind: 'acquired', token } : { kind: 'held', holder: res.value };
   }
 
-  async releaseLock(key: CacheKey): Promise<void> {
-    await this.attempt('unlock', () => this.releaseScript([this.opts.keys.lock(key)], [this.opts.lockToken]));
+  /** Lets go of the lock if `token` still holds it (it may have expired and been taken by another fill). */
+  async releaseLock(key: CacheKey, token: string): Promise<void> {
+    await this.attempt('unlock', () => this.releaseScript([this.opts.keys.lock(key)], [token]));
   }
 
   async publish(channel: string, message: string): Promise<boolean> {

@@ -37,6 +37,7 @@ describe('edge cache', () => {
     assert.equal(miss.headers['x-cache-tier'], 'origin');
     assert.equal(miss.headers['age'], undefined, 'a miss carries no Age');
     assert.deepEqual(Buffer.from(miss.body), SEGMENT);
+    await edge.settled(); // the previous fill's store and lock release are over: the clock then moves
     now += 3 * S;
     const hit = await request(edge).get('/vod/a/720p/seg_1.ts').expect(200);
     assert.equal(hit.headers['x-cache'], 'HIT');
@@ -88,6 +89,7 @@ describe('edge cache', () => {
     origin.set('/vod/b/index.m3u8', { body: '#EXTM3U\n#v1\n', headers: { 'content-type': 'application/vnd.apple.mpegurl', 'cache-control': 'max-age=10, stale-while-revalidate=30' } });
     await request(edge).get('/vod/b/index.m3u8').expect(200);
     origin.set('/vod/b/index.m3u8', { body: '#EXTM3U\n#v2\n', headers: { 'content-type': 'application/vnd.apple.mpegurl', 'cache-control': 'max-age=10, stale-while-revalidate=30' } });
+    await edge.settled();
     now += 15 * S;
     const stale = await request(edge).get('/vod/b/index.m3u8').expect(200);
     assert.equal(stale.headers['x-cache'], 'STALE');
@@ -103,6 +105,7 @@ describe('edge cache', () => {
     const headers = { 'content-type': 'application/vnd.apple.mpegurl', 'cache-control': 'max-age=5, stale-while-revalidate=0', etag: '"v1"' };
     origin.set('/vod/c/index.m3u8', { body: '#EXTM3U\n#c\n', headers });
     await request(edge).get('/vod/c/index.m3u8').expect(200);
+    await edge.settled();
     now += 6 * S;
     const r = await request(edge).get('/vod/c/index.m3u8').expect(200);
     assert.equal(r.headers['x-cache'], 'REVALIDATED');
@@ -111,6 +114,7 @@ describe('edge cache', () => {
     const again = await request(edge).get('/vod/c/index.m3u8').expect(200);
     assert.equal(again.headers['x-cache'], 'HIT');
     // Changed at the origin: the conditional request gets a full 200 and the new bytes.
+    await edge.settled();
     now += 6 * S;
     origin.set('/vod/c/index.m3u8', { body: '#EXTM3U\n#c2\n', headers: { ...headers, etag: '"v2"' } });
     const changed = await request(edge).get('/vod/c/index.m3u8').expect(200);
@@ -124,6 +128,7 @@ describe('edge cache', () => {
     const second = await request(edge).get('/vod/gone/x.ts').expect(404);
     assert.equal(second.headers['x-cache'], 'HIT');
     assert.equal(origin.count('/vod/gone/x.ts') - before, 1);
+    await edge.settled();
     now += 11 * S;
     const expired = await request(edge).get('/vod/gone/x.ts').expect(404);
     assert.equal(expired.headers['x-cache'], 'MISS');
@@ -139,6 +144,7 @@ describe('edge cache', () => {
     assert.equal(e2.headers['x-cache'], 'HIT');
     assert.equal(e2.text, 'boom');
     assert.equal(origin.count('/vod/err/x.ts'), 1, 'the second request did not reach the origin');
+    await edge.settled();
     now += 11 * S;
     await request(edge).get('/vod/err/x.ts').expect(500);
     assert.equal(origin.count('/vod/err/x.ts'), 2, 'kept 10 s, not longer');
@@ -155,8 +161,10 @@ describe('edge cache', () => {
   it('live media playlists live half a target duration', async () => {
     origin.set('/live/ch/360p/index.m3u8', { body: '#EXTM3U\n#EXT-X-TARGETDURATION:4\n#EXT-X-MEDIA-SEQUENCE:1\n', headers: { 'content-type': 'text/plain' } });
     await request(edge).get('/live/ch/360p/index.m3u8').expect(200);
+    await edge.settled();
     now += 1.9 * S;
     assert.equal((await request(edge).get('/live/ch/360p/index.m3u8')).headers['x-cache'], 'HIT');
+    await edge.settled();
     now += 0.2 * S;
     // 2.1 s > TD/2: revalidated before answering (a live player must not get the previous window).
     origin.set('/live/ch/360p/index.m3u8', { body: '#EXTM3U\n#EXT-X-TARGETDURATION:4\n#EXT-X-MEDIA-SEQUENCE:2\n', headers: { 'content-type': 'text/plain' } });
@@ -166,8 +174,10 @@ describe('edge cache', () => {
     // Origin down: the last window is served at most 1 × TD past its TTL (2 s + 4 s).
     const stop = origin.count('/live/ch/360p/index.m3u8');
     origin.set('/live/ch/360p/index.m3u8', { status: 503, body: 'down' });
+    await edge.settled();
     now += 5.9 * S;
     assert.equal((await request(edge).get('/live/ch/360p/index.m3u8')).headers['x-cache'], 'STALE');
+    await edge.settled();
     now += 0.2 * S;
     // Past that, the origin's own answer passes through.
     await request(edge).get('/live/ch/360p/index.m3u8').expect(503);

@@ -4,8 +4,10 @@ import { createHash } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
+import { Redis } from 'ioredis';
 import { request as undiciRequest } from 'undici';
 import { listen, type Listening } from '../../server/core/listen.ts';
+import { RedisKeys } from '../../server/edge/cache-key.ts';
 import { createEdgeApp, type EdgeApp } from '../../server/edge/edge-app.ts';
 import { testEdgeConfig } from '../../server/edge/edge-config.ts';
 import { startCountingOrigin, type CountingOrigin } from '../helpers/counting-origin.ts';
@@ -183,6 +185,55 @@ describe('waiters on another edge stream', () => {
       await Promise.all(apps.map((e) => e.close()));
       slow.closeAllConnections();
       await new Promise<void>((r) => slow.close(() => r()));
+      await prefix.cleanup();
+    }
+  });
+});
+
+describe('a later fill of the same key', () => {
+  it('is what a waiter on another edge follows, never the earlier fill whose bytes are still in Redis', async () => {
+    let now = Date.parse('2030-01-01T00:00:00Z');
+    const clock = (): number => now;
+    const origin = await startCountingOrigin();
+    const prefix = testPrefix('edge-later-fill');
+    const keys = new RedisKeys(prefix.prefix);
+    const redis = new Redis(SHARED_REDIS_URL);
+    const apps: EdgeApp[] = [];
+    const listening: Listening[] = [];
+    try {
+      for (const id of ['edge-a', 'edge-b']) {
+        const app = await createEdgeApp(testEdgeConfig({ origin: [origin.url], redis: SHARED_REDIS_URL, redisPrefix: prefix.prefix, id }), { clock });
+        apps.push(app);
+        listening.push(await listen(app, { port: 0 }));
+      }
+      const [a, b] = listening as [Listening, Listening];
+      const path = '/vod/later/index.m3u8';
+      // No stale answers (stale-while-revalidate, stale-if-error): an expired copy is refetched while the viewer waits.
+      const headers = { 'content-type': 'application/vnd.apple.mpegurl', 'cache-control': 'max-age=5, stale-while-revalidate=0, stale-if-error=0' };
+      origin.set(path, { body: '#EXTM3U\n#v1\n', headers });
+      const first = await undiciRequest(`${a.url}${path}`);
+      assert.equal(await first.body.text(), '#EXTM3U\n#v1\n');
+      // The first fill is over (stored, lock let go); its progress record lives on in Redis until it expires.
+      await waitFor('the first fill to let go of its lock', async () => (await redis.exists(keys.lock(path))) === 0);
+      assert.equal(await redis.exists(keys.fillMeta(path)), 1);
+      // Expired: edge A refetches and holds the lock while the origin holds its answer; edge B then misses too.
+      now += 10_000;
+      origin.set(path, { body: '#EXTM3U\n#v2\n', headers });
+      origin.hold();
+      const second = undiciRequest(`${a.url}${path}`);
+      await origin.waitForRequests(2);
+      await waitFor('edge A to hold the lock', async () => (await redis.exists(keys.lock(path))) === 1);
+      const third = undiciRequest(`${b.url}${path}`);
+      await waitFor('edge B to wait on edge A', async () => (await counter(apps[1] as EdgeApp, 'hls_edge_collapsed_waiters_total', 'scope="remote"')) === 1);
+      origin.release();
+      assert.equal(await (await second).body.text(), '#EXTM3U\n#v2\n', 'edge A refetched');
+      assert.equal(await (await third).body.text(), '#EXTM3U\n#v2\n', 'edge B followed the fill under way, not the earlier one');
+      assert.equal(origin.count(path), 2);
+    } finally {
+      await Promise.all(listening.map((s) => s.close()));
+      await Promise.all(apps.map((e) => e.close()));
+      redis.disconnect();
+      await origin.stop();
       await prefix.cleanup();
     }
   });

@@ -51,6 +51,7 @@ describe('edge as an RFC 9111 cache', () => {
     origin.set('/vod/c/720p/seg_1.ts', { body: 'seg', headers: { 'content-type': 'video/mp2t', ...headers } });
     for (const path of ['/page/a', '/vod/c/720p/seg_1.ts']) {
       const miss = await request(edge).get(path).expect(200);
+      await edge.settled(); // the previous fill's store and lock release are over: the clock then moves
       now += 2 * S;
       const hit = await request(edge).get(path).expect(200);
       assert.equal(miss.headers['x-cache'], 'MISS', path);
@@ -158,6 +159,7 @@ describe('edge as an RFC 9111 cache', () => {
     origin.set('/nc/a', { body: 'kept', headers: { 'content-type': 'text/plain', 'cache-control': 'no-cache', 'last-modified': 'Tue, 01 Jan 2030 00:00:00 GMT' } });
     await request(edge).get('/mr/a').expect(200);
     await request(edge).get('/nc/a').expect(200);
+    await edge.settled();
     now += 5 * S;
     const mr = await request(edge).get('/mr/a').expect(200);
     assert.equal(mr.headers['x-cache'], 'REVALIDATED');
@@ -170,6 +172,7 @@ describe('edge as an RFC 9111 cache', () => {
     assert.equal(origin.count('/nc/a'), 2);
     // must-revalidate forbids a stale answer when the origin fails (stale-if-error does not apply).
     origin.set('/mr/a', { status: 503, body: 'down', headers: { 'content-type': 'text/plain' } });
+    await edge.settled();
     now += 5 * S;
     await request(edge).get('/mr/a').expect(503);
   });

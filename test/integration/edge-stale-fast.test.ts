@@ -41,6 +41,7 @@ describe('serve stale fast with a frozen origin', () => {
     origin.set(LIVE, { body: windowOf(1), headers: { 'content-type': 'application/vnd.apple.mpegurl' } });
     assert.equal((await request(a).get(LIVE).expect(200)).headers['x-cache'], 'MISS');
     // ½ TD = 1 s of life, then 1 × TD (2 s) in which a stale copy may stand in for a failing origin.
+    await a.settled(); // the previous fill's store and lock release are over: the clock then moves
     now += 1.5 * S;
     origin.set(LIVE, { body: windowOf(2), headers: { 'content-type': 'application/vnd.apple.mpegurl' } });
     origin.hold();
