@@ -1,11 +1,12 @@
 // Fetches from upstream: the shield edge if configured, then the origins in order, with keep-alive and failover.
 import type { Readable } from 'node:stream';
-import { Agent } from 'undici';
+import { finished } from 'node:stream/promises';
 import { UpstreamError } from '../core/errors.ts';
 import type { Logger } from '../core/log.ts';
 import type { EdgeMetrics } from './edge-metrics.ts';
 import type { RawHeaders, Upstream } from './cache-entry.ts';
 import { applicableSurrogateControl, surrogateCapabilityOf } from './surrogate-control.ts';
+import { closeAgents, upstreamAgents, upstreamRequest, UpstreamTimeout, type UpstreamAgents } from './upstream-request.ts';
 
 export interface UpstreamResponse {
   readonly status: number;
@@ -64,7 +65,14 @@ interface Target {
 
 type Failure = 'timeout' | 'unreachable' | 'error_status';
 
-const TIMEOUT_CODES = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'ETIMEDOUT']);
+function isTimeout(err: unknown): boolean {
+  return err instanceof UpstreamTimeout || (err as { code?: unknown }).code === 'ETIMEDOUT';
+}
+
+function detailOf(err: unknown): string {
+  const code = (err as { code?: unknown }).code;
+  return typeof code === 'string' ? code : (err as Error).message;
+}
 
 /** Drop an upstream body we will not read; its "aborted" error is expected and must not go unhandled. */
 export function discardBody(body: Readable): void {
@@ -73,16 +81,11 @@ export function discardBody(body: Readable): void {
 }
 
 export class OriginClient {
-  private readonly agent: Agent;
+  private readonly agents: UpstreamAgents;
   private readonly targets: Target[];
 
   constructor(private readonly opts: OriginClientOptions) {
-    this.agent = new Agent({
-      keepAliveTimeout: 30_000,
-      keepAliveMaxTimeout: 120_000,
-      connections: 256,
-      connect: { timeout: opts.connectTimeoutMs },
-    });
+    this.agents = upstreamAgents(256, 30_000);
     const target = (url: string, upstream: Upstream): Target => {
       const base = new URL(url);
       return { base, origin: base.origin, basePath: base.pathname.replace(/\/+$/, ''), upstream, downUntil: 0 };
@@ -118,14 +121,7 @@ export class OriginClient {
       if (this.opts.signHeaders) Object.assign(headers, this.opts.signHeaders('GET', path));
       try {
         const requestedAt = Date.now();
-        const res = await this.agent.request({
-          origin: t.origin,
-          path,
-          method: 'GET',
-          headers,
-          headersTimeout: this.opts.headersTimeoutMs,
-          bodyTimeout: this.opts.bodyTimeoutMs,
-        });
+        const res = await upstreamRequest(this.agents, { base: t.base, path, method: 'GET', headers, ...this.limits() });
         if (res.statusCode >= 500 && i === order.length - 1) {
           this.failed(t, 'error_status', `answered ${res.statusCode}`);
           return { status: res.statusCode, headers: res.headers, body: res.body, upstream: t.upstream, baseUrl: t.base.href, requestedAt, respondedAt: Date.now(), surrogateControl: this.surrogateOf(res.headers) };
@@ -142,9 +138,8 @@ export class OriginClient {
         this.opts.metrics.originFetches.inc({ upstream: t.upstream, result });
         return { status: res.statusCode, headers: res.headers, body: res.body, upstream: t.upstream, baseUrl: t.base.href, requestedAt, respondedAt: Date.now(), surrogateControl: this.surrogateOf(res.headers) };
       } catch (err) {
-        const code = (err as { code?: unknown }).code;
-        lastFailure = typeof code === 'string' && TIMEOUT_CODES.has(code) ? 'timeout' : 'unreachable';
-        lastDetail = typeof code === 'string' ? code : (err as Error).message;
+        lastFailure = isTimeout(err) ? 'timeout' : 'unreachable';
+        lastDetail = detailOf(err);
         this.failed(t, lastFailure, lastDetail);
       }
     }
@@ -156,6 +151,10 @@ export class OriginClient {
       throw new UpstreamError('EDGE_ORIGIN_ERROR', 502, `${where} failed for ${pathAndQuery} (${lastDetail})`);
     }
     throw new UpstreamError('EDGE_ORIGIN_UNREACHABLE', 502, `${where} could not be reached for ${pathAndQuery} (${lastDetail})`);
+  }
+
+  private limits(): { connectTimeoutMs: number; headersTimeoutMs: number; bodyTimeoutMs: number } {
+    return { connectTimeoutMs: this.opts.connectTimeoutMs, headersTimeoutMs: this.opts.headersTimeoutMs, bodyTimeoutMs: this.opts.bodyTimeoutMs };
   }
 
   private surrogateOf(h: RawHeaders): string | undefined {
@@ -174,14 +173,13 @@ export class OriginClient {
     if (this.opts.signHeaders) Object.assign(headers, this.opts.signHeaders(r.method, path));
     try {
       const requestedAt = Date.now();
-      const res = await this.agent.request({ origin: t.origin, path, method: r.method as 'GET', headers, body: r.body ?? null, headersTimeout: this.opts.headersTimeoutMs, bodyTimeout: this.opts.bodyTimeoutMs });
+      const res = await upstreamRequest(this.agents, { base: t.base, path, method: r.method, headers, body: r.body, ...this.limits() });
       this.opts.metrics.originFetches.inc({ upstream: t.upstream, result: res.statusCode >= 500 ? 'error_status' : 'ok' });
       return { status: res.statusCode, headers: res.headers, body: res.body, upstream: t.upstream, baseUrl: t.base.href, requestedAt, respondedAt: Date.now() };
     } catch (err) {
-      const code = (err as { code?: unknown }).code;
-      const isTimeout = typeof code === 'string' && TIMEOUT_CODES.has(code);
-      this.failed(t, isTimeout ? 'timeout' : 'unreachable', typeof code === 'string' ? code : (err as Error).message);
-      if (isTimeout) throw new UpstreamError('EDGE_ORIGIN_TIMEOUT', 504, `the origin timed out for ${r.method} ${r.pathAndQuery}`);
+      const timedOut = isTimeout(err);
+      this.failed(t, timedOut ? 'timeout' : 'unreachable', detailOf(err));
+      if (timedOut) throw new UpstreamError('EDGE_ORIGIN_TIMEOUT', 504, `the origin timed out for ${r.method} ${r.pathAndQuery}`);
       throw new UpstreamError('EDGE_ORIGIN_UNREACHABLE', 502, `the origin could not be reached for ${r.method} ${r.pathAndQuery}`, err);
     }
   }
@@ -202,8 +200,9 @@ export class OriginClient {
             const path = `${t.basePath}/healthz`;
             const headers: Record<string, string> = { via: this.opts.via, 'user-agent': this.opts.userAgent };
             if (this.opts.signHeaders) Object.assign(headers, this.opts.signHeaders('GET', path));
-            const res = await this.agent.request({ origin: t.origin, path, method: 'GET', headers, headersTimeout: timeoutMs, bodyTimeout: timeoutMs });
-            await res.body.dump();
+            const res = await upstreamRequest(this.agents, { base: t.base, path, method: 'GET', headers, connectTimeoutMs: timeoutMs, headersTimeoutMs: timeoutMs, bodyTimeoutMs: timeoutMs });
+            // Read to its end, so the connection goes back to the pool for the next probe.
+            await finished(res.body.resume());
             return { url: t.base.href, reachable: res.statusCode < 500, status: res.statusCode };
           } catch {
             return { url: t.base.href, reachable: false };
@@ -213,6 +212,6 @@ export class OriginClient {
   }
 
   async close(): Promise<void> {
-    await this.agent.close().catch(() => this.agent.destroy());
+    closeAgents(this.agents);
   }
 }
