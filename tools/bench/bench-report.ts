@@ -101,8 +101,8 @@ export function renderBenchHtml(r: BenchResults): string {
       blocks: [
         {
           kind: 'table',
-          columns: ['edge', 'memory tier MiB', 'idle MiB', 'idle processes', 'peak MiB', 'Pss at peak MiB', 'budget MiB'],
-          rows: r.memory.map((m) => [SERVER_LABELS[m.server], m.memoryTierMb, round(m.idleMb), m.idleProcesses.map((p) => `${p.name} ${Math.round(p.rssMb)}`).join(', '), round(m.peakMb), round(m.peakPssMb), m.budgetMb]),
+          columns: ['edge', 'memory tier MiB', 'idle MiB', 'idle processes (35 s after start)', '2 s after start', 'peak MiB', 'Pss at peak MiB', 'budget MiB'],
+          rows: r.memory.map((m) => [SERVER_LABELS[m.server], m.memoryTierMb, round(m.idleMb), processList(m.idleProcesses), processList(m.startedProcesses ?? []), round(m.peakMb), round(m.peakPssMb), m.budgetMb]),
         },
       ],
     });
@@ -134,4 +134,8 @@ export function renderBenchHtml(r: BenchResults): string {
     sections,
     data: r,
   });
+}
+
+function processList(ps: readonly { readonly name: string; readonly rssMb: number }[]): string {
+  return ps.map((p) => `${p.name} ${Math.round(p.rssMb)}`).join(', ');
 }

@@ -105,10 +105,12 @@ export interface MissResult {
 export interface MemoryResult {
   readonly server: Server;
   readonly memoryTierMb: number;
-  /** Summed VmRSS when idle (started, nothing requested yet). */
+  /** Summed VmRSS when idle (nothing requested yet, 35 s after start). */
   readonly idleMb: number;
   /** Each process when idle. */
   readonly idleProcesses: readonly { readonly name: string; readonly rssMb: number }[];
+  /** Each process 2 s after start (what starting up left, before V8's memory reducer ran). */
+  readonly startedProcesses?: readonly { readonly name: string; readonly rssMb: number }[];
   readonly peakMb: number;
   /** Summed Pss at the peak (shared pages split between processes). */
   readonly peakPssMb: number;

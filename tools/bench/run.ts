@@ -27,6 +27,10 @@ import { detectVarnish, startVarnish } from './varnish-baseline.ts';
 import { runViewerLoad } from './viewers.ts';
 import { exitCodeFor, trapStopSignals } from '../../server/core/process/signals.ts';
 
+type Snapshot = ReturnType<typeof treeSnapshot>;
+/** When an edge that has served nothing counts as idle: V8's memory reducer has run by then (about 20–30 s). */
+const IDLE_AFTER_MS = 35_000;
+
 export const SECTIONS = ['hits', 'redis', 'miss', 'herd', 'viewers', 'tool'] as const;
 export type Section = (typeof SECTIONS)[number];
 
@@ -148,7 +152,7 @@ export async function main(argv: string[]): Promise<number> {
   const scratch = join(tmp, 'scratch');
   for (const d of [mediaDir, logDir, scratch]) mkdirSync(d, { recursive: true });
   const redisPrefix = `bench:${randomUUID().slice(0, 8)}:`;
-  const samplers = new Map<Server, { sampler: RssSampler; memoryMb: number; idle: { name: string; rssBytes: number }[] }>();
+  const samplers = new Map<Server, { sampler: RssSampler; memoryMb: number; started: Snapshot; idle: Snapshot }>();
   // What the edge under test gets besides where it listens, its origin, Redis and name (see edgeArgs).
   const edgeFlagsShown = flags.edgeMemoryMb !== undefined ? `--memory-mb ${flags.edgeMemoryMb}` : '';
   const results: BenchResults = {
@@ -197,7 +201,7 @@ export async function main(argv: string[]): Promise<number> {
   const cleanup = async (): Promise<void> => {
     if (cleaned) return;
     cleaned = true;
-    for (const [server, { sampler, memoryMb, idle }] of samplers) {
+    for (const [server, { sampler, memoryMb, started, idle }] of samplers) {
       const peak = sampler.stop();
       if (peak.samples > 0) {
         const mb = (b: number): number => b / 2 ** 20;
@@ -206,6 +210,7 @@ export async function main(argv: string[]): Promise<number> {
           memoryTierMb: memoryMb,
           idleMb: mb(idle.reduce((n, p) => n + p.rssBytes, 0) || peak.idleBytes),
           idleProcesses: idle.map((p) => ({ name: p.name, rssMb: mb(p.rssBytes) })),
+          startedProcesses: started.map((p) => ({ name: p.name, rssMb: mb(p.rssBytes) })),
           peakMb: mb(peak.peakBytes),
           peakPssMb: mb(peak.peakPssBytes),
           peakProcesses: peak.peakProcesses.map((p) => ({ name: p.name, rssMb: mb(p.rssBytes) })),
@@ -264,14 +269,14 @@ export async function main(argv: string[]): Promise<number> {
     const edgeStart = { repoRoot, originUrl: origin.url, redisUrl, redisPrefix, logDir };
     const edge = await startEdge({ ...edgeStart, name: 'bench-edge', port: await freePort(), memoryMb: flags.edgeMemoryMb });
     const edgeStartedAt = Date.now();
-    samplers.set('edge', { sampler: new RssSampler(edge.child.pid), memoryMb: edgeMemoryMb, idle: [] });
+    samplers.set('edge', { sampler: new RssSampler(edge.child.pid), memoryMb: edgeMemoryMb, started: [], idle: [] });
     say(`origin ${origin.url}, edge ${edge.url} (shipped defaults: ${results.conditions.edgeFlags}; Redis ${redisUrl ? `prefix ${redisPrefix}` : 'none'})`);
 
     let edgeRedis: Started | undefined;
     if (has('redis') && redisUrl) {
       // --memory-mb 0 turns the memory tier off: every hit is a Redis hit (same Redis and prefix as the edge above).
       edgeRedis = await startEdge({ ...edgeStart, name: 'bench-edge-redis', port: await freePort(), memoryMb: 0 });
-      samplers.set('edge-redis', { sampler: new RssSampler(edgeRedis.child.pid), memoryMb: 0, idle: [] });
+      samplers.set('edge-redis', { sampler: new RssSampler(edgeRedis.child.pid), memoryMb: 0, started: [], idle: [] });
       say(`Redis-tier edge ${edgeRedis.url} (memory tier off)`);
     }
     let node: Started | undefined;
@@ -297,15 +302,21 @@ export async function main(argv: string[]): Promise<number> {
       say(`Varnish ${varnish.version} ${varnishHit.url} (malloc 256 MiB)`);
     }
 
-    // Idle: started a while ago, nothing requested yet.
-    const settle = 2_000 - (Date.now() - edgeStartedAt);
-    if (settle > 0) await new Promise((r) => setTimeout(r, settle));
-    for (const [server, entry] of samplers) {
-      const root = server === 'edge' ? edge.child.pid : edgeRedis?.child.pid;
-      if (root !== undefined) entry.idle = treeSnapshot(root);
-    }
-    const idle = samplers.get('edge')?.idle ?? [];
-    say(`idle edge: ${idle.map((p) => `${p.name} ${(p.rssBytes / 2 ** 20).toFixed(0)} MiB`).join(', ')}`);
+    // Memory with nothing requested: 2 s after start, and at rest, once V8's memory reducer has returned what
+    // starting up left behind (it runs after some seconds without work): what an idle edge holds.
+    const snapshotAll = async (afterMs: number, into: 'started' | 'idle'): Promise<void> => {
+      const wait = afterMs - (Date.now() - edgeStartedAt);
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+      for (const [server, entry] of samplers) {
+        const root = server === 'edge' ? edge.child.pid : edgeRedis?.child.pid;
+        if (root !== undefined) entry[into] = treeSnapshot(root);
+      }
+    };
+    const listMiB = (s: Snapshot | undefined): string => (s ?? []).map((p) => `${p.name} ${(p.rssBytes / 2 ** 20).toFixed(0)} MiB`).join(', ');
+    await snapshotAll(2_000, 'started');
+    say(`edge just started: ${listMiB(samplers.get('edge')?.started)}; waiting until it has been idle for ${IDLE_AFTER_MS / 1000} s`);
+    await snapshotAll(IDLE_AFTER_MS, 'idle');
+    say(`idle edge: ${listMiB(samplers.get('edge')?.idle)}`);
 
     // Throughput: one cell per (body, server, tool, connections), shared by the sections that need it.
     const matrix = new Map<string, MatrixCell>();
