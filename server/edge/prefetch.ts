@@ -28,6 +28,8 @@ export interface PrefetcherOptions {
 interface SegmentIndex {
   readonly keys: readonly CacheKey[];
   readonly position: ReadonlyMap<CacheKey, number>;
+  /** The folders its segments are in (usually one): what learn() maps to the playlist on every hit. */
+  readonly folders: readonly string[];
 }
 
 const DEFAULT_MAX_CONCURRENT = 4;
@@ -140,8 +142,7 @@ export class Prefetcher implements PrefetchHook {
   private learn(key: CacheKey, e: CacheEntry): void {
     const index = this.indexOf(key, e);
     if (!index) return;
-    for (const segmentKey of index.keys) {
-      const folder = folderOf(pathOfKey(segmentKey));
+    for (const folder of index.folders) {
       if (this.folders.get(folder) === key) continue;
       this.folders.delete(folder);
       this.folders.set(folder, key);
@@ -209,7 +210,8 @@ export class Prefetcher implements PrefetchHook {
       position.set(segmentKey, keys.length);
       keys.push(segmentKey);
     }
-    return { keys, position };
+    const folders = [...new Set(keys.map((k) => folderOf(pathOfKey(k))))];
+    return { keys, position, folders };
   }
 
   private countHit(key: CacheKey): void {
