@@ -98,6 +98,8 @@ function attempt(agents: UpstreamAgents, call: UpstreamCall): Promise<UpstreamRe
     const headTimer = setTimeout(() => fail(new UpstreamTimeout('UPSTREAM_HEADERS_TIMEOUT', `no response head within ${call.headersTimeoutMs} ms for ${where}`)), call.headersTimeoutMs);
     req.once('socket', (socket) => {
       if (!socket.connecting) return;
+      // No Nagle delay on the request (undici's sockets had none either).
+      socket.setNoDelay(true);
       const t = setTimeout(() => fail(new UpstreamTimeout('UPSTREAM_CONNECT_TIMEOUT', `no connection within ${call.connectTimeoutMs} ms to ${call.base.origin}`)), call.connectTimeoutMs);
       const done = (): void => clearTimeout(t);
       socket.once('connect', done);

@@ -28,6 +28,7 @@ import { runViewerLoad } from './viewers.ts';
 import { exitCodeFor, trapStopSignals } from '../../server/core/process/signals.ts';
 
 type Snapshot = ReturnType<typeof treeSnapshot>;
+const listMiB = (s: Snapshot | undefined): string => (s ?? []).map((p) => `${p.name} ${(p.rssBytes / 2 ** 20).toFixed(0)} MiB`).join(', ');
 /** When an edge that has served nothing counts as idle: V8's memory reducer has run by then (about 20–30 s). */
 const IDLE_AFTER_MS = 35_000;
 
@@ -302,21 +303,14 @@ export async function main(argv: string[]): Promise<number> {
       say(`Varnish ${varnish.version} ${varnishHit.url} (malloc 256 MiB)`);
     }
 
-    // Memory with nothing requested: 2 s after start, and at rest, once V8's memory reducer has returned what
-    // starting up left behind (it runs after some seconds without work): what an idle edge holds.
-    const snapshotAll = async (afterMs: number, into: 'started' | 'idle'): Promise<void> => {
-      const wait = afterMs - (Date.now() - edgeStartedAt);
-      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-      for (const [server, entry] of samplers) {
-        const root = server === 'edge' ? edge.child.pid : edgeRedis?.child.pid;
-        if (root !== undefined) entry[into] = treeSnapshot(root);
-      }
-    };
-    const listMiB = (s: Snapshot | undefined): string => (s ?? []).map((p) => `${p.name} ${(p.rssBytes / 2 ** 20).toFixed(0)} MiB`).join(', ');
-    await snapshotAll(2_000, 'started');
-    say(`edge just started: ${listMiB(samplers.get('edge')?.started)}; waiting until it has been idle for ${IDLE_AFTER_MS / 1000} s`);
-    await snapshotAll(IDLE_AFTER_MS, 'idle');
-    say(`idle edge: ${listMiB(samplers.get('edge')?.idle)}`);
+    // Memory 2 s after start, nothing requested yet. (The idle figure proper is read at the end, on an edge of its own.)
+    const settle = 2_000 - (Date.now() - edgeStartedAt);
+    if (settle > 0) await new Promise((r) => setTimeout(r, settle));
+    for (const [server, entry] of samplers) {
+      const root = server === 'edge' ? edge.child.pid : edgeRedis?.child.pid;
+      if (root !== undefined) entry.started = treeSnapshot(root);
+    }
+    say(`edge just started: ${listMiB(samplers.get('edge')?.started)}`);
 
     // Throughput: one cell per (body, server, tool, connections), shared by the sections that need it.
     const matrix = new Map<string, MatrixCell>();
@@ -414,6 +408,22 @@ export async function main(argv: string[]): Promise<number> {
       if (node) {
         say(`viewers: ${viewers} viewers × ${viewerS} s against the node:http baseline`);
         results.viewers.push(await runViewerLoad({ server: 'node', target: `${node.url}${VIEWER_MASTER_PATH}`, originUrl: undefined, viewers, durationS: viewerS, rampS, scratch }));
+      }
+    }
+
+    if (has('hits')) {
+      // Idle: an edge that has served nothing, read once V8's memory reducer has returned what starting up left behind
+      // (it runs after some seconds without work). On an edge of its own, at the end: waiting that long on the edge
+      // under test would let V8 drop the compiled code of its request path, and the first figures would measure that.
+      const idleEdge = await startEdge({ ...edgeStart, name: 'bench-edge-idle', port: await freePort(), memoryMb: flags.edgeMemoryMb });
+      try {
+        say(`idle: an edge of its own, read ${IDLE_AFTER_MS / 1000} s after its start with nothing requested`);
+        await new Promise((r) => setTimeout(r, IDLE_AFTER_MS));
+        const entry = samplers.get('edge');
+        if (entry) entry.idle = treeSnapshot(idleEdge.child.pid);
+        say(`idle edge: ${listMiB(entry?.idle)}`);
+      } finally {
+        await idleEdge.child.stop();
       }
     }
   } catch (err) {
