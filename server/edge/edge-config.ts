@@ -1,6 +1,7 @@
 // The edge's settings: flags, environment variables and defaults (flags win), validated together.
 import { hostname } from 'node:os';
 import { defaultsOf, fields, parseUrl, type ValuesOf } from '../core/config.ts';
+import { RECORD_REGION } from '../core/edge-registry.ts';
 import { ConfigError } from '../core/errors.ts';
 import { originSecretProblem } from '../core/origin-auth.ts';
 import { parseClusterNodes, type RedisTarget } from '../core/redis-target.ts';
@@ -106,6 +107,8 @@ export function resolveEdgeSettings(
   if (config.origin.length === 0) problems.push('ORIGIN_URL (--origin): required, at least one origin URL');
   const edgeId = config.id || `${hostname()}-${config.port}`;
   if (!EDGE_ID.test(edgeId)) problems.push(`EDGE_ID (--id): expected 1-64 letters, digits or ._:- , got "${edgeId}"`);
+  // Routers skip a heartbeat whose region they would not accept (edge-registry-read.ts): refuse it here, at startup.
+  if (!RECORD_REGION.test(config.region)) problems.push(`EDGE_REGION (--region): expected 1-64 letters, digits or _- , got "${config.region}"`);
   if (!/^[A-Za-z0-9._:{}-]{0,64}$/.test(config.redisPrefix)) problems.push(`REDIS_PREFIX (--redis-prefix): expected up to 64 letters, digits or ._:{}- , got "${config.redisPrefix}"`);
   let redisUrl: string | undefined = config.redis.trim();
   if (redisUrl === '' || redisUrl === 'none') redisUrl = undefined;

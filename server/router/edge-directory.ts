@@ -1,5 +1,6 @@
 // The set of known edges (configured and heartbeat-registered) and their health from active checks and failure reports.
-import type { EdgeRecord, RegistryRead } from '../core/edge-registry.ts';
+import type { RegistryRead } from '../core/edge-registry-read.ts';
+import type { EdgeRecord } from '../core/edge-registry.ts';
 import type { Logger } from '../core/log.ts';
 import type { RouterMetrics } from './router-metrics.ts';
 import type { HealthProbe, HealthResult } from './health-probe.ts';

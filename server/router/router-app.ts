@@ -1,6 +1,7 @@
 // createRouterApp(): the router role — edge directory, health checking, region detection and redirect routes on the shared shell.
 import type { Express, RequestHandler } from 'express';
-import { readEdges, type RegistryRedis } from '../core/edge-registry.ts';
+import type { RegistryRedis } from '../core/edge-registry.ts';
+import { readEdges } from '../core/edge-registry-read.ts';
 import { createApp, finishApp } from '../core/http.ts';
 import { createPlayerRouter } from '../core/player-routes.ts';
 import { createQoeRouter } from '../core/qoe/qoe-routes.ts';

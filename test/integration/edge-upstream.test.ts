@@ -6,7 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import { getSignedUrl } from '@aws-sdk/cloudfront-signer';
 import { Redis } from 'ioredis';
 import request from 'supertest';
-import { readEdges } from '../../server/core/edge-registry.ts';
+import { readEdges } from '../../server/core/edge-registry-read.ts';
 import { generate } from 'selfsigned';
 import { listen, listenServer, type Listening } from '../../server/core/listen.ts';
 import { verifyOriginRequest } from '../../server/core/origin-auth.ts';

@@ -101,7 +101,7 @@ export function renderBenchHtml(r: BenchResults): string {
       blocks: [
         {
           kind: 'table',
-          columns: ['edge', 'memory tier MiB', 'idle MiB', 'idle processes (35 s after start)', '2 s after start', 'peak MiB', 'Pss at peak MiB', 'budget MiB'],
+          columns: ['edge', 'memory tier MiB', 'idle MiB', 'idle processes (60 s after start)', '2 s after start', 'peak MiB', 'Pss at peak MiB', 'budget MiB'],
           rows: r.memory.map((m) => [SERVER_LABELS[m.server], m.memoryTierMb, round(m.idleMb), processList(m.idleProcesses), processList(m.startedProcesses ?? []), round(m.peakMb), round(m.peakPssMb), m.budgetMb]),
         },
       ],

@@ -131,7 +131,7 @@ export function buildChecks(r: BenchResults): Check[] {
       const biggest = m.idleProcesses.reduce((a, b) => (b.rssMb > a.rssMb ? b : a));
       const started = (m.startedProcesses ?? []).map((p) => `${p.name} ${fmtNum(p.rssMb, 0)}`).join(', ');
       const idle = {
-        figure: 'idle edge process, the largest (VmRSS, 35 s after start, nothing requested)',
+        figure: 'idle edge process, the largest (VmRSS, 60 s after start, nothing requested)',
         value: `${fmtNum(biggest.rssMb, 1)} MiB (${biggest.name})`,
         baseline: `${m.idleProcesses.map((p) => `${p.name} ${fmtNum(p.rssMb, 0)}`).join(', ')}${started ? `; 2 s after start: ${started}` : ''}`,
         ratio: '—',

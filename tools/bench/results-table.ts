@@ -105,7 +105,7 @@ export interface MissResult {
 export interface MemoryResult {
   readonly server: Server;
   readonly memoryTierMb: number;
-  /** Summed VmRSS when idle (nothing requested yet, 35 s after start). */
+  /** Summed VmRSS when idle (nothing requested yet, 60 s after start). */
   readonly idleMb: number;
   /** Each process when idle. */
   readonly idleProcesses: readonly { readonly name: string; readonly rssMb: number }[];

@@ -29,8 +29,8 @@ import { exitCodeFor, trapStopSignals } from '../../server/core/process/signals.
 
 type Snapshot = ReturnType<typeof treeSnapshot>;
 const listMiB = (s: Snapshot | undefined): string => (s ?? []).map((p) => `${p.name} ${(p.rssBytes / 2 ** 20).toFixed(0)} MiB`).join(', ');
-/** When an edge that has served nothing counts as idle: V8's memory reducer has run by then (about 20–30 s). */
-const IDLE_AFTER_MS = 35_000;
+/** When an edge that has served nothing counts as idle: V8's memory reducer has run by then (after 20 s to 50 s here). */
+const IDLE_AFTER_MS = 60_000;
 
 export const SECTIONS = ['hits', 'redis', 'miss', 'herd', 'viewers', 'tool'] as const;
 export type Section = (typeof SECTIONS)[number];
