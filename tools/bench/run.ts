@@ -32,14 +32,14 @@ const listMiB = (s: Snapshot | undefined): string => (s ?? []).map((p) => `${p.n
 /** When an edge that has served nothing counts as idle: V8's memory reducer has run by then (after 20 s to 50 s here). */
 const IDLE_AFTER_MS = 60_000;
 
-export const SECTIONS = ['hits', 'redis', 'miss', 'herd', 'viewers', 'tool'] as const;
+export const SECTIONS = ['hits', 'redis', 'miss', 'herd', 'viewers', 'tool', 'idle'] as const;
 export type Section = (typeof SECTIONS)[number];
 
-const USAGE = `usage: npm run bench -- [--quick] [--only hits,redis,miss,herd,viewers,tool] [--out DIR] [--edge-memory-mb N]
+const USAGE = `usage: npm run bench -- [--quick] [--only hits,redis,miss,herd,viewers,tool,idle] [--out DIR] [--edge-memory-mb N]
 
   --quick            a smoke run (under 2 minutes on a quiet machine): 1 run of 1 s per figure instead of 3 of 5 s,
                      1 herd per target instead of 3, 20 viewers × 10 s instead of 200 × 60 s, 10 cold segments
-                     instead of 60, no untimed warm-up load, and no "tool" section unless --only names it
+                     instead of 60, no untimed warm-up load, and no "tool" or "idle" section unless --only names it
   --only LIST        sections to run (repeatable or comma-separated); memory is sampled during whatever runs
   --out DIR          where results go (default bench/results)
   --edge-memory-mb   memory tier of the edge under test (default: the edge's own default, ${edgeFields.memoryMb.default} MiB)
@@ -74,7 +74,7 @@ function parseFlags(argv: string[], repoRoot: string): Flags | undefined {
   if (memory !== undefined && (!Number.isInteger(memory) || memory < 1)) throw new Error(`--edge-memory-mb: expected a positive integer, got "${memoryFlag}"`);
   return {
     quick: values.quick,
-    sections: new Set(only.length > 0 ? (only as Section[]) : SECTIONS.filter((s) => !values.quick || s !== 'tool')),
+    sections: new Set(only.length > 0 ? (only as Section[]) : SECTIONS.filter((s) => !values.quick || (s !== 'tool' && s !== 'idle'))),
     outDir: resolve(values.out ?? join(repoRoot, 'bench', 'results')),
     edgeMemoryMb: memory,
   };
@@ -411,7 +411,7 @@ export async function main(argv: string[]): Promise<number> {
       }
     }
 
-    if (has('hits')) {
+    if (has('idle')) {
       // Idle: an edge that has served nothing, read once V8's memory reducer has returned what starting up left behind
       // (it runs after some seconds without work). On an edge of its own, at the end: waiting that long on the edge
       // under test would let V8 drop the compiled code of its request path, and the first figures would measure that.
