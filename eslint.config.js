@@ -27,6 +27,8 @@ export default tseslint.config(
       'no-restricted-properties': ['error', { object: 'process', property: 'env', message: 'read settings through core/config.ts' }],
     },
   },
+  // The bundle's CommonJS stubs (scripts/build-server.mjs) stand in for CommonJS packages.
+  { files: ['scripts/**/*.cjs'], languageOptions: { sourceType: 'commonjs', globals: { module: 'writable', require: 'readonly' } } },
   { files: ['server/core/config.ts', 'server/cli/**/*.ts', 'tools/**/*.ts', 'test/**/*.ts', 'bin/**/*.js', 'scripts/**/*.mjs', 'eslint.config.js'], rules: { 'no-restricted-properties': 'off' } },
   {
     files: ['server/core/**/*.ts'],
