@@ -56,12 +56,4 @@ export const rootLogger: Logger = pino(
   logDestination,
 );
 
-/**
- * A logger for lines whose fields are fixed and known to carry no secret (an access log line): the root logger's
- * level, pid and writer, without `redact`, which costs more than the rest of a line. Never log a whole object with it.
- */
-export function plainLogger(bindings: Record<string, string>): Logger {
-  return pino({ level: rootLogger.level, base: { pid: process.pid, ...bindings } }, logDestination);
-}
-
 export type { Logger };

@@ -4,7 +4,8 @@ import { availableParallelism } from 'node:os';
 import { publishHeartbeat, removeEdge } from '../core/edge-registry.ts';
 import { hasDuplicateHost } from '../core/host-header.ts';
 import { healthAnswer, sendJson, trackRequest, type HealthReport } from '../core/http-basics.ts';
-import { plainLogger, rootLogger, type Logger } from '../core/log.ts';
+import { logDestination, rootLogger, type Logger } from '../core/log.ts';
+import { accessLogTo, accessLogVia } from './access-log.ts';
 import { createEdgeMetrics, type EdgeMetrics } from './edge-metrics.ts';
 import { signOriginRequest } from '../core/origin-auth.ts';
 import { createQoeMetrics } from '../core/qoe/qoe-metrics.ts';
@@ -177,9 +178,8 @@ export async function createEdgeApp(config: EdgeConfig, deps: EdgeDeps = {}): Pr
     common: commonHeaders(settings.edgeId, { perRequestCors: config.corsOrigins.length > 0 }),
     maxObjectBytes: settings.maxObjectBytes,
     lockTtlMs: config.lockTtlMs,
-    // The access log skips the root logger's redaction: its fields are fixed and carry no credential (cache keys never
-    // hold signature parameters). A logger handed in by a test gets the lines itself.
-    accessLog: config.accessLog && logger.isLevelEnabled('info') ? (deps.logger ? logger : plainLogger({ role: 'edge', edgeId: settings.edgeId })) : undefined,
+    // Written straight to the log writer (access-log.ts); a logger handed in by a test gets the lines itself.
+    accessLog: config.accessLog && logger.isLevelEnabled('info') ? (deps.logger ? accessLogVia(logger) : accessLogTo(logDestination, { pid: process.pid, role: 'edge', edgeId: settings.edgeId })) : undefined,
     track(work) {
       background.add(work);
       void work.catch((err: unknown) => logger.warn({ err }, 'background work failed')).finally(() => background.delete(work));

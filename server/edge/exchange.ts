@@ -3,6 +3,7 @@ import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import type { AppError } from '../core/errors.ts';
 import type { RangeRequest } from '../core/http/range.ts';
 import type { Logger } from '../core/log.ts';
+import type { AccessLog } from './access-log.ts';
 import type { CacheOutcome, CacheTier, EdgeMetrics } from './edge-metrics.ts';
 import type { CacheBehavior } from './behaviors.ts';
 import type { CacheEntry } from './cache-entry.ts';
@@ -43,7 +44,7 @@ export interface Edge {
   readonly maxObjectBytes: number;
   readonly lockTtlMs: number;
   /** One line per viewer request (fixed fields, no redaction pass), or undefined when the access log is off. */
-  readonly accessLog: Logger | undefined;
+  readonly accessLog: AccessLog | undefined;
   /** Fetches segments ahead of viewers; set once the edge is built, undefined when prefetch is off everywhere. */
   prefetch?: PrefetchHook | undefined;
   /** Background work (stale refreshes, Redis stores) to await on close. */

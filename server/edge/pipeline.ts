@@ -390,7 +390,5 @@ function finish(x: Exchange, edge: Edge): void {
   if (x.entry && edge.prefetch) edge.prefetch.afterDelivery(x);
   const seconds = (performance.now() - x.startedAt) / 1000;
   edge.metrics.cell(x.outcome, x.outcome === 'error' ? 'none' : x.tier).count(x.bytes, seconds);
-  if (edge.accessLog) {
-    edge.accessLog.info({ method: x.isHead ? 'HEAD' : 'GET', key: x.key, status: x.status, outcome: x.outcome, tier: x.tier, bytes: x.bytes, ms: Math.round(seconds * 10_000) / 10, cmcd: x.cmcd }, 'request');
-  }
+  edge.accessLog?.request({ method: x.isHead ? 'HEAD' : 'GET', key: x.key, status: x.status, outcome: x.outcome, tier: x.tier, bytes: x.bytes, ms: Math.round(seconds * 10_000) / 10, cmcd: x.cmcd });
 }

@@ -74,7 +74,7 @@ export function createViewerHandler(opts: ViewerRoutesOptions): (req: IncomingMe
     edge.metrics.rejected.inc({ reason: d.reason });
     const bytes = deliverError(res, d, edge.common, d.headers, d.body);
     edge.metrics.cell('rejected', 'none').count(bytes, (performance.now() - startedAt) / 1000);
-    edge.accessLog?.info({ status: d.status, reason: d.reason, outcome: 'rejected' }, 'request');
+    edge.accessLog?.request({ status: d.status, reason: d.reason, outcome: 'rejected' });
   };
   const bad = (status: number, code: string, message: string, reason: string): Denial => ({ status, code, message, reason });
 
@@ -88,7 +88,7 @@ export function createViewerHandler(opts: ViewerRoutesOptions): (req: IncomingMe
     passToOrigin(req, res, path, forwardedQuery, behavior, { edge, forward, invalidate: opts.invalidate ?? (async () => undefined) }).then(
       ({ status, bytes }) => {
         edge.metrics.cell('bypass', 'origin').count(bytes, (performance.now() - startedAt) / 1000);
-        if (edge.accessLog) edge.logger.info({ method: req.method, path, status, outcome: 'bypass', bytes }, 'request');
+        edge.accessLog?.request({ method: req.method, path, status, outcome: 'bypass', bytes });
       },
       (err: unknown) => {
         edge.logger.error({ err, path }, 'pass to origin failed');

@@ -2,17 +2,15 @@
 // (@opentelemetry/api for prom-client's exemplars, thread-stream for pino's transports), and the built edge still
 // logs and counts its own CPU: the stubs in their place are never reached.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { startCliRole, type CliRole } from '../helpers/cli-role.ts';
 import { startCountingOrigin, type CountingOrigin } from '../helpers/counting-origin.ts';
 import { freePort } from '../helpers/ports.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
-const BIN = join(ROOT, 'bin', 'edgeline.js');
 const CHUNKS = join(ROOT, 'dist', 'bundle', 'chunks');
 
 /** Strings only the left-out packages' own code holds (its global registry key; an error message of its worker). */
@@ -20,7 +18,7 @@ const MARKERS = { '@opentelemetry/api': 'opentelemetry.js.api', 'thread-stream':
 
 describe('the product bundle without the libraries Edgeline never uses', { timeout: 60_000 }, () => {
   let origin: CountingOrigin;
-  let child: ChildProcess | undefined;
+  let edge: CliRole | undefined;
   let port = 0;
   let stdout = '';
 
@@ -29,25 +27,16 @@ describe('the product bundle without the libraries Edgeline never uses', { timeo
     origin.set('/vod/b/r/seg-1.ts', { body: 'segment', headers: { 'content-type': 'video/mp2t', 'cache-control': 'max-age=60' } });
     port = await freePort();
     // Info level: the access log line of every request goes through pino to stdout.
-    child = spawn(process.execPath, [BIN, 'edge', '--port', String(port), '--origin', origin.url, '--redis', 'none', '--workers', '1', '--id', 'bundle-edge', '--no-player'], {
+    edge = await startCliRole(['edge', '--port', String(port), '--origin', origin.url, '--redis', 'none', '--workers', '1', '--id', 'bundle-edge', '--no-player'], `http://127.0.0.1:${port}/healthz`, {
       env: { ...process.env, LOG_LEVEL: 'info' },
       stdio: ['ignore', 'pipe', 'inherit'],
     });
-    child.stdout?.setEncoding('utf8');
-    child.stdout?.on('data', (c: string) => (stdout += c));
-    const edge = child;
-    await waitFor('the built edge to answer /healthz', async () => {
-      if (edge.exitCode !== null) throw new Error(`the edge exited (code ${edge.exitCode}) before answering`);
-      return fetch(`http://127.0.0.1:${port}/healthz`).then((r) => r.ok, () => false);
-    }, { timeoutMs: 30_000, intervalMs: 200 });
+    edge.child.stdout?.setEncoding('utf8');
+    edge.child.stdout?.on('data', (c: string) => (stdout += c));
   });
 
   after(async () => {
-    if (child && child.exitCode === null) {
-      const exited = once(child, 'exit');
-      child.kill('SIGTERM');
-      await exited;
-    }
+    await edge?.stop();
     await origin?.stop();
   });
 

@@ -1,19 +1,15 @@
 // HTTPS on a real `edgeline edge` process with the self-signed pair `edgeline up --tls` makes: the certificate
 // verifies for 127.0.0.1, and the viewer protocol policy redirects or refuses plain HTTP per behavior.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import https from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ensureSelfSignedCertificate, type CertificatePair } from '../../server/cli/self-signed.ts';
+import { startCliRole, type CliRole } from '../helpers/cli-role.ts';
 import { startCountingOrigin, type CountingOrigin } from '../helpers/counting-origin.ts';
 import { freePort } from '../helpers/ports.ts';
-import { waitFor } from '../helpers/wait-for.ts';
-
-const BIN = new URL('../../bin/edgeline.js', import.meta.url).pathname;
 
 /** GET over HTTPS trusting only `ca` (the self-signed certificate): real verification, host name included. */
 function httpsGet(url: string, ca: Buffer): Promise<{ status: number; body: string }> {
@@ -52,7 +48,7 @@ describe('edgeline edge with --tls-cert and --tls-key', { timeout: 60_000 }, () 
   let dir: string;
   let pair: CertificatePair;
   let origin: CountingOrigin;
-  let child: ChildProcess | undefined;
+  let edge: CliRole | undefined;
   let httpPort = 0;
   let httpsPort = 0;
 
@@ -65,25 +61,16 @@ describe('edgeline edge with --tls-cert and --tls-key', { timeout: 60_000 }, () 
     const behaviors = join(dir, 'behaviors.yaml');
     writeFileSync(behaviors, ['behaviors:', '  - pathPattern: /vod/secure/*', '    viewerProtocolPolicy: redirect-to-https', '  - pathPattern: /vod/strict/*', '    viewerProtocolPolicy: https-only', ''].join('\n'));
     [httpPort, httpsPort] = [await freePort(), await freePort()];
-    child = spawn(
-      process.execPath,
-      [BIN, 'edge', '--port', String(httpPort), '--https-port', String(httpsPort), '--origin', origin.url, '--redis', 'none', '--workers', '1', '--id', 'tls-edge',
+    edge = await startCliRole(
+      ['edge', '--port', String(httpPort), '--https-port', String(httpsPort), '--origin', origin.url, '--redis', 'none', '--workers', '1', '--id', 'tls-edge',
         '--tls-cert', pair.certPath, '--tls-key', pair.keyPath, '--behaviors', behaviors, '--no-player'],
-      { env: { ...process.env, LOG_LEVEL: 'warn' }, stdio: ['ignore', 'ignore', 'inherit'] },
+      `http://127.0.0.1:${httpPort}/healthz`,
+      { env: { ...process.env, LOG_LEVEL: 'warn' } },
     );
-    const edge = child;
-    await waitFor('the edge to answer /healthz', async () => {
-      if (edge.exitCode !== null) throw new Error(`the edge exited (code ${edge.exitCode}) before answering`);
-      return fetch(`http://127.0.0.1:${httpPort}/healthz`).then((r) => r.ok, () => false);
-    }, { timeoutMs: 30_000, intervalMs: 200 });
   });
 
   after(async () => {
-    if (child && child.exitCode === null) {
-      const exited = once(child, 'exit');
-      child.kill('SIGTERM');
-      await exited;
-    }
+    await edge?.stop();
     await origin?.stop();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
