@@ -175,6 +175,26 @@ describe('live channel', { timeout: 180_000 }, () => {
     assert.equal(manager.ffmpegPidOf('clock'), undefined);
   });
 
+  it('restarts a run that had published segments at once, not after the backoff', async () => {
+    const dir = join(mediaDir, 'live', 'quick');
+    // A backoff far longer than the wait below: only an immediate restart passes.
+    const opts = { ...options(mediaDir, [{ name: 'quick', source: 'sample' }]), restartBackoffMs: 120_000, restartBackoffMaxMs: 120_000 };
+    const manager = createLiveManager(opts);
+    managers.push(manager);
+    await manager.start();
+    const media = join(dir, '90p', 'index.m3u8');
+    await waitFor('a first segment', () => ((readMedia(media)?.segments.length ?? 0) >= 1 ? true : undefined), LIVE_WAIT);
+    const pid = manager.ffmpegPidOf('quick');
+    assert.ok(pid !== undefined);
+    process.kill(pid, 'SIGKILL');
+    await waitFor('a new ffmpeg for the channel', () => {
+      const now = manager.ffmpegPidOf('quick');
+      return now !== undefined && now !== pid && ffmpegChildrenOf(dir).includes(now) ? true : undefined;
+    }, { timeoutMs: 15_000, intervalMs: 50 });
+    await waitFor('a discontinuity after the restart', () => (readMedia(media)?.segments.some((s) => s.discontinuity) ? true : undefined), LIVE_WAIT);
+    await manager.close();
+  });
+
   it('loops a file source past its end', async () => {
     const clip = await makeClip({ seconds: 2, width: 160, height: 120, fps: 15 });
     const manager = createLiveManager(options(mediaDir, [{ name: 'loop', source: clip }]));

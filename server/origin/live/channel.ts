@@ -52,6 +52,16 @@ interface Run {
 const STDERR_TAIL_BYTES = 4096;
 const TERM_GRACE_MS = 3_000;
 
+/**
+ * How long a channel waits before it starts ffmpeg again. A run that had published segments is restarted at once:
+ * its viewers are living off their buffer (a few segments), and a second's wait was often what made them stall.
+ * Runs that die before publishing anything (a bad source, a missing encoder) back off: `backoffMs`, then doubling,
+ * up to `maxMs`, so a channel that cannot run does not spin.
+ */
+export function restartDelayMs(failedRuns: number, backoffMs: number, maxMs: number): number {
+  return failedRuns <= 0 ? 0 : Math.min(maxMs, backoffMs * 2 ** (failedRuns - 1));
+}
+
 export class LiveChannel {
   private state: LiveChannelStatus['state'] = 'starting';
   private restarts = 0;
@@ -235,7 +245,7 @@ export class LiveChannel {
       await this.collect(run); // segments finished just before it died are still good
       if (this.isClosing) return;
       this.failedRuns = run.segments.published > 0 ? 0 : this.failedRuns + 1;
-      const delayMs = Math.min(this.o.restartBackoffMaxMs, this.o.restartBackoffMs * 2 ** Math.max(0, this.failedRuns - 1));
+      const delayMs = restartDelayMs(this.failedRuns, this.o.restartBackoffMs, this.o.restartBackoffMaxMs);
       this.log.warn(
         { err: why.err, code: why.code, signal: why.signal, stderr: run.stderrTail.trim().split('\n').slice(-5), delayMs },
         'live ffmpeg died; restarting',

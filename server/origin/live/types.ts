@@ -47,7 +47,10 @@ export interface LiveManagerOptions {
   readonly frameRate?: number;
   /** AAC bit rate per rendition (default 64). */
   readonly audioKbps?: number;
-  /** First delay before restarting a dead ffmpeg; doubles per failed run up to restartBackoffMaxMs (defaults 1 s, 30 s). */
+  /**
+   * Delay before restarting an ffmpeg that died without publishing a segment; doubles per such run up to
+   * restartBackoffMaxMs (defaults 1 s, 30 s). A run that had published segments is restarted at once.
+   */
   readonly restartBackoffMs?: number;
   readonly restartBackoffMaxMs?: number;
   /** A running ffmpeg that completes no segment for this long is killed and restarted (default 15 s + 4 segments). */
