@@ -12,17 +12,16 @@ function defaultLevel(): string {
 }
 
 /**
- * stdout through sonic-boom without blocking the event loop, behind a LineBatch (log-batch.ts). Lines are handed to
- * sonic-boom 64 at a time (or after 50 ms), and sonic-boom starts an asynchronous write for each batch (what arrives
- * while one is under way joins the next), so a busy edge writes its access log in batches: each asynchronous write
- * costs the event loop a thread-pool hand-off and a wake-up, ~12 µs, which one write per request paid on every hit.
- * Handing sonic-boom one line at a time cost more still: it measures its last buffered chunk on every write, and
- * with the 32 KiB chunks of stop 17 that was ~10 µs per line, a quarter of a playlist hit (pinned to one core). A
- * line reaches the file within ~50 ms. The
- * batch and pino's exit hook write what is left synchronously when the process exits, so the last lines before a
- * shutdown or a crash are not lost. Every logger of the process shares it, so lines never interleave.
+ * stdout through sonic-boom, behind a LineBatch (log-batch.ts): lines are handed to sonic-boom 64 at a time (or after
+ * 50 ms), and sonic-boom writes each batch at once with one write(2) of ~5 KB. One write per request cost a busy edge
+ * a write each time (in sonic-boom's asynchronous mode, a thread-pool hand-off and a wake-up, ~12 µs, per write). The asynchronous mode also lost lines on a crash: the chunk its thread was still
+ * writing when the process died (up to 64 KiB; test/integration/log-exit.test.ts caught it), which its exit flush
+ * cannot write again without risking a duplicate. With synchronous writes nothing is ever in flight: the batch and
+ * pino's exit hook write what is left when the process exits, calls process.exit or crashes, so no line is lost. Like
+ * console.log on Linux, a write to a full pipe waits for its reader. Every logger of the process shares the batch, so
+ * lines never interleave; a line reaches stdout within ~50 ms.
  */
-const sonic = pino.destination({ dest: 1, sync: false, maxWrite: 64 * 1024 });
+const sonic = pino.destination({ dest: 1, sync: true });
 const batch = new LineBatch(sonic, { maxLines: 64, maxDelayMs: 50, writeNow: writeAllSync });
 batch.flushOnExit();
 export const logDestination: DestinationStream = batch;
