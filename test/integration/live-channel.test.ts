@@ -195,6 +195,37 @@ describe('live channel', { timeout: 180_000 }, () => {
     await manager.close();
   });
 
+  it('publishes the segment a killed ffmpeg was writing, as far as it got, before the discontinuity', async () => {
+    const dir = join(mediaDir, 'live', 'partial');
+    const opts = options(mediaDir, [{ name: 'partial', source: 'sample' }]);
+    const manager = createLiveManager(opts);
+    managers.push(manager);
+    await manager.start();
+    const media = join(dir, '90p', 'index.m3u8');
+    const before = await waitFor('two segments', () => {
+      const p = readMedia(media);
+      return p && p.segments.length >= 2 ? p : undefined;
+    }, LIVE_WAIT);
+    const lastBefore = before.segments.at(-1)?.mediaSequenceNumber ?? -1;
+    // Half-way into the next 1 s segment: ffmpeg has written about half of it.
+    await new Promise((r) => setTimeout(r, 500));
+    const pid = manager.ffmpegPidOf('partial');
+    assert.ok(pid !== undefined);
+    process.kill(pid, 'SIGKILL');
+    const resumed = await waitFor('a discontinuity after the restart', () => {
+      const p = readMedia(media);
+      return p?.segments.some((s) => s.discontinuity) ? p : undefined;
+    }, LIVE_WAIT);
+    const salvaged = resumed.segments.find((s) => s.mediaSequenceNumber === lastBefore + 1);
+    assert.ok(salvaged, `segment ${lastBefore + 1}, the one being written at the kill, is listed`);
+    assert.ok(!salvaged.discontinuity, 'it belongs to the dead run: no discontinuity before it');
+    assert.ok(salvaged.duration >= 0.2 && salvaged.duration < 1, `it lasts what ffmpeg had written (${salvaged.duration} s), less than a full segment`);
+    await assertDecodes(join(dir, '90p', salvaged.uri));
+    const firstNew = resumed.segments.find((s) => s.discontinuity);
+    assert.equal(firstNew?.mediaSequenceNumber, lastBefore + 2, 'the new run starts after it, with a discontinuity');
+    await manager.close();
+  });
+
   it('loops a file source past its end', async () => {
     const clip = await makeClip({ seconds: 2, width: 160, height: 120, fps: 15 });
     const manager = createLiveManager(options(mediaDir, [{ name: 'loop', source: clip }]));

@@ -7,7 +7,8 @@ import type { FfmpegPaths } from '../ffmpeg/paths.ts';
 import { spawnTool, type ToolRun } from '../ffmpeg/spawn-ffmpeg.ts';
 import type { Logger } from '../../core/log.ts';
 import type { SegmentFormat } from '../packaging/ffmpeg-args.ts';
-import { liveFfmpegArgs, liveInitFileName, sequenceOfSegmentName, type LiveOutput } from './ffmpeg-args.ts';
+import { liveFfmpegArgs, liveInitFileName, segmentFileName, sequenceOfSegmentName, type LiveOutput } from './ffmpeg-args.ts';
+import { readPartialSegments } from './partial-segment.ts';
 import { probeSource } from './probe.ts';
 import { LivePublisher, LiveRunSegments } from './publisher.ts';
 import { SegmentListFollower } from './segment-list.ts';
@@ -244,6 +245,8 @@ export class LiveChannel {
     void this.enqueue(async () => {
       await this.collect(run); // segments finished just before it died are still good
       if (this.isClosing) return;
+      await this.publishPartial(run);
+      if (this.isClosing) return;
       this.failedRuns = run.segments.published > 0 ? 0 : this.failedRuns + 1;
       const delayMs = restartDelayMs(this.failedRuns, this.o.restartBackoffMs, this.o.restartBackoffMaxMs);
       this.log.warn(
@@ -278,6 +281,35 @@ export class LiveChannel {
       }
     }
     await this.publisher.deleteDue();
+  }
+
+  /**
+   * The segment a dead run was writing goes out as far as ffmpeg got (MPEG-TS only: an fMP4 fragment reaches the file
+   * only when it is complete). Without it, viewers lose up to a segment of picture on top of the restart, which is what
+   * drained the buffer of players a few segments behind the live edge. The next run starts after it, with a discontinuity.
+   */
+  private async publishPartial(run: Run): Promise<void> {
+    const startSeconds = run.segments.lastEndSeconds;
+    if (this.o.segmentFormat !== 'ts' || startSeconds === undefined) return;
+    // A rendition that finished a segment the others did not: the publisher skips that number; nothing to add to it.
+    if ([...run.segments.pending.values()].some((p) => p.size > 0)) return;
+    const sequence = this.publisher.nextSequence;
+    const partial = await readPartialSegments({
+      dirs: new Map(this.o.renditions.map((r) => [r.name, join(this.o.dir, r.name)])),
+      filename: segmentFileName(this.o.segmentTag, sequence),
+      startSeconds,
+      ffmpeg: this.o.ffmpeg,
+    });
+    if (!partial) {
+      this.log.info({ sequence }, 'the dead live ffmpeg left no partial segment to publish');
+      return;
+    }
+    const sequenceOf = (filename: string): number | undefined => sequenceOfSegmentName(this.o.segmentTag, filename);
+    for (const [rendition, entry] of partial) this.publisher.accept(run.segments, rendition, [entry], sequenceOf);
+    if ((await this.publisher.publishReady(run.segments)) > 0) {
+      const seconds = Math.min(...[...partial.values()].map((e) => e.endSeconds - e.startSeconds));
+      this.log.info({ sequence, seconds: Math.round(seconds * 1000) / 1000 }, 'published the partial segment of the dead live ffmpeg');
+    }
   }
 
   /** Reads the run's new segment-list lines and publishes what every rendition has finished. */

@@ -51,6 +51,11 @@ export function segmentFilePattern(tag: string, format: SegmentFormat = 'ts'): s
   return `seg-${tag}-%d.${extensionOf(format)}`;
 }
 
+/** The file name segmentFilePattern gives segment `sequence`. */
+export function segmentFileName(tag: string, sequence: number, format: SegmentFormat = 'ts'): string {
+  return `seg-${tag}-${sequence}.${extensionOf(format)}`;
+}
+
 /** The init segment of one ffmpeg run of a CMAF channel: a new run may start a new one (after EXT-X-DISCONTINUITY). */
 export function liveInitFileName(tag: string, run: number): string {
   return `init-${tag}-${run}.mp4`;
@@ -145,7 +150,9 @@ export function liveFfmpegArgs(o: LiveFfmpegArgsOptions): string[] {
         '-segment_header_filename', join(out.dir, o.initFile),
       );
     } else {
-      args.push('-f', 'segment', '-segment_format', 'mpegts');
+      // Every packet reaches the file as it is muxed (not 32 KiB at a time): a run that is killed leaves its unfinished
+      // segment ending on whole packets, which the channel can still publish (partial-segment.ts).
+      args.push('-f', 'segment', '-segment_format', 'mpegts', '-segment_format_options', 'flush_packets=1');
     }
     args.push(
       '-segment_time', String(o.segmentSeconds),

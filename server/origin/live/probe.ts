@@ -1,4 +1,4 @@
-// ffprobe for live channels: which streams a source has, and the CODECS of a finished segment.
+// ffprobe for live channels: which streams a source has, the CODECS of a finished segment, how long a partial one is.
 import { codecOf } from '../../core/hls/codecs.ts';
 import { fileUrl } from '../ffmpeg/input-rules.ts';
 import type { FfmpegPaths } from '../ffmpeg/paths.ts';
@@ -52,4 +52,30 @@ export function codecsFromProbe(json: unknown): string | undefined {
 /** CODECS measured from a finished segment, so the master playlist states what x264 actually chose. */
 export async function probeSegmentCodecs(paths: FfmpegPaths, file: string): Promise<string | undefined> {
   return codecsFromProbe(await probe(paths, file, 'stream=codec_type,codec_name,profile,level'));
+}
+
+/** Seconds of video in ffprobe's `packet=pts_time,duration_time` output: first frame to the end of the last one. */
+export function videoSpanFromProbe(json: unknown): number | undefined {
+  const packets = (json as { packets?: unknown }).packets;
+  if (!Array.isArray(packets)) return undefined;
+  let start = Infinity;
+  let end = -Infinity;
+  for (const p of packets) {
+    const r = (p ?? {}) as Record<string, unknown>;
+    const pts = Number(r['pts_time']);
+    const duration = Number(r['duration_time'] ?? 0);
+    if (!Number.isFinite(pts)) continue;
+    start = Math.min(start, pts);
+    end = Math.max(end, pts + (Number.isFinite(duration) && duration > 0 ? duration : 0));
+  }
+  return end > start ? end - start : undefined;
+}
+
+/** How many seconds of video an MPEG-TS segment holds (a partial one included), or undefined when it holds none. */
+export async function probeVideoSpan(paths: FfmpegPaths, file: string): Promise<number | undefined> {
+  const json = await runFfprobe(paths, fileUrl(file), ['-select_streams', 'v:0', '-show_entries', 'packet=pts_time,duration_time'], {
+    inputOptions: ['-protocol_whitelist', 'file', '-f', 'mpegts'],
+    timeLimitMs: LIVE_PROBE_TIME_LIMIT_MS,
+  });
+  return videoSpanFromProbe(json);
 }

@@ -28,6 +28,8 @@ export class LiveRunSegments {
   /** Wall-clock ms of the run's timestamp 0, fixed by its first published segment. */
   anchorMs: number | undefined;
   published = 0;
+  /** Where the last published segment ended, in the run's timestamps: where the segment after it starts. */
+  lastEndSeconds: number | undefined;
 
   /** `initUri`: the run's init segment (CMAF), next to its segments in every rendition folder. */
   constructor(renditions: readonly LiveRendition[], readonly initUri?: string) {
@@ -137,6 +139,7 @@ export class LivePublisher {
     this.next = sequence + 1;
     this.hasPublished = true;
     run.published += 1;
+    run.lastEndSeconds = ref.endSeconds;
   }
 
   private async writePlaylists(): Promise<void> {

@@ -6,11 +6,12 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import {
   liveFfmpegArgs,
+  segmentFileName,
   segmentFilePattern,
   sequenceOfSegmentName,
   type LiveFfmpegArgsOptions,
 } from '../../../../server/origin/live/ffmpeg-args.ts';
-import { codecsFromProbe } from '../../../../server/origin/live/probe.ts';
+import { codecsFromProbe, videoSpanFromProbe } from '../../../../server/origin/live/probe.ts';
 import { SegmentListFollower, parseSegmentListLine, splitCompleteLines } from '../../../../server/origin/live/segment-list.ts';
 
 const base: LiveFfmpegArgsOptions = {
@@ -55,6 +56,8 @@ describe('liveFfmpegArgs', () => {
     assert.deepEqual(valuesOf(args, '-segment_list'), ['/m/live/a/.ffmpeg/360p-1.csv', '/m/live/a/.ffmpeg/240p-1.csv']);
     assert.deepEqual(args.filter((a) => a.endsWith('%d.ts')), ['/m/live/a/360p/seg-abc-%d.ts', '/m/live/a/240p/seg-abc-%d.ts']);
     assert.deepEqual(valuesOf(args, '-b:v'), ['600k', '300k']);
+    // Each packet written as it is muxed, so a killed run leaves a partial segment of whole packets.
+    assert.deepEqual(valuesOf(args, '-segment_format_options'), ['flush_packets=1', 'flush_packets=1']);
   });
 
   it('puts keyframes on every segment boundary in every rendition', () => {
@@ -89,6 +92,8 @@ describe('liveFfmpegArgs', () => {
 describe('segment names', () => {
   it('reads back the sequence number of names it wrote, and nothing else', () => {
     assert.equal(segmentFilePattern('k3x'), 'seg-k3x-%d.ts');
+    assert.equal(segmentFileName('k3x', 42), 'seg-k3x-42.ts');
+    assert.equal(segmentFileName('k3x', 7, 'cmaf'), 'seg-k3x-7.m4s');
     assert.equal(sequenceOfSegmentName('k3x', 'seg-k3x-42.ts'), 42);
     assert.equal(sequenceOfSegmentName('k3x', 'seg-old-42.ts'), undefined);
     assert.equal(sequenceOfSegmentName('k3x', 'seg-k3x-4a.ts'), undefined);
@@ -141,5 +146,22 @@ describe('codecsFromProbe', () => {
     assert.equal(codecsFromProbe({}), undefined);
     const heAacV2 = { streams: [{ codec_type: 'video', codec_name: 'h264', profile: 'Main', level: 30 }, { codec_type: 'audio', codec_name: 'aac', profile: 'HE-AACv2' }] };
     assert.equal(codecsFromProbe(heAacV2), 'avc1.4d401e,mp4a.40.29', 'the same CODECS table as VOD: HE-AAC v2 is object type 29');
+  });
+});
+
+describe('videoSpanFromProbe', () => {
+  it('measures from the first frame to the end of the last, in any packet order', () => {
+    const packets = [
+      { pts_time: '5.421333', duration_time: '0.033333' },
+      { pts_time: '5.521333', duration_time: '0.033333' },
+      { pts_time: '5.454667', duration_time: '0.033333' },
+    ];
+    assert.ok(Math.abs((videoSpanFromProbe({ packets }) ?? 0) - 0.133333) < 1e-6);
+  });
+
+  it('has no span without packets that carry a time', () => {
+    assert.equal(videoSpanFromProbe({ packets: [] }), undefined);
+    assert.equal(videoSpanFromProbe({ packets: [{ pts_time: 'N/A' }] }), undefined);
+    assert.equal(videoSpanFromProbe({}), undefined);
   });
 });
