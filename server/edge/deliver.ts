@@ -1,4 +1,5 @@
-// Writes edge responses on node:http: stored objects (with Range and preconditions), streamed misses and errors.
+// Writes edge responses on node:http: stored objects (with Range and preconditions), streamed misses, followed fills,
+// pass-throughs and errors. Nothing else in the edge writes to a response.
 import type { IncomingHttpHeaders } from 'node:http';
 import type { AppError } from '../core/errors.ts';
 import { parseAge } from '../core/http/age.ts';
@@ -194,6 +195,74 @@ export function streamHead(res: ResponseSink, status: number, upstreamHeaders: R
   const age = parseAge(upstreamHeaders['age']);
   if (age.kind === 'valid') h.push('Age', String(age.seconds));
   h.push(...commonWithout(common, passed), 'X-Cache', xcache, 'X-Cache-Tier', tier);
+  res.writeHead(status, h);
+}
+
+/**
+ * A response written as its bytes arrive: a streamed miss to its viewer, or a fill under way followed by a request
+ * that joined it (fill.ts decides what to write and when; this writes it). Counts the body bytes written; a HEAD gets
+ * the head alone; a background fill has no viewer, and every write is then a no-op.
+ */
+export class StreamedResponse {
+  bytes = 0;
+
+  constructor(private readonly res: ResponseSink | undefined, private readonly isHead = false) {}
+
+  /** Nobody to write to: the viewer went away, or there never was one. */
+  get isGone(): boolean {
+    return !this.res || this.res.destroyed;
+  }
+
+  head(status: number, upstreamHeaders: RawHeaders, common: readonly string[], xcache: XCache, tier: CacheTier, strip?: readonly string[]): void {
+    if (this.res && !this.res.destroyed) streamHead(this.res, status, upstreamHeaders, common, xcache, tier, strip);
+  }
+
+  /** Writes one chunk; when `paced`, the promise resolves once the viewer can take more (or is gone). */
+  write(chunk: Buffer, paced: boolean): Promise<void> | undefined {
+    const res = this.res;
+    if (!res || res.destroyed || this.isHead) return undefined;
+    this.bytes += chunk.length;
+    return !res.write(chunk) && paced ? drained(res) : undefined;
+  }
+
+  /**
+   * Writes chunks[from…] at once, without waiting for the socket (several leave in one writev); returns the index
+   * after the last one written.
+   */
+  writeFrom(chunks: readonly Buffer[], from: number): number {
+    const res = this.res;
+    if (!res || res.destroyed) return chunks.length;
+    const batch = chunks.length - from > 1;
+    if (batch) res.cork?.();
+    let i = from;
+    while (i < chunks.length && !res.destroyed) {
+      const c = chunks[i++] as Buffer;
+      this.bytes += c.length;
+      res.write(c);
+    }
+    if (batch) res.uncork?.();
+    return i;
+  }
+
+  end(): void {
+    if (this.res && !this.res.destroyed) this.res.end();
+  }
+
+  /** Cut short: the client sees a truncated response, never one that looks complete. */
+  cut(): void {
+    this.res?.destroy();
+  }
+}
+
+/** The head of a request passed to the origin uncached (pass.ts: methods other than GET and HEAD). */
+export function passHead(res: ResponseSink, status: number, upstreamHeaders: RawHeaders, common: readonly string[], tier: CacheTier, strip: readonly string[]): void {
+  const passed = passedHeaders(upstreamHeaders, strip);
+  const h: string[] = [];
+  for (const [k, v] of passed) h.push(k, v);
+  const length = upstreamHeaders['content-length'];
+  const one = Array.isArray(length) ? length[0] : length;
+  if (one !== undefined && /^\d{1,15}$/.test(one)) h.push('Content-Length', one);
+  h.push(...commonWithout(common, passed), 'X-Cache', 'BYPASS', 'X-Cache-Tier', tier);
   res.writeHead(status, h);
 }
 

@@ -10,7 +10,8 @@ import type { CacheEntry } from './cache-entry.ts';
 import type { CacheKey } from './cache-key.ts';
 import type { CmcdLogFields } from './cmcd-report.ts';
 import type { ResponseSink } from './deliver.ts';
-import type { Fill, LocalFills, RemoteFills } from './collapsing.ts';
+import type { LocalFills, RemoteFills, SharedBody } from './collapsing.ts';
+import type { FillLeader } from './fill-leader.ts';
 import type { MemoryTier } from './memory-tier.ts';
 import type { UpstreamResponse, Validators } from './origin-client.ts';
 import type { PurgeLog } from './purge-log.ts';
@@ -68,8 +69,10 @@ export interface ExchangeInit {
 }
 
 /**
- * One request (or one background refresh, which has no viewer) on its way through the edge. A class with every
- * field set in the constructor keeps one object shape on the hot path.
+ * One request (or one background refresh, which has no viewer) on its way through the edge: the request's facts, set
+ * once, and what the log, the metrics and the prefetcher read when it is over. What one step hands the next (an
+ * upstream answer, a body, an error) travels in the step's result (`Next`), not here. A class with every field set in
+ * the constructor keeps one object shape on the hot path.
  */
 export class Exchange implements ExchangeInit {
   readonly req: IncomingMessage | undefined;
@@ -88,31 +91,17 @@ export class Exchange implements ExchangeInit {
   varyNames: readonly string[] | undefined = undefined;
   /** The viewer's fields as the upstream saw them (response-headers.ts): what a variant is stored under. */
   sentHeaders: Record<string, string> | undefined = undefined;
-  entry: CacheEntry | undefined = undefined;
   /** An expired copy: its validators drive revalidation; it answers if the upstream fails (stale-if-error). */
   expired: CacheEntry | undefined = undefined;
   expiredTier: CacheTier | undefined = undefined;
+  /** The fetch this exchange leads, if any: runPipeline's finally closes it (fill-leader.ts). */
+  leader: FillLeader | undefined = undefined;
+  /** The stored object that answered, for the prefetcher; undefined for a streamed or uncached answer. */
+  served: CacheEntry | undefined = undefined;
   tier: CacheTier = 'none';
   outcome: CacheOutcome = 'miss';
-  upstream: UpstreamResponse | undefined = undefined;
-  bodyIter: AsyncIterator<Buffer> | undefined = undefined;
-  /** The complete upstream body, once read. */
-  body: Buffer | undefined = undefined;
-  /** A response that may not be stored, kept only for this request. */
-  passthrough: { readonly status: number; readonly headers: UpstreamResponse['headers']; readonly body: Buffer } | undefined = undefined;
-  /** The fill this exchange leads, if any. */
-  fill: Fill | undefined = undefined;
-  /** The cross-edge fill lock this exchange holds: its token (redis-tier.ts), which also names the fill's bytes. */
-  lockToken: string | undefined = undefined;
-  /** The upstream is another edge's fill, followed through Redis: that edge stores it there. */
-  fromRemoteFill = false;
-  /** Purge position when the fetch began: a purge after it forbids storing what the fetch returns. */
-  fillEpoch = 0;
-  fillSeq = 0;
-  error: AppError | undefined = undefined;
   status = 0;
   bytes = 0;
-  delivered = false;
   /** What the player reported with CMCD, for the access log line; undefined when the request carried none. */
   cmcd: CmcdLogFields | undefined = undefined;
 
@@ -130,9 +119,34 @@ export class Exchange implements ExchangeInit {
   }
 }
 
-export type Step = 'lookup' | 'lookupShared' | 'hit' | 'stale' | 'revalidate' | 'miss' | 'bypass' | 'fetch' | 'received' | 'collect' | 'deliver' | 'store' | 'fail';
-export type Next = Step | 'done';
-export type StepFn = (x: Exchange, edge: Edge) => Next | Promise<Next>;
+/** What answers the viewer: a stored object, the upstream's bytes as they arrive, a fill under way here, or a pass-through. */
+export type Answer =
+  | { readonly kind: 'entry'; readonly entry: CacheEntry; readonly tier: CacheTier }
+  /** The upstream's body, streamed (and kept for the store unless `prefix` holds what was already read of it). */
+  | { readonly kind: 'stream'; readonly up: UpstreamResponse; readonly tier: CacheTier; readonly leader: FillLeader; readonly body: AsyncIterator<Buffer>; readonly prefix: readonly Buffer[] }
+  | { readonly kind: 'follow'; readonly body: SharedBody }
+  /** A complete response that may not be stored, for this request only. */
+  | { readonly kind: 'buffered'; readonly status: number; readonly headers: UpstreamResponse['headers']; readonly tier: CacheTier; readonly body: Buffer };
+
+/** What the upstream gave, ready to store: a whole body (maybe already streamed to the viewer), or a 304's refresh. */
+export type Fetched =
+  | { readonly kind: 'body'; readonly up: UpstreamResponse; readonly body: Buffer; readonly tier: CacheTier; readonly delivered: boolean }
+  | { readonly kind: 'refreshed'; readonly entry: CacheEntry; readonly tier: CacheTier };
+
+/** A step's result: the next step's name and what it needs. */
+export type Next =
+  | { readonly to: 'lookup' | 'lookupShared' | 'miss' | 'revalidate' | 'bypass' | 'join' | 'upstream' | 'done' }
+  | { readonly to: 'hit' | 'stale'; readonly entry: CacheEntry; readonly tier: CacheTier }
+  | { readonly to: 'lock'; readonly leader: FillLeader }
+  | { readonly to: 'received' | 'refresh'; readonly up: UpstreamResponse; readonly leader: FillLeader }
+  | { readonly to: 'collect'; readonly up: UpstreamResponse; readonly leader: FillLeader; readonly tier: CacheTier }
+  | { readonly to: 'store'; readonly fetched: Fetched; readonly leader: FillLeader }
+  | { readonly to: 'deliver'; readonly answer: Answer }
+  | { readonly to: 'fail'; readonly error: AppError };
+
+export type Step = Exclude<Next['to'], 'done'>;
+
+export const DONE: Next = { to: 'done' };
 
 export function newExchange(init: ExchangeInit): Exchange {
   return new Exchange(init);

@@ -1,12 +1,13 @@
 // A fill: the upstream answer for one key, streamed to its first viewer while kept, and shared with other edges.
 import { UpstreamError } from '../core/errors.ts';
 import { decideStore } from './behaviors.ts';
-import type { CacheEntry, RawHeaders } from './cache-entry.ts';
+import type { CacheEntry } from './cache-entry.ts';
 import type { CacheKey } from './cache-key.ts';
-import { SharedBody } from './collapsing.ts';
+import { SharedBody, type Fill } from './collapsing.ts';
 import { initialAgeMs } from './entry-builder.ts';
-import { drained, streamHead, type XCache } from './deliver.ts';
-import type { Edge, Exchange, Next } from './exchange.ts';
+import { StreamedResponse, type XCache } from './deliver.ts';
+import { DONE, type Answer, type Edge, type Exchange, type Next } from './exchange.ts';
+import { FillLeader } from './fill-leader.ts';
 import { FillPublisher, followRemoteFill } from './fill-progress.ts';
 import { freshnessOf, isRetained, retentionMs } from './freshness.ts';
 import { discardBody, type UpstreamResponse } from './origin-client.ts';
@@ -34,7 +35,7 @@ export async function sharedLookup(x: Exchange, edge: Edge): Promise<CacheEntry 
  * fill: its bytes as they arrive (fill-progress.ts), or the stored object. The watch is registered before trying the
  * lock, so a notice published in between cannot slip by. Undefined: fetch for ourselves (with the lock if we got it).
  */
-export async function collapseAcrossEdges(x: Exchange, edge: Edge, deadline: number | undefined): Promise<CacheEntry | UpstreamResponse | 'late' | undefined> {
+export async function collapseAcrossEdges(x: Exchange, edge: Edge, leader: FillLeader, deadline: number | undefined): Promise<CacheEntry | UpstreamResponse | 'late' | undefined> {
   const redis = edge.redis;
   const remote = edge.remote;
   if (!redis || !remote || !redis.isAvailable) return undefined;
@@ -43,7 +44,7 @@ export async function collapseAcrossEdges(x: Exchange, edge: Edge, deadline: num
   try {
     const lock = await redis.acquireLock(x.key, edge.lockTtlMs);
     if (lock.kind !== 'held') {
-      if (lock.kind === 'acquired') x.lockToken = lock.token;
+      if (lock.kind === 'acquired') leader.holdLock(lock.token);
       return undefined;
     }
     edge.metrics.collapsedWaiters.inc({ scope: 'remote' });
@@ -64,7 +65,7 @@ export async function collapseAcrossEdges(x: Exchange, edge: Edge, deadline: num
           return undefined;
         }
         following = true;
-        x.fromRemoteFill = true;
+        leader.followsRemote = true;
         return { status: r.head.status, headers: r.head.headers, body: r.body, upstream: r.head.upstream, baseUrl: 'redis' };
       }
       if (r.kind === 'stored') shared = usable(await sharedLookup(x, edge));
@@ -77,13 +78,28 @@ export async function collapseAcrossEdges(x: Exchange, edge: Edge, deadline: num
   }
 }
 
+/** Opens the fetch this exchange leads (fill-leader.ts): runPipeline's finally closes it. */
+export function lead(x: Exchange, edge: Edge, fill: Fill | undefined): FillLeader {
+  const leader = new FillLeader(x.key, fill, edge.purges.epoch, edge.purges.appliedSeq, (key, token) => {
+    const redis = edge.redis;
+    if (!redis) return;
+    edge.track(
+      (async () => {
+        await edge.remote?.notify(key, 'failed');
+        await redis.releaseLock(key, token);
+      })(),
+    );
+  });
+  x.leader = leader;
+  return leader;
+}
+
 /** Redis store, then the "stored" notice for other edges, then unlock — off the viewer's path. */
-export function shareLater(x: Exchange, entry: CacheEntry, edge: Edge): void {
+export function shareLater(x: Exchange, entry: CacheEntry, edge: Edge, leader: FillLeader): void {
   const redis = edge.redis;
   // A copy of another edge's fill: that edge stores it in Redis.
-  if (!redis || x.fromRemoteFill) return;
-  const lockToken = x.lockToken;
-  x.lockToken = undefined;
+  if (!redis || leader.followsRemote) return;
+  const lockToken = leader.passLock();
   // The lock and the notice are the exchange's key (a variant is stored under its own key, vary.ts).
   const key = x.key;
   edge.track(
@@ -98,22 +114,9 @@ export function shareLater(x: Exchange, entry: CacheEntry, edge: Edge): void {
   );
 }
 
-export function releaseLater(x: Exchange, edge: Edge, notice: 'failed'): void {
-  const lockToken = x.lockToken;
-  if (lockToken === undefined || !edge.redis) return;
-  x.lockToken = undefined;
-  const redis = edge.redis;
-  edge.track(
-    (async () => {
-      await edge.remote?.notify(x.key, notice);
-      await redis.releaseLock(x.key, lockToken);
-    })(),
-  );
-}
-
-
 /** The head of an upstream answer may be shared with waiters while it streams: a 200 the behavior would store. */
-function isShareableHead(x: Exchange, edge: Edge, status: number, h: RawHeaders): boolean {
+function isShareableHead(x: Exchange, edge: Edge, up: UpstreamResponse): boolean {
+  const { status, headers: h } = up;
   if (status !== 200) return false;
   const one = (v: string | string[] | undefined): string | undefined => (Array.isArray(v) ? v[0] : v);
   const length = one(h['content-length']);
@@ -121,8 +124,7 @@ function isShareableHead(x: Exchange, edge: Edge, status: number, h: RawHeaders)
   const d = decideStore(x.behavior, { status, cacheControl: h['cache-control'], expires: h['expires'], date: one(h['date']), vary: one(h['vary']) }, edge.clock());
   if (!d.store) return false;
   // Stale on arrival (its Age already past its lifetime): not to be reused, so no request may follow it either.
-  const up = x.upstream;
-  const age = initialAgeMs(h, up?.requestedAt, up?.respondedAt);
+  const age = initialAgeMs(h, up.requestedAt, up.respondedAt);
   return age !== undefined && age < d.ttlMs;
 }
 
@@ -131,40 +133,33 @@ function isShareableHead(x: Exchange, edge: Edge, status: number, h: RawHeaders)
  * to every request that joined the fill: here through a SharedBody, on other edges through Redis (fill-progress.ts).
  * Past the object bound it stops keeping them and honours the viewer's backpressure instead.
  */
-export async function streamToViewer(x: Exchange, edge: Edge, prefix: Buffer[]): Promise<Next> {
-  const up = x.upstream as UpstreamResponse;
-  const res = x.res;
-  const it = x.bodyIter ?? (up.body[Symbol.asyncIterator]() as AsyncIterator<Buffer>);
-  x.bodyIter = undefined;
+export async function streamToViewer(x: Exchange, edge: Edge, a: Extract<Answer, { kind: 'stream' }>): Promise<Next> {
+  const { up, leader, body: it } = a;
+  const out = new StreamedResponse(x.res, x.isHead);
   x.status = up.status;
+  x.tier = a.tier;
   const xcache: XCache = x.outcome === 'bypass' ? 'BYPASS' : 'MISS';
-  let keep = x.outcome !== 'bypass' && prefix.length === 0 && !x.isHead;
-  if (!keep) x.fill?.settle({ kind: 'retry' });
+  let keep = x.outcome !== 'bypass' && a.prefix.length === 0 && !x.isHead;
+  if (!keep) leader.settle({ kind: 'retry' });
   // Followers take the bytes as they arrive: in this process, and on other edges when this one holds the lock.
   let shared: SharedBody | undefined;
   let publisher: FillPublisher | undefined;
-  if (keep && x.fill && isShareableHead(x, edge, up.status, up.headers)) {
-    shared = new SharedBody(up.status, up.headers, x.tier);
-    x.fill.stream(shared);
-    if (x.lockToken !== undefined && edge.redis && edge.remote) {
-      publisher = new FillPublisher(edge.redis, edge.redis.keys, edge.remote.channel, x.key, x.lockToken, edge.lockTtlMs);
+  if (keep && leader.fill && isShareableHead(x, edge, up)) {
+    shared = new SharedBody(up.status, up.headers, a.tier);
+    leader.stream(shared);
+    const token = leader.lockToken;
+    if (token !== undefined && edge.redis && edge.remote) {
+      publisher = new FillPublisher(edge.redis, edge.redis.keys, edge.remote.channel, x.key, token, edge.lockTtlMs);
       publisher.head({ status: up.status, headers: up.headers, upstream: up.upstream });
     }
   }
   const chunks: Buffer[] = [];
   let size = 0;
-  const viewerGone = (): boolean => !res || res.destroyed;
-  if (res && !res.destroyed) streamHead(res, up.status, up.headers, edge.common, xcache, x.tier, x.behavior.stripResponseHeaders);
-  if (x.isHead) keep = false;
-  const send = async (chunk: Buffer): Promise<void> => {
-    if (!res || res.destroyed || x.isHead) return;
-    x.bytes += chunk.length;
-    if (!res.write(chunk) && !keep) await drained(res);
-  };
-  for (const c of prefix) await send(c);
+  out.head(up.status, up.headers, edge.common, xcache, a.tier, x.behavior.stripResponseHeaders);
+  for (const c of a.prefix) await out.write(c, true);
   try {
     for (;;) {
-      if (!keep && (viewerGone() || x.isHead) && (shared?.followers ?? 0) === 0) {
+      if (!keep && (out.isGone || x.isHead) && (shared?.followers ?? 0) === 0) {
         // Nobody to send to and nothing to keep: stop reading.
         discardBody(up.body);
         shared?.abort();
@@ -177,7 +172,7 @@ export async function streamToViewer(x: Exchange, edge: Edge, prefix: Buffer[]):
         if (size > edge.maxObjectBytes) {
           keep = false;
           chunks.length = 0;
-          x.fill?.settle({ kind: 'retry' });
+          leader.settle({ kind: 'retry' });
           shared?.release();
           publisher?.end('aborted');
           publisher = undefined;
@@ -187,33 +182,24 @@ export async function streamToViewer(x: Exchange, edge: Edge, prefix: Buffer[]):
       }
       shared?.push(r.value);
       publisher?.chunk(r.value);
-      await send(r.value);
+      await out.write(r.value, !keep);
     }
   } catch (err) {
     // The upstream failed mid-body: headers are gone, so the viewer's response can only be cut short.
     edge.logger.warn({ key: x.key, err: (err as Error).message }, 'upstream body failed while streaming');
     shared?.abort();
     publisher?.end('aborted');
-    res?.destroy();
-    x.upstream = undefined;
-    x.delivered = true;
-    x.error = new UpstreamError('EDGE_ORIGIN_BODY', 502, `upstream body failed for ${x.key}`, err);
-    x.fill?.settle({ kind: 'error', error: x.error });
-    releaseLater(x, edge, 'failed');
-    return 'done';
+    out.cut();
+    x.bytes = out.bytes;
+    leader.settle({ kind: 'error', error: new UpstreamError('EDGE_ORIGIN_BODY', 502, `upstream body failed for ${x.key}`, err) });
+    return DONE;
   }
   shared?.end();
   publisher?.end('done');
-  if (res && !res.destroyed) res.end();
-  x.delivered = true;
-  if (!keep) {
-    x.upstream = undefined;
-    x.fill?.settle({ kind: 'retry' });
-    releaseLater(x, edge, 'failed');
-    return 'done';
-  }
-  x.body = Buffer.concat(chunks, size);
-  return 'store';
+  out.end();
+  x.bytes = out.bytes;
+  if (!keep) return DONE;
+  return { to: 'store', leader, fetched: { kind: 'body', up, body: Buffer.concat(chunks, size), tier: a.tier, delivered: true } };
 }
 
 /**
@@ -225,39 +211,31 @@ export async function streamToViewer(x: Exchange, edge: Edge, prefix: Buffer[]):
  * own reading of the upstream, which every follower waits on.
  */
 export async function followFill(x: Exchange, edge: Edge, body: SharedBody): Promise<Next> {
-  const res = x.res;
+  const out = new StreamedResponse(x.res);
   x.tier = body.tier;
   x.status = body.status;
-  x.delivered = true;
-  if (!res || res.destroyed) return 'done';
+  if (out.isGone) return DONE;
   body.followers++;
   try {
-    streamHead(res, body.status, body.headers, edge.common, 'MISS', body.tier, x.behavior.stripResponseHeaders);
+    out.head(body.status, body.headers, edge.common, 'MISS', body.tier, x.behavior.stripResponseHeaders);
     let i = 0;
     for (;;) {
-      const batch = body.chunks.length - i > 1;
-      if (batch) res.cork?.();
-      while (i < body.chunks.length) {
-        const c = body.chunks[i++] as Buffer;
-        x.bytes += c.length;
-        res.write(c);
-        if (res.destroyed) break;
-      }
-      if (batch) res.uncork?.();
-      if (res.destroyed) return 'done';
+      i = out.writeFrom(body.chunks, i);
+      if (out.isGone) break;
       if (body.state === 'done') {
-        res.end();
-        return 'done';
+        out.end();
+        break;
       }
       if (body.state === 'aborted') {
         // The leader's upstream failed mid-body: like the leader's own viewer, the response is cut short.
-        x.error = new UpstreamError('EDGE_ORIGIN_BODY', 502, `upstream body failed for ${x.key}`);
-        res.destroy();
-        return 'done';
+        out.cut();
+        break;
       }
       await body.next();
     }
   } finally {
     body.followers--;
+    x.bytes = out.bytes;
   }
+  return DONE;
 }

@@ -2,11 +2,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { AppError, UpstreamError } from '../core/errors.ts';
 import type { CacheBehavior } from './behaviors.ts';
-import { deliverError, drained } from './deliver.ts';
+import { deliverError, passHead, StreamedResponse } from './deliver.ts';
 import type { Edge } from './exchange.ts';
 import { invalidatedPaths, invalidatesStored } from './methods.ts';
 import { discardBody, type ForwardRequest, type UpstreamResponse } from './origin-client.ts';
-import { commonWithout, forwardedRequestHeaders, passedHeaders } from './response-headers.ts';
+import { forwardedRequestHeaders } from './response-headers.ts';
 
 /** The upstream half of a pass: the OriginClient's forward (absent for fake upstreams in unit tests). */
 export type Forwarder = (r: ForwardRequest) => Promise<UpstreamResponse>;
@@ -46,26 +46,19 @@ export async function passToOrigin(req: IncomingMessage, res: ServerResponse, pa
       o.edge.logger.warn({ err, paths }, 'invalidation after an unsafe method failed');
     }
   }
-  const list = passedHeaders(up.headers, behavior.stripResponseHeaders);
-  const h: string[] = [];
-  for (const [k, v] of list) h.push(k, v);
-  const length = one(up.headers['content-length']);
-  if (length !== undefined && /^\d{1,15}$/.test(length)) h.push('Content-Length', length);
-  h.push(...commonWithout(o.edge.common, list), 'X-Cache', 'BYPASS', 'X-Cache-Tier', up.upstream);
-  res.writeHead(up.status, h);
-  let bytes = 0;
+  const out = new StreamedResponse(res);
+  passHead(res, up.status, up.headers, o.edge.common, up.upstream, behavior.stripResponseHeaders);
   try {
     for await (const chunk of up.body as AsyncIterable<Buffer>) {
-      bytes += chunk.length;
-      if (res.destroyed) break;
-      if (!res.write(chunk)) await drained(res);
+      if (out.isGone) break;
+      await out.write(chunk, true);
     }
-    res.end();
+    out.end();
   } catch (err) {
     o.edge.logger.warn({ path, err: (err as Error).message }, 'upstream body failed while passing');
-    res.destroy();
+    out.cut();
   }
   if (!up.body.readableEnded) discardBody(up.body);
-  return { status: up.status, bytes };
+  return { status: up.status, bytes: out.bytes };
 }
 

@@ -94,9 +94,9 @@ export class Prefetcher implements PrefetchHook {
     this.maxQueued = o.maxQueued ?? DEFAULT_MAX_QUEUED;
   }
 
-  /** Called once a viewer has been served `x.entry` (pipeline.ts, finish). Cheap: maps and one memoised parse. */
+  /** Called once a viewer has been served `x.served` (pipeline.ts, finish). Cheap: maps and one memoised parse. */
   afterDelivery(x: Exchange): void {
-    const e = x.entry;
+    const e = x.served;
     if (this.isStopped || !e || e.isNegative) return;
     const path = pathOfKey(x.key);
     if (isPlaylistPath(path)) {
@@ -261,7 +261,7 @@ export class Prefetcher implements PrefetchHook {
     // Marked before the fill: a viewer who arrives meanwhile joins it (collapsed) and is served what it brings.
     this.markUnserved(key, 0);
     await this.o.run(x);
-    const e = x.entry;
+    const e = x.served;
     if (e && !e.isNegative) this.rememberShared(key, e);
     // A hit in memory brought nothing; a hit in Redis brought the object into memory, or nothing when there is none.
     const brought = e !== undefined && !e.isNegative && !(x.outcome === 'hit' && (x.tier === 'memory' || !edge.memory.isEnabled));

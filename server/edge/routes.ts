@@ -92,8 +92,8 @@ export function createViewerHandler(opts: ViewerRoutesOptions): (req: IncomingMe
       },
       (err: unknown) => {
         edge.logger.error({ err, path }, 'pass to origin failed');
-        if (!res.headersSent) deliverError(res, { status: 500, code: 'EDGE_INTERNAL', message: 'internal error' }, edge.common);
-        else res.destroy();
+        // Under way already: deliverError cuts the response short instead.
+        deliverError(res, { status: 500, code: 'EDGE_INTERNAL', message: 'internal error' }, edge.common);
       },
     );
   };

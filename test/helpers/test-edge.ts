@@ -44,8 +44,17 @@ export class ScriptedUpstream {
     return a;
   }
 
+  private readonly refusals = new Map<string, Error[]>();
+
+  /** The next fetch of `path` fails with `err` (the upstream unreachable), before any answer queued for it. */
+  refuse(path: string, err: Error): void {
+    this.refusals.set(path, [...(this.refusals.get(path) ?? []), err]);
+  }
+
   fetch(path: string, validators?: Validators): Promise<UpstreamResponse> {
     this.calls.push({ path, validators });
+    const refused = this.refusals.get(path)?.shift();
+    if (refused) return Promise.reject(refused);
     const respond = (a: ScriptedAnswer): UpstreamResponse => ({ status: a.status, headers: a.headers, body: a.body, upstream: 'origin', baseUrl: 'scripted', requestedAt: Date.now(), respondedAt: Date.now() });
     const queued = this.answers.get(path)?.shift();
     if (queued) return Promise.resolve(respond(queued));
@@ -64,7 +73,7 @@ export interface TestEdge {
   /** The edge's clock, in ms since the epoch: move it to age objects. */
   now: number;
   /** Starts one viewer request through the pipeline; resolves once its response is complete. */
-  get(path: string, headers?: Record<string, string>, method?: 'GET' | 'HEAD'): { sink: FakeSink; x: Exchange; done: Promise<void> };
+  get(path: string, headers?: Record<string, string>, method?: 'GET' | 'HEAD', sink?: FakeSink): { sink: FakeSink; x: Exchange; done: Promise<void> };
   /** Background work (stores, refreshes) the pipeline started, settled. */
   settled(): Promise<void>;
 }
@@ -99,8 +108,7 @@ export function testEdge(opts: { maxObjectBytes?: number; memoryBytes?: number }
     edge,
     upstream,
     behaviors,
-    get(path: string, headers: Record<string, string> = {}, method: 'GET' | 'HEAD' = 'GET') {
-      const sink = new FakeSink();
+    get(path: string, headers: Record<string, string> = {}, method: 'GET' | 'HEAD' = 'GET', sink = new FakeSink()) {
       const req = { method, headers, url: path } as unknown as IncomingMessage;
       const range = parseRange(method, headers['range']);
       const conditional = headers['if-none-match'] !== undefined || headers['if-modified-since'] !== undefined;
