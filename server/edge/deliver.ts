@@ -20,6 +20,8 @@ export type XCache = 'HIT' | 'MISS' | 'STALE' | 'REVALIDATED' | 'BYPASS' | 'ERRO
 export interface ResponseSink {
   readonly headersSent: boolean;
   readonly destroyed: boolean;
+  /** True once the response is over ('close' was emitted): finished, or cut. */
+  readonly closed: boolean;
   readonly statusCode: number;
   /** Headers as a flat [name, value, …] list: one array, no per-response object. */
   writeHead(status: number, headers: string[]): unknown;

@@ -26,6 +26,7 @@ import { PurgeLog } from './purge-log.ts';
 import { RateLimiter } from '../core/rate-limiter.ts';
 import { RedisTier } from './redis-tier.ts';
 import { createViewerHandler, isViewerRequest, type ViewerCheck } from './routes.ts';
+import { SendingObjects } from './sending-objects.ts';
 import { httpsBaseOf, protocolCheck, rateLimitCheck, signatureCheck, viewerResolver } from './viewer-checks.ts';
 import { trustProxyOf } from '../core/viewer-address.ts';
 
@@ -172,6 +173,7 @@ export async function createEdgeApp(config: EdgeConfig, deps: EdgeDeps = {}): Pr
     remote,
     fills: new LocalFills(),
     purges,
+    sending: new SendingObjects(),
     upstream: deps.upstream ?? (origin as OriginClient),
     metrics,
     logger,

@@ -214,6 +214,10 @@ export interface EdgeMetrics extends HttpMetrics {
   /** Viewer requests answered with an object prefetched for them and not served before. */
   readonly prefetchHits: Counter;
   readonly redisErrors: Counter<'op'>;
+  /** GETs of cached objects sent to Redis (found or not). */
+  readonly redisObjectReads: Counter;
+  /** Lookups given an object read from Redis that a response was still sending, instead of a new read (sending-objects.ts). */
+  readonly sharedSends: Counter;
   readonly purges: Counter<'source'>;
   readonly purgedObjects: Counter<'tier'>;
   readonly rejected: Counter<'reason'>;
@@ -352,6 +356,16 @@ export function createEdgeMetrics(opts: { processMetrics?: boolean } = {}): Edge
       name: 'hls_edge_redis_errors_total',
       help: 'Failed or timed-out Redis operations, by operation',
       labelNames: ['op'] as const,
+      registers: [registry],
+    }),
+    redisObjectReads: new Counter({
+      name: 'hls_edge_redis_object_reads_total',
+      help: 'Cached objects read from Redis (GETs sent, found or not; concurrent lookups of one key share one)',
+      registers: [registry],
+    }),
+    sharedSends: new Counter({
+      name: 'hls_edge_shared_sends_total',
+      help: 'Lookups given an object read from Redis that another response was still sending, instead of reading it again',
       registers: [registry],
     }),
     purges: new Counter({

@@ -16,6 +16,7 @@ import type { MemoryTier } from './memory-tier.ts';
 import type { UpstreamResponse, Validators } from './origin-client.ts';
 import type { PurgeLog } from './purge-log.ts';
 import type { RedisTier } from './redis-tier.ts';
+import type { SendingObjects } from './sending-objects.ts';
 
 /** Where objects come from when the tiers miss: the shield and origins (origin-client.ts), or a fake in unit tests. */
 export interface UpstreamFetcher {
@@ -37,6 +38,8 @@ export interface Edge {
   readonly remote: RemoteFills | undefined;
   readonly fills: LocalFills;
   readonly purges: PurgeLog;
+  /** Objects read from Redis that responses are still sending, reused by the next reads of their keys. */
+  readonly sending: SendingObjects;
   readonly upstream: UpstreamFetcher;
   readonly metrics: EdgeMetrics;
   readonly logger: Logger;

@@ -19,8 +19,12 @@ const FOLLOW_POLL_MS = 250;
 /** A copy from Redis, unless it is past retention or a purge newer than its fill matches it. */
 async function sharedRead(key: CacheKey, edge: Edge): Promise<CacheEntry | undefined> {
   if (!edge.redis) return undefined;
-  const e = await edge.redis.get(key);
+  // An object a response is still sending is the one Redis holds, or an older copy still fresh (sending-objects.ts).
+  const out = edge.sending.get(key);
+  const reuse = out && freshnessOf(out, edge.clock()) === 'fresh' ? out : undefined;
+  const e = reuse ?? (await edge.redis.get(key));
   if (!e || !isRetained(e, edge.clock()) || edge.purges.purgedSinceSeq(key, e.fillSeq)) return undefined;
+  if (reuse) edge.metrics.sharedSends.inc();
   return e;
 }
 

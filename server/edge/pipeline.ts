@@ -4,7 +4,7 @@
 import { AppError, UpstreamError } from '../core/errors.ts';
 import type { CacheTier } from './edge-metrics.ts';
 import { CacheEntry } from './cache-entry.ts';
-import { deliverBuffered, deliverEntry, deliverError, type XCache } from './deliver.ts';
+import { deliverBuffered, deliverEntry, deliverError, type ResponseSink, type XCache } from './deliver.ts';
 import { buildEntry, refreshEntry } from './entry-builder.ts';
 import { DONE, newExchange, type Answer, type Edge, type Exchange, type Fetched, type Next } from './exchange.ts';
 import type { FillLeader } from './fill-leader.ts';
@@ -238,7 +238,14 @@ function deliver(x: Exchange, edge: Edge, a: Answer): Next | Promise<Next> {
   // node:http sends no body for HEAD: count what went out.
   x.bytes = x.isHead ? 0 : written;
   x.status = res.statusCode;
+  if (a.tier === 'redis' && x.bytes > 0) holdWhileSending(res, edge.sending.hold(a.entry));
   return DONE;
+}
+
+/** Keeps a Redis read on offer to the key's next viewers until this response is over (sending-objects.ts). */
+function holdWhileSending(res: ResponseSink, release: () => void): void {
+  if (res.closed) release();
+  else res.on('close', release);
 }
 
 function fail(x: Exchange, edge: Edge, err: AppError): Next {

@@ -184,6 +184,7 @@ export class RedisTier {
   }
 
   private async read(key: CacheKey): Promise<CacheEntry | undefined> {
+    this.opts.metrics.redisObjectReads.inc();
     const got = await this.attempt('get', (r) => r.getBuffer(this.opts.keys.object(key)));
     if (!got.ok || !got.value) return undefined;
     return CacheEntry.decode(got.value, key);

@@ -7,6 +7,7 @@ export class FakeSink implements ResponseSink {
   readonly chunks: Buffer[] = [];
   headersSent = false;
   destroyed = false;
+  closed = false;
   ended = false;
   /** When set, write() reports a full buffer (false) so the writer must wait for 'drain'. */
   isFull = false;
@@ -39,8 +40,15 @@ export class FakeSink implements ResponseSink {
 
   destroy(): this {
     this.destroyed = true;
-    this.emit('close');
+    this.close();
     return this;
+  }
+
+  /** The response is over (node:http emits 'close' after the last byte went out, or when the socket is cut). */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.emit('close');
   }
 
   on(event: 'drain' | 'close', listener: () => void): this {

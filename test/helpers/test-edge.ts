@@ -13,6 +13,7 @@ import { MemoryTier } from '../../server/edge/memory-tier.ts';
 import type { UpstreamResponse, Validators } from '../../server/edge/origin-client.ts';
 import { newExchange, runPipeline, type Edge, type Exchange } from '../../server/edge/pipeline.ts';
 import { PurgeLog } from '../../server/edge/purge-log.ts';
+import { SendingObjects } from '../../server/edge/sending-objects.ts';
 import { FakeSink } from './fake-sink.ts';
 
 /** One upstream answer whose body the test writes when it wants: chunk by chunk, then end or fail. */
@@ -92,6 +93,7 @@ export function testEdge(opts: { maxObjectBytes?: number; memoryBytes?: number }
     remote: undefined,
     fills: new LocalFills(),
     purges: new PurgeLog({ clock, retentionMs: 600_000, maxRecords: 1_000 }),
+    sending: new SendingObjects(),
     upstream,
     metrics: createEdgeMetrics({ processMetrics: false }),
     logger: rootLogger,
