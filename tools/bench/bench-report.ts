@@ -1,7 +1,7 @@
 // The benchmark's HTML report: the targets with pass/miss, charts of the hit figures and the herd, and the tables,
 // built with the instruments' one HTML renderer (tools/report/html-report.ts).
 import { renderHtmlReport, type ReportBlock, type ReportSection } from '../report/html-report.ts';
-import { findCell, SERVER_LABELS, type BenchResults, type Body, type Server, type ThroughputCell } from './results-table.ts';
+import { findCell, herdLabel, SERVER_LABELS, type BenchResults, type Body, type Server, type ThroughputCell } from './results-table.ts';
 
 const HIT_SERVERS: readonly Server[] = ['edge', 'nginx', 'varnish', 'node'];
 
@@ -78,10 +78,10 @@ export function renderBenchHtml(r: BenchResults): string {
           type: 'bar',
           title: 'time to last byte, ms (median of the repetitions)',
           xLabel: 'target',
-          labels: r.herd.map((h) => `${h.server} ×${h.nodes}`),
+          labels: r.herd.map((h) => herdLabel(h)),
           yLabel: 'ms',
           series: [
-            { label: 'lone cold request', data: r.herd.map((h) => round(h.loneMedianMs, 0)) },
+            { label: 'lone request', data: r.herd.map((h) => round(h.loneMedianMs, 0)) },
             { label: 'waiters p50', data: r.herd.map((h) => round(h.waiterP50MedianMs, 0)) },
             { label: 'waiters p99', data: r.herd.map((h) => round(h.waiterP99MedianMs, 0)) },
           ],
@@ -89,7 +89,7 @@ export function renderBenchHtml(r: BenchResults): string {
         {
           kind: 'table',
           columns: ['target', 'origin fetches (each rep)', 'waiters p50 ms', 'waiters p99 ms', 'lone ms', 'failed'],
-          rows: r.herd.map((h) => [`${h.server} ×${h.nodes}`, h.reps.map((x) => x.originFetches).join(', '), round(h.waiterP50MedianMs, 0), round(h.waiterP99MedianMs, 0), round(h.loneMedianMs, 0), h.errors]),
+          rows: r.herd.map((h) => [herdLabel(h), h.warm ? '— (from memory)' : h.reps.map((x) => x.originFetches).join(', '), round(h.waiterP50MedianMs, 0), round(h.waiterP99MedianMs, 0), round(h.loneMedianMs, 0), h.errors]),
         },
       ],
     });

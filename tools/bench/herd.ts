@@ -9,6 +9,11 @@ export interface HerdTarget {
   readonly server: HerdServer;
   /** One base URL per node; the waiters are spread over them in turn. */
   readonly nodes: readonly string[];
+  /**
+   * The floor, not a herd: every request is for `warmPath`, already in the target's memory, so the time is what it
+   * takes to send the herd's bytes to this client on this machine with no fill at all.
+   */
+  readonly warm?: boolean;
 }
 
 export interface HerdOptions {
@@ -23,6 +28,8 @@ export interface HerdOptions {
    */
   readonly coldPaths: readonly string[];
   readonly segmentBytes: number;
+  /** The segment a warm target answers from memory (fetched WARMUPS_PER_NODE times per node before the reps). */
+  readonly warmPath: string;
   /** Query strings (the player's CMCD) added to the requests in turn. */
   readonly queries: readonly string[];
   readonly say: (msg: string) => void;
@@ -85,7 +92,7 @@ async function oneRep(t: HerdTarget, o: HerdOptions, lonePath: string, herdPath:
       failures[why] = (failures[why] ?? 0) + 1;
     }
   }
-  const counts = await o.proxy.counts();
+  const counts = t.warm ? {} : await o.proxy.counts();
   return {
     herdPath,
     originFetches: counts[herdPath] ?? 0,
@@ -103,13 +110,13 @@ async function oneRep(t: HerdTarget, o: HerdOptions, lonePath: string, herdPath:
 /** Cold fetches through each node, on fresh connections, before anything is timed. */
 export const WARMUPS_PER_NODE = 4;
 
-/** How many cold segments runHerds needs. */
+/** How many cold segments runHerds needs: `nodes` and `targets` count the cold targets only. */
 export function herdFilesNeeded(nodes: number, targets: number, reps: number): number {
   return nodes * WARMUPS_PER_NODE + targets * reps * 2;
 }
 
 export async function runHerds(o: HerdOptions): Promise<HerdResult[]> {
-  const reps = new Map<HerdServer, HerdRep[]>(o.targets.map((t) => [t.server, []]));
+  const reps = new Map<string, HerdRep[]>(o.targets.map((t) => [targetId(t), []]));
   let file = 0;
   const next = (): string => {
     const p = o.coldPaths[file++];
@@ -123,7 +130,8 @@ export async function runHerds(o: HerdOptions): Promise<HerdResult[]> {
     for (const t of o.targets) {
       for (const base of t.nodes) {
         for (let i = 0; i < WARMUPS_PER_NODE; i++) {
-          const w = await timedGet(fresh, `${base}${next()}`, 30_000);
+          // A warm target's warm-ups also put the warm segment in every worker's memory.
+          const w = await timedGet(fresh, `${base}${t.warm ? o.warmPath : next()}`, 30_000);
           if (!check(w, o.segmentBytes)) throw new Error(`herd ${t.server}: warm-up got ${w.status} with ${w.bytes} bytes`);
         }
       }
@@ -137,20 +145,25 @@ export async function runHerds(o: HerdOptions): Promise<HerdResult[]> {
       if (o.isStopping()) break;
       const t = o.targets[(rep + k) % o.targets.length];
       if (!t) continue;
-      const r = await oneRep(t, o, next(), next(), rep * 7 + k);
-      reps.get(t.server)?.push(r);
+      const r = t.warm ? await oneRep(t, o, o.warmPath, o.warmPath, rep * 7 + k) : await oneRep(t, o, next(), next(), rep * 7 + k);
+      reps.get(targetId(t))?.push(r);
       o.say(
-        `herd ${rep + 1}/${o.reps} ${t.server} ×${t.nodes.length}: ${r.originFetches} origin fetch(es), waiters p50 ${r.waiterP50Ms.toFixed(0)} ms p99 ${r.waiterP99Ms.toFixed(0)} ms, lone ${r.loneMs.toFixed(0)} ms${r.errors > 0 ? `, ${r.errors} failed (${Object.entries(r.failures).map(([k, n]) => `${k}: ${n}`).join('; ')})` : ''}`,
+        `herd ${rep + 1}/${o.reps} ${t.server} ×${t.nodes.length}${t.warm ? ' warm (the floor)' : `: ${r.originFetches} origin fetch(es)`}, waiters p50 ${r.waiterP50Ms.toFixed(0)} ms p99 ${r.waiterP99Ms.toFixed(0)} ms, lone ${r.loneMs.toFixed(0)} ms${r.errors > 0 ? `, ${r.errors} failed (${Object.entries(r.failures).map(([k, n]) => `${k}: ${n}`).join('; ')})` : ''}`,
       );
     }
   }
-  return o.targets.map((t) => summarizeHerd(t.server, t.nodes.length, o.waiters, o.originDelayMs, reps.get(t.server) ?? []));
+  return o.targets.map((t) => summarizeHerd(t.server, t.nodes.length, o.waiters, o.originDelayMs, reps.get(targetId(t)) ?? [], t.warm === true));
+}
+
+function targetId(t: HerdTarget): string {
+  return `${t.server}${t.warm ? ' warm' : ''}`;
 }
 
 /** Medians over the repetitions; origin fetches as the worst repetition (one extra fetch is a miss of the target). */
-export function summarizeHerd(server: HerdServer, nodes: number, waiters: number, originDelayMs: number, reps: readonly HerdRep[]): HerdResult {
+export function summarizeHerd(server: HerdServer, nodes: number, waiters: number, originDelayMs: number, reps: readonly HerdRep[], warm = false): HerdResult {
   return {
     server,
+    warm,
     nodes,
     waiters,
     originDelayMs,

@@ -3,7 +3,7 @@ import type { ToolName, ToolRun } from './load-tools.ts';
 
 export type Body = 'segment' | 'playlist';
 export type Server = 'edge' | 'edge-redis' | 'node' | 'nginx' | 'varnish';
-export type HerdServer = 'edge' | 'nginx' | 'varnish';
+export type HerdServer = 'edge' | 'nginx' | 'varnish' | 'node';
 
 export const SERVER_LABELS: Readonly<Record<Server, string>> = {
   edge: 'edge (memory tier)',
@@ -57,6 +57,8 @@ export interface HerdRep {
 
 export interface HerdResult {
   readonly server: HerdServer;
+  /** A warm herd: the same requests for a segment the target holds in memory, the floor of the cold herds. */
+  readonly warm: boolean;
   readonly nodes: number;
   readonly waiters: number;
   readonly originDelayMs: number;
@@ -388,7 +390,12 @@ function hitsTable(r: BenchResults): string[] {
   ];
 }
 
-const HERD_LABELS: Readonly<Record<HerdServer, string>> = { edge: 'edge', nginx: 'nginx proxy_cache', varnish: 'Varnish' };
+const HERD_LABELS: Readonly<Record<HerdServer, string>> = { edge: 'edge', nginx: 'nginx proxy_cache', varnish: 'Varnish', node: 'node:http' };
+
+/** A herd row's target: the server, its node count, and whether it is a warm herd (answered from memory). */
+export function herdLabel(h: HerdResult): string {
+  return `${HERD_LABELS[h.server]} ×${h.nodes}${h.warm ? ', warm' : ''}`;
+}
 
 function herdTable(herd: readonly HerdResult[]): string[] {
   const first = herd[0];
@@ -396,11 +403,14 @@ function herdTable(herd: readonly HerdResult[]): string[] {
   return [
     `## Herd: ${first.waiters} concurrent cold requests for one segment, origin ${first.originDelayMs} ms away (median of ${first.reps.length})`,
     '',
+    ...(herd.some((h) => h.warm)
+      ? ['The warm rows are the floor: the same requests, from the same client, for a segment the target already holds in memory. No fill can make waiters faster than that on this machine.', '']
+      : []),
     table(
-      ['target', 'origin fetches (each rep)', 'waiters p50 ms', 'waiters p99 ms', 'lone cold request ms', 'p50 − lone ms', 'failed'],
+      ['target', 'origin fetches (each rep)', 'waiters p50 ms', 'waiters p99 ms', 'lone request ms', 'p50 − lone ms', 'failed'],
       herd.map((h) => [
-        `${HERD_LABELS[h.server]} ×${h.nodes}`,
-        h.reps.map((x) => String(x.originFetches)).join(', '),
+        herdLabel(h),
+        h.warm ? '— (from memory)' : h.reps.map((x) => String(x.originFetches)).join(', '),
         fmtNum(h.waiterP50MedianMs, 0),
         fmtNum(h.waiterP99MedianMs, 0),
         fmtNum(h.loneMedianMs, 0),

@@ -392,11 +392,19 @@ export async function main(argv: string[]): Promise<number> {
           nginx ? track(startNginx(nginx, { dir: join(tmp, 'nginx-herd'), port: nginxPort, originPort: proxyPort, accessLog: true, name: 'nginx (herd)' })) : undefined,
           varnish ? track(startVarnish(varnish, { dir: join(tmp, 'varnish-herd'), port: varnishPort, originPort: proxyPort, name: 'varnish (herd)' })) : undefined,
         ]);
+        // The floor: node:http ×3 (as many workers as an edge) answering the same herd from memory.
+        const floorNodes: string[] = [];
+        for (let i = 0; i < herdEdges; i++) {
+          const port = await freePort();
+          await track(startNodeBaseline({ port, mediaDir, assets: [HOT_ASSET], workers: availableParallelism(), logFile: join(logDir, `node-baseline-herd-${i + 1}.log`) }));
+          floorNodes.push(`http://127.0.0.1:${port}`);
+        }
         const targets: HerdTarget[] = [{ server: 'edge', nodes: edges.map((e) => e.url) }];
         if (nginx) targets.push({ server: 'nginx', nodes: [`http://127.0.0.1:${nginxPort}`] });
         if (varnish) targets.push({ server: 'varnish', nodes: [`http://127.0.0.1:${varnishPort}`] });
-        say(`herd: ${herdWaiters} concurrent cold requests × ${herdReps} per target (${targets.map((t) => `${t.server} ×${t.nodes.length}`).join(', ')}), origin behind ${proxy.url} adding ${originDelayMs} ms`);
-        results.herd.push(...(await runHerds({ targets, proxy, originDelayMs, waiters: herdWaiters, reps: herdReps, coldPaths: herdFiles, segmentBytes: SEGMENT_BYTES, queries: segmentQueries, say, isStopping: () => interrupted })));
+        targets.push({ server: 'edge', nodes: edges.map((e) => e.url), warm: true }, { server: 'node', nodes: floorNodes, warm: true });
+        say(`herd: ${herdWaiters} concurrent cold requests × ${herdReps} per target (${targets.map((t) => `${t.server} ×${t.nodes.length}${t.warm ? ' warm' : ''}`).join(', ')}), origin behind ${proxy.url} adding ${originDelayMs} ms`);
+        results.herd.push(...(await runHerds({ targets, proxy, originDelayMs, waiters: herdWaiters, reps: herdReps, coldPaths: herdFiles, segmentBytes: SEGMENT_BYTES, warmPath: SEGMENT_PATH, queries: segmentQueries, say, isStopping: () => interrupted })));
       } finally {
         await Promise.all(herdChildren.map((c) => c.stop()));
       }

@@ -34,7 +34,7 @@ function results(over: Partial<BenchResults> = {}): BenchResults {
   };
 }
 
-const find = (r: BenchResults, figure: RegExp): { pass: boolean | null; ratio: string } => {
+const find = (r: BenchResults, figure: RegExp): { pass: boolean | null; ratio: string; value: string; baseline: string } => {
   const c = buildChecks(r).find((k) => figure.test(k.figure));
   assert.ok(c, `a check matching ${figure}`);
   return c;
@@ -92,6 +92,24 @@ describe('bench checks', () => {
     const r2 = results({ herd: [bad] });
     assert.equal(find(r2, /^origin fetches/).pass, false, 'one repetition with 2 fetches misses');
     assert.equal(find(r2, /^waiters' time to last byte/).pass, false);
+  });
+
+  it('keeps the warm herds out of the targets and reports what the edges add beyond the origin delay and the floor', () => {
+    const cold = summarizeHerd('edge', 3, 200, 200, [herdRep(1, 219, 420), herdRep(1, 220, 418), herdRep(1, 215, 430)]);
+    // A warm edge herd faster than the cold one: if the checks took it for the edge's herd, the gap would pass.
+    const warmEdge = summarizeHerd('edge', 3, 200, 200, [herdRep(0, 3, 190), herdRep(0, 2, 200), herdRep(0, 3, 210)], true);
+    const floor = summarizeHerd('node', 3, 200, 200, [herdRep(0, 2, 180), herdRep(0, 2, 188), herdRep(0, 1, 195)], true);
+    const r = results({ herd: [warmEdge, cold, floor] });
+    const gap = find(r, /^waiters' time to last byte/);
+    assert.equal(gap.pass, false);
+    assert.equal(gap.ratio, '+201 ms');
+    const f = find(r, /^the floor/);
+    assert.equal(f.pass, null, 'the floor is information, not a target');
+    assert.match(f.value, /^p50 188 ms/);
+    assert.match(f.baseline, /warm edge ×3: p50 200 ms/);
+    // 420 − (200 + 188)
+    assert.match(f.ratio, /= \+32 ms$/);
+    assert.equal(buildChecks(results({ herd: [cold] })).some((c) => /^the floor/.test(c.figure)), false, 'no floor row without a floor');
   });
 
   it('judges the largest idle edge process against 70 MB (issue 10) and 60 MB (issue 11)', () => {
