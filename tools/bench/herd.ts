@@ -78,12 +78,14 @@ async function oneRep(t: HerdTarget, o: HerdOptions, lonePath: string, herdPath:
     for (const a of agents) a.destroy();
   }
   const ok: number[] = [];
+  const byNode: number[][] = t.nodes.map(() => []);
   const xcache: Record<string, number> = {};
   const failures: Record<string, number> = {};
   let errors = 0;
-  for (const r of results) {
+  for (const [i, r] of results.entries()) {
     if (r.status === 'fulfilled' && check(r.value, o.segmentBytes)) {
       ok.push(r.value.totalMs);
+      byNode[i % t.nodes.length]?.push(r.value.totalMs);
       const x = String(r.value.headers['x-cache'] ?? r.value.headers['x-cache-status'] ?? '-');
       xcache[x] = (xcache[x] ?? 0) + 1;
     } else {
@@ -101,6 +103,7 @@ async function oneRep(t: HerdTarget, o: HerdOptions, lonePath: string, herdPath:
     waiterP50Ms: percentile(ok, 50),
     waiterP99Ms: percentile(ok, 99),
     waiterMaxMs: ok.length > 0 ? Math.max(...ok) : Number.NaN,
+    waiterP50ByNodeMs: byNode.map((v) => percentile(v, 50)),
     errors,
     failures,
     xcache,
@@ -148,7 +151,7 @@ export async function runHerds(o: HerdOptions): Promise<HerdResult[]> {
       const r = t.warm ? await oneRep(t, o, o.warmPath, o.warmPath, rep * 7 + k) : await oneRep(t, o, next(), next(), rep * 7 + k);
       reps.get(targetId(t))?.push(r);
       o.say(
-        `herd ${rep + 1}/${o.reps} ${t.server} ×${t.nodes.length}${t.warm ? ' warm (the floor)' : `: ${r.originFetches} origin fetch(es)`}, waiters p50 ${r.waiterP50Ms.toFixed(0)} ms p99 ${r.waiterP99Ms.toFixed(0)} ms, lone ${r.loneMs.toFixed(0)} ms${r.errors > 0 ? `, ${r.errors} failed (${Object.entries(r.failures).map(([k, n]) => `${k}: ${n}`).join('; ')})` : ''}`,
+        `herd ${rep + 1}/${o.reps} ${t.server} ×${t.nodes.length}${t.warm ? ' warm (the floor)' : `: ${r.originFetches} origin fetch(es)`}, waiters p50 ${r.waiterP50Ms.toFixed(0)} ms (by node ${r.waiterP50ByNodeMs.map((v) => v.toFixed(0)).join(' / ')}) p99 ${r.waiterP99Ms.toFixed(0)} ms, lone ${r.loneMs.toFixed(0)} ms${r.errors > 0 ? `, ${r.errors} failed (${Object.entries(r.failures).map(([k, n]) => `${k}: ${n}`).join('; ')})` : ''}`,
       );
     }
   }

@@ -48,6 +48,8 @@ export interface HerdRep {
   readonly waiterP50Ms: number;
   readonly waiterP99Ms: number;
   readonly waiterMaxMs: number;
+  /** The waiters' p50 on each node, in the order of the target's nodes (the first edge usually leads the fill). */
+  readonly waiterP50ByNodeMs: readonly number[];
   /** Waiters that failed or got a short body. */
   readonly errors: number;
   /** Why they failed: the status and bytes, or the error code, with how many. */

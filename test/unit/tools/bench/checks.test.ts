@@ -17,7 +17,7 @@ function cell(body: Body, server: Server, connections: number, rps: number, p99M
 }
 
 function herdRep(originFetches: number, loneMs: number, p50: number): HerdRep {
-  return { herdPath: '/h', originFetches, loneOriginFetches: 1, loneMs, waiterP50Ms: p50, waiterP99Ms: p50 * 2, waiterMaxMs: p50 * 3, errors: 0, failures: {}, xcache: {} };
+  return { herdPath: '/h', originFetches, loneOriginFetches: 1, loneMs, waiterP50Ms: p50, waiterP99Ms: p50 * 2, waiterMaxMs: p50 * 3, waiterP50ByNodeMs: [p50], errors: 0, failures: {}, xcache: {} };
 }
 
 function results(over: Partial<BenchResults> = {}): BenchResults {
