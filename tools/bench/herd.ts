@@ -24,7 +24,7 @@ export interface HerdOptions {
   readonly reps: number;
   /**
    * Never-requested segment paths: WARMUPS_PER_NODE per node first (warm-up), then two per (target, rep), one for the
-   * lone request and one for the herd.
+   * lone request and one for the herd, the untimed warm-up herd counting as a rep.
    */
   readonly coldPaths: readonly string[];
   readonly segmentBytes: number;
@@ -113,9 +113,9 @@ async function oneRep(t: HerdTarget, o: HerdOptions, lonePath: string, herdPath:
 /** Cold fetches through each node, on fresh connections, before anything is timed. */
 export const WARMUPS_PER_NODE = 4;
 
-/** How many cold segments runHerds needs: `nodes` and `targets` count the cold targets only. */
+/** How many cold segments runHerds needs: `nodes` and `targets` count the cold targets only (a warm-up herd each, then the reps). */
 export function herdFilesNeeded(nodes: number, targets: number, reps: number): number {
-  return nodes * WARMUPS_PER_NODE + targets * reps * 2;
+  return nodes * WARMUPS_PER_NODE + targets * (reps + 1) * 2;
 }
 
 export async function runHerds(o: HerdOptions): Promise<HerdResult[]> {
@@ -141,6 +141,13 @@ export async function runHerds(o: HerdOptions): Promise<HerdResult[]> {
     }
   } finally {
     fresh.destroy();
+  }
+  // Then one untimed herd per target: single misses never run the collapsing paths (local waiters, following
+  // another edge through Redis), and their first run in each worker pays for compiling them. Every target gets one.
+  for (const t of o.targets) {
+    if (o.isStopping()) break;
+    const w = t.warm ? await oneRep(t, o, o.warmPath, o.warmPath, 0) : await oneRep(t, o, next(), next(), 0);
+    o.say(`herd warm-up ${t.server} ×${t.nodes.length}${t.warm ? ' warm' : ''}: waiters p50 ${w.waiterP50Ms.toFixed(0)} ms (not counted)`);
   }
   for (let rep = 0; rep < o.reps; rep++) {
     // Interleaved, the order rotating each repetition, so drift lands on every target alike.
