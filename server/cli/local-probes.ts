@@ -1,6 +1,6 @@
 // Small local chores of the CLI tools (and tests, bench): a free port, is Redis there, is a role up, clear a key prefix.
 import { createServer } from 'node:net';
-import { Redis } from 'ioredis';
+import { Redis } from '../core/redis-client.ts';
 
 /** A free TCP port on loopback, for processes that must be told their port up front. */
 export function freePort(): Promise<number> {

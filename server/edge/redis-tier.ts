@@ -1,8 +1,7 @@
 // The shared Redis tier: binary objects with expiry, fill locks, pub/sub — bounded timeouts and a circuit breaker.
 import { randomBytes } from 'node:crypto';
-import { Cluster } from 'ioredis';
 import type { Logger } from '../core/log.ts';
-import { createRedisClient, type RedisClient } from '../core/redis-client.ts';
+import { Cluster, createRedisClient, type RedisClient } from '../core/redis-client.ts';
 import { describeRedisTarget, type RedisTarget } from '../core/redis-target.ts';
 import type { EdgeMetrics } from './edge-metrics.ts';
 import { CacheEntry } from './cache-entry.ts';

@@ -11,9 +11,9 @@ export interface CliRole {
   stop(): Promise<void>;
 }
 
-/** `edgeline <args>`, waiting until `healthUrl` answers 2xx; fails at once if the process exits before. */
-export async function startCliRole(args: readonly string[], healthUrl: string, opts: { env?: NodeJS.ProcessEnv; stdio?: StdioOptions } = {}): Promise<CliRole> {
-  const child = spawn(process.execPath, [BIN, ...args], { env: opts.env ?? process.env, stdio: opts.stdio ?? ['ignore', 'ignore', 'inherit'] });
+/** `edgeline <args>` (after `nodeArgs`, node's own flags), waiting until `healthUrl` answers 2xx; fails at once if the process exits before. */
+export async function startCliRole(args: readonly string[], healthUrl: string, opts: { env?: NodeJS.ProcessEnv; stdio?: StdioOptions; nodeArgs?: readonly string[] } = {}): Promise<CliRole> {
+  const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), BIN, ...args], { env: opts.env ?? process.env, stdio: opts.stdio ?? ['ignore', 'ignore', 'inherit'] });
   const stop = async (): Promise<void> => {
     if (child.exitCode !== null || child.signalCode !== null) return;
     const exited = once(child, 'exit');
