@@ -6,8 +6,8 @@
 // ('abc'.charCodeAt) never does, and every string method is called on primitives. So String.prototype stayed a
 // dictionary for the process's life, and every `s.charCodeAt`, `s.slice`, `s.indexOf` in it, ours and node:http's
 // alike, went through V8's generic LoadIC: a playlist hit ran 336k user-space instructions instead of 237–252k (one
-// edge worker under callgrind, CMCD on; tools/bench/README.md), and the router paid the same. (A loop of
-// string-method calls ran at 270–320 ns an iteration against 90–100 ns.)
+// edge worker under callgrind, CMCD on; tools/bench/README.md); the router, which loads ioredis too, had the same
+// slow prototype (not measured there). A loop of string-method calls ran at 270–320 ns an iteration against 90–100 ns.
 
 /** One property read, in a function of its own so that its inline cache gets a feedback vector after a few calls. */
 function readThrough(o: { readonly charCodeAt?: unknown }): unknown {
