@@ -68,9 +68,22 @@ export function buildChecks(r: BenchResults): Check[] {
         target: decides ? '≤ 1.50×' : '—',
         pass: decides ? x <= 1.5 : null,
       });
+      const node = findCell(r.throughput, body, 'node', headline, conns);
+      // The same target applied to the Node ceiling: whether any node:http server meets it on this machine (its event
+      // loop and garbage collector, against nginx's), which tells a tail of the edge's own from the runtime's.
+      if (decides && node) {
+        checks.push({
+          section: 'tail latency',
+          figure: `${body} p99 at ${conns} connections, node:http from memory ÷ nginx (${headline}): the Node ceiling's tail`,
+          value: `${fmtNum(node.medianP99Ms, 1)} ms`,
+          baseline: `${fmtNum(b.medianP99Ms, 1)} ms`,
+          ratio: fmtRatio(ratio(node.medianP99Ms, b.medianP99Ms)),
+          target: '—',
+          pass: null,
+        });
+      }
       const cpuA = a.medianCpuUsPerRequest;
       const cpuB = b.medianCpuUsPerRequest;
-      const node = findCell(r.throughput, body, 'node', headline, conns);
       checks.push({
         section: 'server CPU',
         figure: `${body} at ${conns} connections: server CPU µs per request, edge ÷ nginx`,

@@ -78,6 +78,17 @@ describe('bench checks', () => {
     assert.equal(find(ok, /^playlist p99 at 128/).pass, true);
   });
 
+  it("shows the node:http ceiling's playlist p99 at 128 connections against nginx's, for information", () => {
+    const r = results({ throughput: [cell('playlist', 'edge', 128, 1, 40), cell('playlist', 'nginx', 128, 1, 10), cell('playlist', 'node', 128, 1, 25)] });
+    const ceiling = find(r, /^playlist p99 at 128 connections, node:http/);
+    assert.equal(ceiling.pass, null);
+    assert.equal(ceiling.ratio, '2.50×');
+    assert.equal(ceiling.value, '25.0 ms');
+    // Without the ceiling in the run there is nothing to show.
+    const without = results({ throughput: [cell('playlist', 'edge', 128, 1, 40), cell('playlist', 'nginx', 128, 1, 10)] });
+    assert.equal(buildChecks(without).some((c) => /node:http/.test(c.figure) && /p99/.test(c.figure)), false);
+  });
+
   it('wants one origin fetch for the herd and waiters within 100 ms of a lone cold request', () => {
     const good = summarizeHerd('edge', 3, 200, 200, [herdRep(1, 300, 380), herdRep(1, 280, 390), herdRep(1, 310, 500)]);
     assert.equal(good.loneMedianMs, 300);
