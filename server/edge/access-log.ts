@@ -24,14 +24,16 @@ export interface AccessLog {
 /** pino's numeric level of `info`, which the access log is written at. */
 const INFO = 30;
 
-/** A JSON string; most values (paths, outcomes, session ids) need no escape and skip JSON.stringify. */
+/** What JSON.stringify escapes: a quote, a backslash, a control character, or a surrogate (a lone one gets a \u escape). */
+// eslint-disable-next-line no-control-regex -- control characters are exactly what must be found
+const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
+
+/**
+ * A JSON string; most values (paths, outcomes, session ids) need no escape and skip JSON.stringify. The check is a
+ * regular expression rather than a loop over the characters: V8's regex engine scans a string several times faster.
+ */
 function str(s: string): string {
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    // A quote, a backslash, a control character or a surrogate (a lone one gets a \u escape).
-    if (c === 34 || c === 92 || c < 32 || (c >= 0xd800 && c <= 0xdfff)) return JSON.stringify(s);
-  }
-  return `"${s}"`;
+  return NEEDS_ESCAPE.test(s) ? JSON.stringify(s) : `"${s}"`;
 }
 
 /** A JSON number as JSON.stringify writes it (what is not finite becomes null). */

@@ -50,11 +50,15 @@ export function hasCmcd(query: string | undefined, headers: IncomingHttpHeaders)
 /** The CMCD of one request (raw query without "?", and the request headers), or undefined when it carries none. */
 export function cmcdReport(query: string | undefined, headers: IncomingHttpHeaders): CmcdReport | undefined {
   if (!hasCmcd(query, headers)) return undefined;
+  const request = headers['cmcd-request'];
+  const object = headers['cmcd-object'];
+  const status = headers['cmcd-status'];
+  const session = headers['cmcd-session'];
   const parsed = parseCmcd({
     only: READ_KEYS,
     query: query === undefined ? undefined : cmcdQueryParam(query),
-    // Only the CMCD shards: the parser need not look at every other header.
-    headers: { 'cmcd-request': headers['cmcd-request'], 'cmcd-object': headers['cmcd-object'], 'cmcd-status': headers['cmcd-status'], 'cmcd-session': headers['cmcd-session'] },
+    // Only the CMCD shards, and none at all when the player sent none (hls.js sends CMCD in the query).
+    headers: request === undefined && object === undefined && status === undefined && session === undefined ? undefined : { 'cmcd-request': request, 'cmcd-object': object, 'cmcd-status': status, 'cmcd-session': session },
   });
   const d = parsed.data;
   const log: CmcdLogFields = {};

@@ -345,9 +345,10 @@ export function cmcdQueryParam(search: string): string | null {
   at += 5;
   const end = q.indexOf('&', at);
   const raw = end < 0 ? q.slice(at) : q.slice(at, end);
-  if (!raw.includes('%') && !raw.includes('+')) return raw;
+  const hasPlus = raw.includes('+');
+  if (!hasPlus && !raw.includes('%')) return raw;
   try {
-    return decodeURIComponent(raw.replace(/\+/g, ' '));
+    return decodeURIComponent(hasPlus ? raw.replace(/\+/g, ' ') : raw);
   } catch {
     // A malformed escape: URLSearchParams keeps such bytes as they are.
     return new URLSearchParams(`CMCD=${raw}`).get('CMCD');

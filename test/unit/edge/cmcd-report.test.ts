@@ -40,6 +40,13 @@ describe('CMCD on the edge', () => {
     assert.equal(r.throughputKbps, undefined);
   });
 
+  it('reads the query and a header shard of one request together', () => {
+    const r = cmcdReport(`CMCD=${encodeURIComponent('br=800,ot=v')}`, { 'cmcd-request': 'bl=1200' });
+    assert.ok(r);
+    assert.deepEqual(r.log, { br: 800, bl: 1200, ot: 'v' });
+    assert.equal(r.bufferLengthS, 1.2);
+  });
+
   it('labels a report without ot as "none" and counts dropped entries', () => {
     const r = cmcdReport(`CMCD=${encodeURIComponent('bl=abc,ot=zz,sid=unquoted,mtp=900')}`, {});
     assert.ok(r);

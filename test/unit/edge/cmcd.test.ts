@@ -19,6 +19,15 @@ describe('parseCmcd', () => {
     assert.equal(cmcdQueryParam('a=1'), null);
   });
 
+  it('decodes the CMCD param as URLSearchParams does: "+" is a space, percent-escapes, raw text as is', () => {
+    for (const value of ['sid="a b",ot=v', 'sid="a+b",ot=v', 'sid="50%",ot=v', 'sid="x,y"', 'ot=v']) {
+      for (const encoded of [encodeURIComponent(value), value.replace(/ /g, '+'), value.replace(/"/g, '%22')]) {
+        const q = `a=1&CMCD=${encoded}&b=2`;
+        assert.equal(cmcdQueryParam(q), new URLSearchParams(q).get('CMCD'), q);
+      }
+    }
+  });
+
   it('merges the four header shards and ignores other headers', () => {
     const p = parseCmcd({
       headers: { 'cmcd-object': 'br=800,d=4000,ot=av', 'cmcd-request': 'bl=2100,mtp=25400', 'CMCD-Session': 'sid="s1",st=l,pr=1.25', 'cmcd-status': 'bs', 'x-other': 'br=1' },
