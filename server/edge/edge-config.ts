@@ -33,7 +33,7 @@ export const edgeFields = {
   originTimeoutMs: fields.durationMs('origin-timeout', 10_000, { env: 'EDGE_ORIGIN_TIMEOUT', help: 'time to the upstream response headers' }),
   originBodyTimeoutMs: fields.durationMs('origin-body-timeout', 30_000, { env: 'EDGE_ORIGIN_BODY_TIMEOUT', help: 'longest pause between upstream body chunks' }),
   originDownMs: fields.durationMs('origin-down-time', 5_000, { env: 'EDGE_ORIGIN_DOWN_TIME', help: 'how long a failed origin is tried last' }),
-  redisTimeoutMs: fields.durationMs('redis-timeout', 250, { env: 'EDGE_REDIS_TIMEOUT', help: 'bound on each Redis command' }),
+  redisTimeoutMs: fields.durationMs('redis-timeout', 250, { env: 'EDGE_REDIS_TIMEOUT', help: 'bound on each Redis lock or purge command, and on silence while an object moves' }),
   breakerThreshold: fields.int('redis-breaker-threshold', 5, { env: 'EDGE_REDIS_BREAKER_THRESHOLD', min: 1, help: 'consecutive Redis failures that open the circuit' }),
   breakerCooldownMs: fields.durationMs('redis-breaker-cooldown', 2_000, { env: 'EDGE_REDIS_BREAKER_COOLDOWN', help: 'how long Redis is skipped once the circuit opens' }),
   collapseWaitMs: fields.durationMs('collapse-wait', 5_000, { env: 'EDGE_COLLAPSE_WAIT', help: 'longest wait for another edge\'s fill before fetching ourselves' }),

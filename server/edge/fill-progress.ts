@@ -43,22 +43,22 @@ export class FillPublisher {
   /**
    * A write that was never sent (Redis down, the breaker open) leaves a gap in the bytes: the fill is then declared
    * aborted, so followers cut their viewers short rather than pass on a body with a hole. A write that timed out was
-   * still sent, in order, on the one connection; and whatever happens, a follower ends a body only once it has read
+   * still sent, in order, on the one connection (the tier's write connection, which carries every command here); and whatever happens, a follower ends a body only once it has read
    * every byte the leader counted ("done <bytes>"), so a lost write never yields a short 200.
    */
-  private send(fn: Parameters<RedisTier['attempt']>[1]): void {
+  private send(fn: Parameters<RedisTier['attemptWrite']>[1], sending = 0): void {
     if (this.failed) return;
     if (!this.redis.isAvailable) {
       this.failed = true;
       this.ended = true;
       return;
     }
-    void this.redis.attempt('fill-progress', fn).then((r) => {
+    void this.redis.attemptWrite('fill-progress', fn, sending).then((r) => {
       if (r.ok || this.failed || this.redis.isAvailable) return;
       this.failed = true;
       this.ended = true;
       const meta = this.keys.fillMeta(this.key);
-      void this.redis.attempt('fill-progress', (c) => Promise.all([c.hset(meta, 'end', 'aborted'), c.publish(this.channel, `progress\n${this.key}`)]));
+      void this.redis.attemptWrite('fill-progress', (c) => Promise.all([c.hset(meta, 'end', 'aborted'), c.publish(this.channel, `progress\n${this.key}`)]), 0);
     });
   }
 
@@ -81,7 +81,7 @@ export class FillPublisher {
     const b = parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts);
     const body = this.keys.fillBody(this.key, this.id);
     // The expiry moves with every write: a long fill keeps its bytes, an abandoned one loses them one TTL later.
-    this.send((r) => Promise.all([r.append(body, b), r.pexpire(body, this.ttlMs), r.publish(this.channel, `progress\n${this.key}`)]));
+    this.send((r) => Promise.all([r.append(body, b), r.pexpire(body, this.ttlMs), r.publish(this.channel, `progress\n${this.key}`)]), b.length);
   }
 
   end(outcome: 'done' | 'aborted'): void {
@@ -104,12 +104,12 @@ interface MetaRead {
 /** The fill's meta; without `withHead` (a follower reading on) the head is neither fetched nor parsed again. */
 async function readMeta(redis: RedisTier, keys: RedisKeys, key: CacheKey, withHead = true): Promise<MetaRead | undefined> {
   if (!withHead) {
-    const got = await redis.attempt('fill-follow', (r) => r.hmget(keys.fillMeta(key), 'id', 'end'));
+    const got = await redis.attemptRead('fill-follow', (r) => r.hmget(keys.fillMeta(key), 'id', 'end'));
     if (!got.ok) return undefined;
     const [id, end] = got.value;
     return { id: id ?? null, head: undefined, end: parseEnd(end ?? null) };
   }
-  const got = await redis.attempt('fill-follow', (r) => r.hmget(keys.fillMeta(key), 'id', 'head', 'end'));
+  const got = await redis.attemptRead('fill-follow', (r) => r.hmget(keys.fillMeta(key), 'id', 'head', 'end'));
   if (!got.ok) return undefined;
   const [id, head, end] = got.value;
   return { id: id ?? null, head: head ? parseHead(head) : undefined, end: parseEnd(end ?? null) };
@@ -188,7 +188,7 @@ async function pump(o: FollowOptions, id: string, out: Readable): Promise<void> 
       if (out.destroyed) return;
       const [meta, got] = await Promise.all([
         readMeta(o.redis, o.keys, o.key, false),
-        o.redis.attempt('fill-follow', (r) => r.getrangeBuffer(bodyKey, offset, -1)),
+        o.redis.attemptRead('fill-follow', (r) => r.getrangeBuffer(bodyKey, offset, -1)),
       ]);
       // A failed read (a slow Redis) is tried again; only a fill that is gone, or no progress for waitMs, ends it.
       if (meta && meta.id !== id) throw new Error('the fill being followed went away');

@@ -1,5 +1,6 @@
 // The shared Redis tier: binary objects with expiry, fill locks, pub/sub — bounded timeouts and a circuit breaker.
 import { randomBytes } from 'node:crypto';
+import type { Socket } from 'node:net';
 import type { Logger } from '../core/log.ts';
 import { Cluster, createRedisClient, type RedisClient } from '../core/redis-client.ts';
 import { describeRedisTarget, type RedisTarget } from '../core/redis-target.ts';
@@ -10,11 +11,16 @@ import { CircuitBreaker, type BreakerState } from './circuit-breaker.ts';
 import { recordMatches } from './purge-log.ts';
 import { PurgeScripts } from './purge-scripts.ts';
 import { defineScript, type RedisScript } from '../core/redis-script.ts';
+import { StallWatch } from './redis-stall.ts';
 
 export interface RedisTierOptions {
   /** One Redis (REDIS_URL) or a Redis Cluster (REDIS_CLUSTER_NODES). */
   readonly target: RedisTarget;
   readonly keys: RedisKeys;
+  /**
+   * Bound on each command of the control connection (locks, purges, heartbeats); on the connections that carry object
+   * bytes (objects, fill progress), the longest time one may move no bytes while a command waits.
+   */
   readonly commandTimeoutMs: number;
   readonly maxObjectBytes: number;
   readonly breakerThreshold: number;
@@ -36,8 +42,29 @@ export type FillNotice = 'stored' | 'failed';
 
 export type LockAttempt = { readonly kind: 'acquired'; readonly token: string } | { readonly kind: 'held'; readonly holder: string } | { readonly kind: 'unavailable' };
 
+/**
+ * The slowest rate at which a value being stored is expected to leave for Redis (a link a hundred times slower than
+ * a gigabit LAN): only a write connection silent beyond it, plus the command bound, is stalled.
+ */
+const WRITE_FLOOR_BYTES_PER_SECOND = 1_000_000;
+
+/**
+ * Connections by what they carry: control (locks, purges, heartbeats, registry), reads of object bytes, writes of
+ * object bytes, and the subscriber. A 30 MB object moving through Redis takes longer than a lock should ever wait, and
+ * on one connection every command queued behind it would wait too. Control keeps its fixed bound per command; the
+ * byte connections are bounded by progress (redis-stall.ts), so a large object on a slow link is neither a failure
+ * nor a step towards opening the breaker, while a Redis that stops answering still fails within the bound. Reads and
+ * writes are apart so a viewer's read never queues behind a store, and a read's silence is seen at once (a write's
+ * last bytes sit in the kernel's buffer, unseen).
+ */
 export class RedisTier {
   readonly client: RedisClient;
+  private readonly reader: RedisClient;
+  private readonly writer: RedisClient;
+  private readonly readStall: StallWatch;
+  private readonly writeStall: StallWatch;
+  /** The store script, on the write connection. */
+  private readonly writerScripts: PurgeScripts;
   private readonly sub: RedisClient;
   readonly breaker: CircuitBreaker;
   private readonly channelHandlers = new Map<string, (message: string) => void>();
@@ -56,14 +83,13 @@ export class RedisTier {
     const retryStrategy = (times: number): number => Math.min(100 * times, 1_000);
     // Commands fail at once while disconnected (no offline queue) and after commandTimeoutMs when Redis is slow:
     // a viewer never waits on Redis for longer than that.
-    this.client = createRedisClient(opts.target, {
-      commandTimeout: opts.commandTimeoutMs,
-      connectTimeout: Math.max(1_000, opts.commandTimeoutMs * 4),
-      enableOfflineQueue: false,
-      maxRetriesPerRequest: 0,
-      retryStrategy,
-      lazyConnect: false,
-    });
+    const failFast = { connectTimeout: Math.max(1_000, opts.commandTimeoutMs * 4), enableOfflineQueue: false, maxRetriesPerRequest: 0, retryStrategy, lazyConnect: false };
+    this.client = createRedisClient(opts.target, { ...failFast, commandTimeout: opts.commandTimeoutMs });
+    this.reader = createRedisClient(opts.target, failFast);
+    this.writer = createRedisClient(opts.target, failFast);
+    const stallMs = opts.commandTimeoutMs;
+    this.readStall = new StallWatch({ stallMs, moved: () => bytesMoved(this.reader), clock: () => Date.now() });
+    this.writeStall = new StallWatch({ stallMs, moved: () => bytesMoved(this.writer), clock: () => Date.now(), floorBytesPerSecond: WRITE_FLOOR_BYTES_PER_SECOND });
     // The subscriber may queue its SUBSCRIBE until connected; ioredis resubscribes after every reconnect. In a cluster,
     // classic PUBLISH reaches subscribers on every node (the cluster bus forwards it), so one subscription suffices.
     this.sub = createRedisClient(opts.target, { connectTimeout: Math.max(1_000, opts.commandTimeoutMs * 4), maxRetriesPerRequest: null, retryStrategy });
@@ -73,15 +99,18 @@ export class RedisTier {
       clock: opts.clock,
       onChange: (s) => this.onBreaker(s),
     });
-    this.client.on('error', (err: Error) => {
-      opts.metrics.redisErrors.inc({ op: 'connection' });
-      this.warn('redis connection error', err);
-    });
+    for (const c of [this.client, this.reader, this.writer]) {
+      c.on('error', (err: Error) => {
+        opts.metrics.redisErrors.inc({ op: 'connection' });
+        this.warn('redis connection error', err);
+      });
+    }
     this.sub.on('error', (err: Error) => {
       opts.metrics.redisErrors.inc({ op: 'subscriber' });
       this.warn('redis subscriber error', err);
     });
     this.scripts = new PurgeScripts(this.client, opts.keys, () => randomBytes(8).toString('hex'));
+    this.writerScripts = new PurgeScripts(this.writer, opts.keys, () => randomBytes(8).toString('hex'));
     this.releaseScript = defineScript(this.client, 'edgelineReleaseLock', 1, RELEASE_LUA);
     this.client.on('ready', () => {
       if (!this.recovered()) opts.logger.info({ redis: describeRedisTarget(opts.target) }, 'redis tier connected');
@@ -104,9 +133,11 @@ export class RedisTier {
       this.warn('redis disconnected', undefined);
       for (const l of this.downListeners) l();
     });
-    this.sub.on('close', () => {
-      if (!this.closed) for (const l of this.downListeners) l();
-    });
+    for (const c of [this.reader, this.writer, this.sub]) {
+      c.on('close', () => {
+        if (!this.closed) for (const l of this.downListeners) l();
+      });
+    }
     this.sub.on('message', (channel: string, message: string) => this.channelHandlers.get(channel)?.(message));
   }
 
@@ -119,7 +150,7 @@ export class RedisTier {
       timer = setTimeout(() => resolve(false), timeoutMs);
     });
     try {
-      return await Promise.race([Promise.all([ready(this.client), ready(this.sub)]).then(() => true), timeout]);
+      return await Promise.race([Promise.all([ready(this.client), ready(this.reader), ready(this.writer), ready(this.sub)]).then(() => true), timeout]);
     } finally {
       clearTimeout(timer);
     }
@@ -129,13 +160,17 @@ export class RedisTier {
     return this.opts.keys;
   }
 
-  /** Connected and the breaker lets calls through. */
+  /** The command connections ready and the breaker lets calls through. */
   get isAvailable(): boolean {
-    return this.client.status === 'ready' && this.breaker.state !== 'open';
+    return this.commandsReady && this.breaker.state !== 'open';
+  }
+
+  private get commandsReady(): boolean {
+    return this.client.status === 'ready' && this.reader.status === 'ready' && this.writer.status === 'ready';
   }
 
   get status(): { connected: boolean; subscriber: boolean; breaker: BreakerState } {
-    return { connected: this.client.status === 'ready', subscriber: this.sub.status === 'ready', breaker: this.breaker.state };
+    return { connected: this.commandsReady, subscriber: this.sub.status === 'ready', breaker: this.breaker.state };
   }
 
   /** Called when a connection drops (collapsed waiters stop waiting for notices that cannot arrive). */
@@ -154,10 +189,30 @@ export class RedisTier {
    * Runs one Redis operation under the breaker: a failure is logged once per state change, counted, and
    * reported as `{ ok: false }` — a Redis problem is a miss, never a viewer error.
    */
-  async attempt<T>(op: string, fn: (r: RedisClient) => Promise<T>): Promise<Attempt<T>> {
-    if (this.closed || this.client.status !== 'ready' || !this.breaker.allow()) return { ok: false };
+  attempt<T>(op: string, fn: (r: RedisClient) => Promise<T>): Promise<Attempt<T>> {
+    return this.run(this.client, op, fn);
+  }
+
+  /**
+   * The same on the read connection, for commands whose replies carry object bytes: they fail when the connection
+   * moves no bytes for the command bound, however long a large value takes to arrive.
+   */
+  attemptRead<T>(op: string, fn: (r: RedisClient) => Promise<T>): Promise<Attempt<T>> {
+    return this.run(this.reader, op, (r) => this.readStall.bound(fn(r)));
+  }
+
+  /**
+   * The same on the write connection, for commands that send `sending` bytes of an object: in order with each other
+   * (a fill's appends, then its end), bounded by progress past the time the bytes take at the floor rate.
+   */
+  attemptWrite<T>(op: string, fn: (r: RedisClient) => Promise<T>, sending: number): Promise<Attempt<T>> {
+    return this.run(this.writer, op, (r) => this.writeStall.bound(fn(r), sending));
+  }
+
+  private async run<T>(client: RedisClient, op: string, fn: (r: RedisClient) => Promise<T>): Promise<Attempt<T>> {
+    if (this.closed || client.status !== 'ready' || !this.breaker.allow()) return { ok: false };
     try {
-      const value = await fn(this.client);
+      const value = await fn(client);
       this.breaker.success();
       if (this.outage) this.recovered();
       return { ok: true, value };
@@ -184,7 +239,7 @@ export class RedisTier {
 
   private async read(key: CacheKey): Promise<CacheEntry | undefined> {
     this.opts.metrics.redisObjectReads.inc();
-    const got = await this.attempt('get', (r) => r.getBuffer(this.opts.keys.object(key)));
+    const got = await this.attemptRead('get', (r) => r.getBuffer(this.opts.keys.object(key)));
     if (!got.ok || !got.value) return undefined;
     return CacheEntry.decode(got.value, key);
   }
@@ -195,7 +250,7 @@ export class RedisTier {
     const value = entry.encode();
     if (this.isCluster) return this.putInCluster(entry, value, retainMs);
     const fillEpoch = this.opts.purgeEpoch?.();
-    const res = await this.attempt('put', () => this.scripts.store(this.opts.keys.object(entry.key), value, retainMs, entry.fillSeq, entry.key, fillEpoch));
+    const res = await this.attemptWrite('put', () => this.writerScripts.store(this.opts.keys.object(entry.key), value, retainMs, entry.fillSeq, entry.key, fillEpoch), value.length);
     if (!res.ok) return 'skipped';
     return res.value === 1 ? 'stored' : 'purged';
   }
@@ -232,7 +287,7 @@ export class RedisTier {
         if (Array.isArray(paths) && recordMatches({ paths: paths.filter((p): p is string => typeof p === 'string') }, entry.key)) return 'purged';
       }
     }
-    const res = await this.attempt('put', (r) => r.set(k.object(entry.key), value, 'PX', Math.ceil(retainMs)));
+    const res = await this.attemptWrite('put', (r) => r.set(k.object(entry.key), value, 'PX', Math.ceil(retainMs)), value.length);
     return res.ok ? 'stored' : 'skipped';
   }
 
@@ -269,9 +324,9 @@ export class RedisTier {
     this.closed = true;
     this.downListeners.clear();
     this.readyListeners.clear();
-    await Promise.allSettled([this.client.quit(), this.sub.quit()]);
-    this.client.disconnect();
-    this.sub.disconnect();
+    const all = [this.client, this.reader, this.writer, this.sub];
+    await Promise.allSettled(all.map((c) => c.quit()));
+    for (const c of all) c.disconnect();
   }
 
   private onBreaker(s: BreakerState): void {
@@ -304,4 +359,18 @@ export class RedisTier {
     this.opts.logger.info({ downMs: Date.now() - o.since, failures: o.failures, redis: describeRedisTarget(this.opts.target) }, 'redis tier back');
     return true;
   }
+}
+
+/**
+ * Bytes the connection handed to the kernel or received, over every node of a cluster. bytesWritten counts what
+ * still waits in the socket's own buffer; writableLength takes that off, so a large value queued at once is not
+ * counted as moved before it moves.
+ */
+function bytesMoved(client: RedisClient): number {
+  let n = 0;
+  for (const node of client instanceof Cluster ? client.nodes('all') : [client]) {
+    const s = node.stream as Socket | undefined; // none before the first connect
+    if (s) n += s.bytesRead + s.bytesWritten - s.writableLength;
+  }
+  return n;
 }

@@ -66,9 +66,7 @@ describe('edge: objects read from Redis are shared while they are being sent', {
 
   before(async () => {
     origin = await startCountingOrigin();
-    // The 250 ms default bound on a Redis command is shorter than moving 24 MB through Redis on a slow shared machine
-    // (a plain SET of 24 MB took ~210 ms and a GET up to 380 ms on 2026-12-03): this test is about sharing, not timeouts.
-    edge = await createEdgeApp(testEdgeConfig({ origin: [origin.url], redis: SHARED_REDIS_URL, redisPrefix: prefix.prefix, memoryMb: 0, maxObjectMb: 32, adminToken: TOKEN, redisTimeoutMs: 10_000 }));
+    edge = await createEdgeApp(testEdgeConfig({ origin: [origin.url], redis: SHARED_REDIS_URL, redisPrefix: prefix.prefix, memoryMb: 0, maxObjectMb: 32, adminToken: TOKEN }));
     server = await listen(edge, { port: 0 });
   });
 

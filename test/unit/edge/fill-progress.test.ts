@@ -8,9 +8,10 @@ import type { RedisTier } from '../../../server/edge/redis-tier.ts';
 
 type Command = readonly [string, ...unknown[]];
 
-/** Records every command a publisher sends through `attempt`, in order. */
-function recordingRedis(): { tier: RedisTier; commands: Command[] } {
+/** Records every command a publisher sends through `attemptWrite`, in order, and the bytes each write said it sends. */
+function recordingRedis(): { tier: RedisTier; commands: Command[]; sending: number[] } {
   const commands: Command[] = [];
+  const sending: number[] = [];
   const client = new Proxy({}, {
     get: (_t, name) => (...args: unknown[]) => {
       commands.push([String(name), ...args]);
@@ -19,9 +20,12 @@ function recordingRedis(): { tier: RedisTier; commands: Command[] } {
   });
   const tier = {
     isAvailable: true,
-    attempt: async (_op: string, fn: (r: unknown) => Promise<unknown>) => ({ ok: true, value: await fn(client) }),
+    attemptWrite: async (_op: string, fn: (r: unknown) => Promise<unknown>, bytes: number) => {
+      sending.push(bytes);
+      return { ok: true, value: await fn(client) };
+    },
   };
-  return { tier: tier as unknown as RedisTier, commands };
+  return { tier: tier as unknown as RedisTier, commands, sending };
 }
 
 const turn = (): Promise<void> => new Promise((r) => setImmediate(r));
@@ -29,12 +33,13 @@ const KEY = '/vod/a/1.ts';
 
 describe('fill progress: the publisher', () => {
   it('sends the chunks of one pass of the event loop as one APPEND and one notice, in order, and the end after every byte', async () => {
-    const { tier, commands } = recordingRedis();
+    const { tier, commands, sending } = recordingRedis();
     const keys = new RedisKeys('t:');
     const p = new FillPublisher(tier, keys, 'chan', KEY, 'id1', 30_000);
     p.head({ status: 200, headers: { 'content-type': 'video/mp2t' }, upstream: 'origin' });
     await turn();
     commands.length = 0;
+    sending.length = 0;
     p.chunk(Buffer.from('ab'));
     p.chunk(Buffer.from('cd'));
     p.chunk(Buffer.from('ef'));
@@ -44,6 +49,7 @@ describe('fill progress: the publisher', () => {
     assert.deepEqual(appends.map((c) => String(c[2])), ['abcdef'], 'one APPEND for the three chunks');
     assert.equal(appends[0]?.[1], keys.fillBody(KEY, 'id1'));
     assert.equal(commands.filter((c) => c[0] === 'publish').length, 1, 'one notice for them');
+    assert.deepEqual(sending, [6], 'the write says how many bytes it sends (its bound allows for them)');
     commands.length = 0;
     p.chunk(Buffer.from('g'));
     p.end('done');
