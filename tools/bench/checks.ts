@@ -123,15 +123,20 @@ export function buildChecks(r: BenchResults): Check[] {
     const floor = r.herd.find((h) => h.server === 'node' && h.warm);
     if (floor) {
       // What the fill adds: the origin's delay comes before any byte, and sending the herd's bytes takes at least the
-      // floor; whatever the waiters take beyond both is the edges' doing.
+      // floor; whatever the waiters take beyond both is the edges' doing. Two floors: its p50, and its p99, about the
+      // time the whole herd's bytes take. A cold herd's waiters all get their first bytes at once, when the origin
+      // answers, and then share the machine (and this one client) fairly, so the median one ends about when the last
+      // one does: the p99 floor is the bound for it, the p50 floor a bound no fair sender reaches.
       const edgeWarm = r.herd.find((h) => h.server === 'edge' && h.warm);
       const beyond = herdEdge.waiterP50MedianMs - (herdEdge.originDelayMs + floor.waiterP50MedianMs);
+      const beyondAll = herdEdge.waiterP50MedianMs - (herdEdge.originDelayMs + floor.waiterP99MedianMs);
+      const signed = (ms: number): string => `${ms >= 0 ? '+' : ''}${fmtNum(ms, 0)} ms`;
       checks.push({
         section: 'issue 11 · herd',
         figure: `the floor: the same ${floor.waiters} requests for a segment held in memory by node:http ×${floor.nodes} (lone ${fmtNum(floor.loneMedianMs, 0)} ms)`,
         value: `p50 ${fmtNum(floor.waiterP50MedianMs, 0)} ms (p99 ${fmtNum(floor.waiterP99MedianMs, 0)} ms)`,
         baseline: edgeWarm ? `warm edge ×${edgeWarm.nodes}: p50 ${fmtNum(edgeWarm.waiterP50MedianMs, 0)} ms` : '—',
-        ratio: `edge waiters p50 − (origin ${herdEdge.originDelayMs} ms + floor p50) = ${beyond >= 0 ? '+' : ''}${fmtNum(beyond, 0)} ms`,
+        ratio: `edge waiters p50 − (origin ${herdEdge.originDelayMs} ms + floor p50) = ${signed(beyond)}; − (origin + floor p99, every waiter at once) = ${signed(beyondAll)}`,
         target: '—',
         pass: null,
       });

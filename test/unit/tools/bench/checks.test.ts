@@ -118,8 +118,9 @@ describe('bench checks', () => {
     assert.equal(f.pass, null, 'the floor is information, not a target');
     assert.match(f.value, /^p50 188 ms/);
     assert.match(f.baseline, /warm edge ×3: p50 200 ms/);
-    // 420 − (200 + 188)
-    assert.match(f.ratio, /= \+32 ms$/);
+    // 420 − (200 + 188); and against the floor's p99 (the median of 360, 376, 390): 420 − (200 + 376)
+    assert.match(f.ratio, /floor p50\) = \+32 ms;/);
+    assert.match(f.ratio, /floor p99, every waiter at once\) = -156 ms$/);
     assert.equal(buildChecks(results({ herd: [cold] })).some((c) => /^the floor/.test(c.figure)), false, 'no floor row without a floor');
   });
 
