@@ -115,6 +115,14 @@ export class RedisKeys {
     return `${this.prefix}fill:${key}:${fillId}:body`;
   }
 
+  /**
+   * Where an object's bytes land before the store script moves them to `object(key)` (`id` is unique per store). Not
+   * under `obj:`, so a purge's SCAN never finds it.
+   */
+  staging(key: CacheKey, id: string): string {
+    return `${this.prefix}staging:${key}:${id}`;
+  }
+
   invalidation(id: string): string {
     return `${this.prefix}{purge}:inv:${id}`;
   }

@@ -23,6 +23,8 @@ export interface FillHead {
 export class FillPublisher {
   private size = 0;
   private pending: Buffer[] = [];
+  private pendingHead: FillHead | undefined;
+  private scheduled = false;
   private ended = false;
   private failed = false;
 
@@ -35,9 +37,15 @@ export class FillPublisher {
     private readonly ttlMs: number,
   ) {}
 
+  /**
+   * The head goes out with the first chunks, in the same pass of the event loop (or at the end, whichever is first),
+   * not at once: the leader's viewer gets its first bytes before the edge spends time on Redis commands for
+   * followers that may not exist. Sent in order before every append, on the same connection.
+   */
   head(h: FillHead): void {
-    const meta = this.keys.fillMeta(this.key);
-    this.send((r) => Promise.all([r.del(meta), r.hset(meta, 'id', this.id, 'head', JSON.stringify(h)), r.pexpire(meta, this.ttlMs), r.publish(this.channel, `progress\n${this.key}`)]));
+    if (this.ended) return;
+    this.pendingHead = h;
+    this.schedule();
   }
 
   /**
@@ -71,10 +79,26 @@ export class FillPublisher {
     if (this.ended) return;
     this.size += b.length;
     this.pending.push(b);
-    if (this.pending.length === 1) setImmediate(() => this.flush());
+    this.schedule();
+  }
+
+  /** One flush per event-loop pass: the leader reads every chunk the upstream has ready first, then one APPEND. */
+  private schedule(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      this.flush();
+    });
   }
 
   private flush(): void {
+    const h = this.pendingHead;
+    if (h) {
+      this.pendingHead = undefined;
+      const meta = this.keys.fillMeta(this.key);
+      this.send((r) => Promise.all([r.del(meta), r.hset(meta, 'id', this.id, 'head', JSON.stringify(h)), r.pexpire(meta, this.ttlMs), r.publish(this.channel, `progress\n${this.key}`)]));
+    }
     const parts = this.pending;
     if (parts.length === 0) return;
     this.pending = [];
@@ -86,9 +110,9 @@ export class FillPublisher {
 
   end(outcome: 'done' | 'aborted'): void {
     if (this.ended) return;
-    // The bytes not yet sent go before the end, on the same connection.
-    if (outcome === 'done') this.flush();
-    else this.pending = [];
+    // The head and the bytes not yet sent go before the end, on the same connection (an aborted fill's bytes do not).
+    if (outcome === 'aborted') this.pending = [];
+    this.flush();
     this.ended = true;
     const meta = this.keys.fillMeta(this.key);
     this.send((r) => Promise.all([r.hset(meta, 'end', outcome === 'done' ? `done ${this.size}` : 'aborted'), r.pexpire(meta, this.ttlMs), r.publish(this.channel, `progress\n${this.key}`)]));

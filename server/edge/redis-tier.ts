@@ -250,9 +250,9 @@ export class RedisTier {
     const value = entry.encode();
     if (this.isCluster) return this.putInCluster(entry, value, retainMs);
     const fillEpoch = this.opts.purgeEpoch?.();
-    const res = await this.attemptWrite('put', () => this.writerScripts.store(this.opts.keys.object(entry.key), value, retainMs, entry.fillSeq, entry.key, fillEpoch), value.length);
+    const res = await this.attemptWrite('put', () => this.writerScripts.store(entry.key, value, retainMs, entry.fillSeq, fillEpoch), value.length);
     if (!res.ok) return 'skipped';
-    return res.value === 1 ? 'stored' : 'purged';
+    return res.value === 1 ? 'stored' : res.value === 0 ? 'purged' : 'skipped';
   }
 
   /** Keys spread over the slots of several nodes: multi-key scripts must stay within one slot. */

@@ -111,6 +111,24 @@ describe('edge invalidation', () => {
     assert.equal(after.text, 'new bytes');
   });
 
+  it('a store moves the object\'s bytes from their staging key into place, with the retention as its expiry', async () => {
+    const tier = a.redis;
+    assert.ok(tier);
+    const body = Buffer.alloc(300_000, 7);
+    const entry = new CacheEntry({
+      key: '/vod/staged/x.ts', status: 200, body, headers: [['Content-Type', 'video/mp2t']], etag: '"s"', upstreamEtag: undefined, lastModifiedMs: undefined,
+      storedAt: Date.now(), ttlMs: 60_000, staleWhileRevalidateMs: 0, staleIfErrorMs: 0, fillSeq: b.edge.purges.appliedSeq, upstream: 'origin', targetDurationS: undefined,
+    });
+    assert.equal(await tier.put(entry, 45_000), 'stored');
+    const stored = await redis.getBuffer(`${prefix.prefix}obj:/vod/staged/x.ts`);
+    assert.ok(stored && stored.equals(entry.encode()), 'the object holds exactly the encoded entry');
+    const ttl = await redis.pttl(`${prefix.prefix}obj:/vod/staged/x.ts`);
+    assert.ok(ttl > 40_000 && ttl <= 45_000, `expires with the retention (45 s), not the staging key's: ${ttl} ms`);
+    assert.deepEqual(await redis.keys(`${prefix.prefix}staging:*`), [], 'nothing staged is left');
+    const back = await tier.get('/vod/staged/x.ts');
+    assert.ok(back && back.body.equals(body), 'read back whole');
+  });
+
   it('Redis refuses a store whose fill predates a matching purge (the pub/sub message may come late)', async () => {
     const tier = a.redis;
     assert.ok(tier);
@@ -121,6 +139,7 @@ describe('edge invalidation', () => {
     });
     await request(b).post('/_edge/invalidations').set('Authorization', `Bearer ${TOKEN}`).send({ paths: ['/vod/late/x.ts'] }).expect(201);
     assert.equal(await tier.put(old, 60_000), 'purged');
+    assert.deepEqual(await redis.keys(`${prefix.prefix}staging:*`), [], 'a refused store leaves no staged bytes behind');
     assert.equal(await tier.put(old.with({ key: '/vod/other/x.ts' }), 60_000), 'stored');
     // And a copy that slipped into Redis anyway is refused on read by an edge that knows the purge.
     await redis.set(`${prefix.prefix}obj:/vod/late/x.ts`, old.encode(), 'PX', 60_000);

@@ -60,6 +60,34 @@ describe('fill progress: the publisher', () => {
     assert.equal(commands.filter((c) => c[0] === 'append').length, 1, 'nothing sent twice');
   });
 
+  it('sends the head in the pass of the first chunks, not when it is given, and before them', async () => {
+    const { tier, commands } = recordingRedis();
+    const keys = new RedisKeys('t:');
+    const p = new FillPublisher(tier, keys, 'chan', KEY, 'id3', 30_000);
+    p.head({ status: 200, headers: { 'content-type': 'video/mp2t' }, upstream: 'origin' });
+    assert.equal(commands.length, 0, 'the viewer\'s first bytes go out before any Redis command');
+    p.chunk(Buffer.from('ab'));
+    await turn();
+    const names = commands.map((c) => c[0]);
+    assert.deepEqual(names.filter((n) => n === 'del' || n === 'hset' || n === 'append'), ['del', 'hset', 'append'], 'the head (DEL, HSET) before the bytes');
+    const head = commands.find((c) => c[0] === 'hset');
+    assert.equal(head?.[1], keys.fillMeta(KEY));
+    assert.deepEqual(JSON.parse(String(head?.[5])), { status: 200, headers: { 'content-type': 'video/mp2t' }, upstream: 'origin' });
+  });
+
+  it('sends a head still waiting before the end, when the fill ends in the same pass (done or aborted)', () => {
+    for (const outcome of ['done', 'aborted'] as const) {
+      const { tier, commands } = recordingRedis();
+      const p = new FillPublisher(tier, new RedisKeys('t:'), 'chan', KEY, 'id4', 30_000);
+      p.head({ status: 200, headers: {}, upstream: 'origin' });
+      p.chunk(Buffer.from('all'));
+      p.end(outcome);
+      const hsets = commands.filter((c) => c[0] === 'hset').map((c) => String(c[2]));
+      assert.deepEqual(hsets, ['id', 'end'], `${outcome}: the head's HSET (id, head) before the end's`);
+      assert.equal(commands.filter((c) => c[0] === 'append').length, outcome === 'done' ? 1 : 0, `${outcome}: the bytes only when done`);
+    }
+  });
+
   it('drops the unsent bytes of an aborted fill and sends nothing after its end', async () => {
     const { tier, commands } = recordingRedis();
     const p = new FillPublisher(tier, new RedisKeys('t:'), 'chan', KEY, 'id2', 30_000);
