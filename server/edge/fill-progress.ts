@@ -6,7 +6,7 @@ import type { RemoteWatch } from './collapsing.ts';
 import type { RedisTier } from './redis-tier.ts';
 
 /**
- * Layout, per fill (every key expires with the fill lock's TTL):
+ * Layout, per fill (every key expires with the fill lock's TTL while the fill runs, ENDED_FILL_LINGER_MS after it ends):
  *   fill:<key>            hash { id, head: JSON {status, headers, upstream}, end: "done <bytes>" | "aborted" }
  *                         (id: the token of the fill lock the leader holds, so a waiter follows that fill only)
  *   fill:<key>:<id>:body  the bytes so far (APPEND)
@@ -18,6 +18,9 @@ export interface FillHead {
   readonly headers: RawHeaders;
   readonly upstream: Upstream;
 }
+
+/** How long an ended fill's meta and bytes stay in Redis for the followers still reading them. */
+export const ENDED_FILL_LINGER_MS = 5_000;
 
 /** The leader's side. Commands are sent without waiting, in order on one connection; failures only cut followers short. */
 export class FillPublisher {
@@ -115,7 +118,12 @@ export class FillPublisher {
     this.flush();
     this.ended = true;
     const meta = this.keys.fillMeta(this.key);
-    this.send((r) => Promise.all([r.hset(meta, 'end', outcome === 'done' ? `done ${this.size}` : 'aborted'), r.pexpire(meta, this.ttlMs), r.publish(this.channel, `progress\n${this.key}`)]));
+    const body = this.keys.fillBody(this.key, this.id);
+    // Once it has ended, a fill is kept only as long as its followers need to read its last bytes (each reads as fast as
+    // Redis answers, whatever its viewer's pace): a done fill's bytes are also the stored object, and a copy kept for
+    // the lock's whole TTL after every miss doubled the Redis memory a burst of misses takes.
+    const linger = Math.min(this.ttlMs, ENDED_FILL_LINGER_MS);
+    this.send((r) => Promise.all([r.hset(meta, 'end', outcome === 'done' ? `done ${this.size}` : 'aborted'), r.pexpire(meta, linger), r.pexpire(body, linger), r.publish(this.channel, `progress\n${this.key}`)]));
   }
 }
 

@@ -3,10 +3,12 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
+import { Redis } from 'ioredis';
 import { request as undiciRequest } from 'undici';
 import { listen, type Listening } from '../../server/core/listen.ts';
 import { createEdgeApp, type EdgeApp } from '../../server/edge/edge-app.ts';
 import { testEdgeConfig } from '../../server/edge/edge-config.ts';
+import { ENDED_FILL_LINGER_MS } from '../../server/edge/fill-progress.ts';
 import { startCountingOrigin, type CountingOrigin } from '../helpers/counting-origin.ts';
 import { SHARED_REDIS_URL, testPrefix } from '../helpers/redis.ts';
 import { waitFor } from '../helpers/wait-for.ts';
@@ -38,8 +40,10 @@ describe('streaming waiters over three edges sharing Redis', () => {
   const prefix = testPrefix('edge-stream-waiters');
   const edges: EdgeApp[] = [];
   const servers: Listening[] = [];
+  let redis: Redis;
 
   before(async () => {
+    redis = new Redis(SHARED_REDIS_URL);
     origin = await startCountingOrigin();
     for (const id of ['edge-a', 'edge-b', 'edge-c']) {
       const edge = await createEdgeApp(testEdgeConfig({ origin: [origin.url], redis: SHARED_REDIS_URL, redisPrefix: prefix.prefix, id }));
@@ -52,6 +56,7 @@ describe('streaming waiters over three edges sharing Redis', () => {
     await Promise.all(servers.map((s) => s.close()));
     await Promise.all(edges.map((e) => e.close()));
     await origin.stop();
+    redis.disconnect();
     await prefix.cleanup();
   });
 
@@ -80,6 +85,13 @@ describe('streaming waiters over three edges sharing Redis', () => {
     await waitFor('every edge to hold the object', () => edges.every((e) => e.memory.get(path) !== undefined));
     const hits = await Promise.all(servers.map(async (s) => (await undiciRequest(`${s.url}${path}`)).headers['x-cache']));
     assert.deepEqual(hits, ['HIT', 'HIT', 'HIT']);
+    // The fill's bytes in Redis duplicate the stored object once it has ended: they expire soon, not with the lock.
+    const fillKeys = await redis.keys(`${prefix.prefix}fill:${path}*`);
+    assert.equal(fillKeys.length, 2, `the fill's meta and bytes: ${fillKeys.join(', ')}`);
+    for (const k of fillKeys) {
+      const ttl = await redis.pttl(k);
+      assert.ok(ttl > 0 && ttl <= ENDED_FILL_LINGER_MS, `${k} expires within ${ENDED_FILL_LINGER_MS} ms of the end: ${ttl} ms`);
+    }
   });
 
   it('cuts the followers short, and leaves no fill behind, when the origin fails mid-body', async () => {

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { RedisKeys } from '../../../server/edge/cache-key.ts';
-import { FillPublisher } from '../../../server/edge/fill-progress.ts';
+import { ENDED_FILL_LINGER_MS, FillPublisher } from '../../../server/edge/fill-progress.ts';
 import type { RedisTier } from '../../../server/edge/redis-tier.ts';
 
 type Command = readonly [string, ...unknown[]];
@@ -56,6 +56,8 @@ describe('fill progress: the publisher', () => {
     const names = commands.map((c) => c[0]);
     assert.deepEqual(names.filter((n) => n === 'append' || n === 'hset'), ['append', 'hset'], 'the last bytes go before the end');
     assert.deepEqual(commands.find((c) => c[0] === 'hset')?.slice(2), ['end', 'done 7']);
+    const expiries = commands.filter((c) => c[0] === 'pexpire');
+    assert.deepEqual(expiries.slice(-2), [['pexpire', keys.fillMeta(KEY), ENDED_FILL_LINGER_MS], ['pexpire', keys.fillBody(KEY, 'id1'), ENDED_FILL_LINGER_MS]], 'an ended fill lingers only for its followers\' last reads, not the lock\'s 30 s');
     await turn();
     assert.equal(commands.filter((c) => c[0] === 'append').length, 1, 'nothing sent twice');
   });
