@@ -55,6 +55,9 @@ if ARGV[3] ~= '' then
 end
 return out`;
 
+/** How long staged bytes outlive a store that never ran its script (the edge died in between). */
+const STAGING_TTL_MS = 60_000;
+
 /**
  * KEYS object, log, head, staging; ARGV TTL ms, fill seq, cache key, fill epoch. The object's bytes were SET at the
  * staging key just before, on the same connection: moving them with RENAME costs Redis the same whatever their size,
@@ -64,9 +67,6 @@ return out`;
  * path ending in "*" is a prefix, any other matches the key exactly or with a query string (purge-log.ts's rule).
  * Refused: the staged bytes are deleted (0). Missing staged bytes (evicted, or their SET failed): -1.
  */
-/** How long staged bytes outlive a store that never ran its script (the edge died in between). */
-const STAGING_TTL_MS = 60_000;
-
 const STORE_LUA = `
 local epoch = redis.call('HGET', KEYS[3], 'epoch')
 local from = nil
