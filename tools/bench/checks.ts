@@ -159,6 +159,17 @@ export function buildChecks(r: BenchResults): Check[] {
         pass: added <= 2,
       });
     }
+    if (m.backToBack) {
+      checks.push({
+        section: 'miss',
+        figure: 'time to first byte p50, misses back to back (edge and origin alternating, no third path between)',
+        value: `${fmtNum(m.backToBack.edge.ttfbP50Ms)} ms`,
+        baseline: `${fmtNum(m.backToBack.origin.ttfbP50Ms)} ms`,
+        ratio: `+${fmtNum(m.backToBack.addedP50Ms)} ms`,
+        target: '—',
+        pass: null,
+      });
+    }
   }
 
   for (const m of r.memory) {

@@ -25,6 +25,9 @@ export interface ColdFiles {
   readonly direct: readonly string[];
   /** Requested once each through an edge without Redis (to show what the Redis lookups cost a miss). */
   readonly viaEdgeNoRedis: readonly string[];
+  /** The back-to-back pass: through the edge, next to `backToBackDirect` only (nothing else between two misses). */
+  readonly backToBackEdge: readonly string[];
+  readonly backToBackDirect: readonly string[];
 }
 
 /** A VOD media playlist (RFC 8216 §4.3.3) of exactly `size` bytes: 4 s segments, padded with a comment line (§4.1). */
@@ -61,8 +64,10 @@ export function writeColdAsset(mediaDir: string, count: number): ColdFiles {
   const viaEdge: string[] = [];
   const direct: string[] = [];
   const viaEdgeNoRedis: string[] = [];
+  const backToBackEdge: string[] = [];
+  const backToBackDirect: string[] = [];
   for (let i = 0; i < count; i++) {
-    for (const [k, [side, list]] of ([['e', viaEdge], ['o', direct], ['n', viaEdgeNoRedis]] as const).entries()) {
+    for (const [k, [side, list]] of ([['e', viaEdge], ['o', direct], ['n', viaEdgeNoRedis], ['b', backToBackEdge], ['d', backToBackDirect]] as const).entries()) {
       const name = `${side}-${String(i).padStart(5, '0')}.ts`;
       // Different first bytes per file, so no two objects are the same bytes.
       body[0] = i & 0xff;
@@ -71,7 +76,7 @@ export function writeColdAsset(mediaDir: string, count: number): ColdFiles {
       list.push(`/vod/${COLD_ASSET}/r/${name}`);
     }
   }
-  return { viaEdge, direct, viaEdgeNoRedis };
+  return { viaEdge, direct, viaEdgeNoRedis, backToBackEdge, backToBackDirect };
 }
 
 /** `count` never-requested segments of SEGMENT_BYTES for the herd section (each herd and each lone request gets its own). */

@@ -1,5 +1,6 @@
 // Miss overhead: time to first byte of cold segments through the edge vs other, equally cold ones straight from the
-// origin, one request at a time on warm keep-alive connections, rotating the order so noise hits every path alike.
+// origin, one request at a time on warm keep-alive connections, rotating the order so noise hits every path alike;
+// then the same with the edge and the origin only, so the edge's misses come back to back.
 import http from 'node:http';
 import { percentile, timedGet } from './measure.ts';
 import { SEGMENT_BYTES, type ColdFiles } from './fixtures.ts';
@@ -19,11 +20,39 @@ interface Path {
 }
 
 export async function measureMisses(o: { edgeUrl: string; originUrl: string; noRedisEdgeUrl: string | undefined; cold: ColdFiles; say: (m: string) => void }): Promise<MissResult> {
-  const path = (name: string, base: string, files: readonly string[]): Path => ({ name, base, files, agent: new http.Agent({ keepAlive: true, maxSockets: 1 }), ttfb: [], total: [], xcache: {} });
-  const edge = path('edge', o.edgeUrl, o.cold.viaEdge);
-  const origin = path('origin', o.originUrl, o.cold.direct);
-  const noRedis = o.noRedisEdgeUrl ? path('edge without Redis', o.noRedisEdgeUrl, o.cold.viaEdgeNoRedis) : undefined;
-  const paths = noRedis ? [edge, origin, noRedis] : [edge, origin];
+  const edge = pathOf('edge', o.edgeUrl, o.cold.viaEdge);
+  const origin = pathOf('origin', o.originUrl, o.cold.direct);
+  const noRedis = o.noRedisEdgeUrl ? pathOf('edge without Redis', o.noRedisEdgeUrl, o.cold.viaEdgeNoRedis) : undefined;
+  await rotate(noRedis ? [edge, origin, noRedis] : [edge, origin]);
+  const e = summary(edge);
+  const d = summary(origin);
+  o.say(`misses: origin TTFB p50 ${d.ttfbP50Ms.toFixed(2)} ms, through the edge ${e.ttfbP50Ms.toFixed(2)} ms (${edge.ttfb.length} each)`);
+  // Then back to back: only an origin request between two misses of the edge, so the work a fill leaves behind
+  // (its store in Redis, the edge's own) meets the next miss, as with a viewer's consecutive cold segments.
+  const edgeB = pathOf('edge, back to back', o.edgeUrl, o.cold.backToBackEdge);
+  const originB = pathOf('origin, back to back', o.originUrl, o.cold.backToBackDirect);
+  await rotate([edgeB, originB]);
+  const eb = summary(edgeB);
+  const db = summary(originB);
+  o.say(`misses back to back: origin TTFB p50 ${db.ttfbP50Ms.toFixed(2)} ms, through the edge ${eb.ttfbP50Ms.toFixed(2)} ms (${edgeB.ttfb.length} each)`);
+  return {
+    count: edge.ttfb.length,
+    segmentBytes: SEGMENT_BYTES,
+    edge: e,
+    origin: d,
+    edgeWithoutRedis: noRedis ? summary(noRedis) : null,
+    addedP50Ms: e.ttfbP50Ms - d.ttfbP50Ms,
+    addedP90Ms: e.ttfbP90Ms - d.ttfbP90Ms,
+    backToBack: { edge: eb, origin: db, addedP50Ms: eb.ttfbP50Ms - db.ttfbP50Ms, addedP90Ms: eb.ttfbP90Ms - db.ttfbP90Ms },
+  };
+}
+
+function pathOf(name: string, base: string, files: readonly string[]): Path {
+  return { name, base, files, agent: new http.Agent({ keepAlive: true, maxSockets: 1 }), ttfb: [], total: [], xcache: {} };
+}
+
+/** One request at a time, each round starting one path later; the first MISS_WARMUP rounds are left out. */
+async function rotate(paths: readonly Path[]): Promise<void> {
   try {
     // Open every client connection before timing anything.
     for (const p of paths) await timedGet(p.agent, `${p.base}/healthz`);
@@ -45,25 +74,10 @@ export async function measureMisses(o: { edgeUrl: string; originUrl: string; noR
   } finally {
     for (const p of paths) p.agent.destroy();
   }
-  const summary = (p: Path): MissPath => ({
-    ttfbP50Ms: percentile(p.ttfb, 50),
-    ttfbP90Ms: percentile(p.ttfb, 90),
-    totalP50Ms: percentile(p.total, 50),
-    xcache: p.xcache,
-    ttfbMs: p.ttfb.map(round3),
-  });
-  const e = summary(edge);
-  const d = summary(origin);
-  o.say(`misses: origin TTFB p50 ${d.ttfbP50Ms.toFixed(2)} ms, through the edge ${e.ttfbP50Ms.toFixed(2)} ms (${edge.ttfb.length} each)`);
-  return {
-    count: edge.ttfb.length,
-    segmentBytes: SEGMENT_BYTES,
-    edge: e,
-    origin: d,
-    edgeWithoutRedis: noRedis ? summary(noRedis) : null,
-    addedP50Ms: e.ttfbP50Ms - d.ttfbP50Ms,
-    addedP90Ms: e.ttfbP90Ms - d.ttfbP90Ms,
-  };
+}
+
+function summary(p: Path): MissPath {
+  return { ttfbP50Ms: percentile(p.ttfb, 50), ttfbP90Ms: percentile(p.ttfb, 90), totalP50Ms: percentile(p.total, 50), xcache: p.xcache, ttfbMs: p.ttfb.map(round3) };
 }
 
 function round3(n: number): number {

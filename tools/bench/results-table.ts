@@ -104,6 +104,11 @@ export interface MissResult {
   readonly edgeWithoutRedis: MissPath | null;
   readonly addedP50Ms: number;
   readonly addedP90Ms: number;
+  /**
+   * The same through the edge and the origin only, alternating: each miss of the edge comes right after the one
+   * before it and one origin request, so what the previous fill left for Redis and the edge to finish shows.
+   */
+  readonly backToBack: { readonly edge: MissPath; readonly origin: MissPath; readonly addedP50Ms: number; readonly addedP90Ms: number } | null;
 }
 
 export interface MemoryResult {
@@ -293,6 +298,13 @@ export function renderMarkdown(r: BenchResults): string {
           row(`through the edge (${x(m.edge)})`, m.edge),
           ...(m.edgeWithoutRedis ? [row(`through an edge with --redis none, for comparison (${x(m.edgeWithoutRedis)})`, m.edgeWithoutRedis)] : []),
           ['added by the edge', fmtNum(m.addedP50Ms), fmtNum(m.addedP90Ms), fmtNum(m.edge.totalP50Ms - m.origin.totalP50Ms)],
+          ...(m.backToBack
+            ? [
+                row('back to back: origin, direct', m.backToBack.origin),
+                row(`back to back: through the edge, only the origin between its misses (${x(m.backToBack.edge)})`, m.backToBack.edge),
+                ['back to back: added by the edge', fmtNum(m.backToBack.addedP50Ms), fmtNum(m.backToBack.addedP90Ms), fmtNum(m.backToBack.edge.totalP50Ms - m.backToBack.origin.totalP50Ms)],
+              ]
+            : []),
         ],
       ),
       '',

@@ -6,7 +6,7 @@ import { buildChecks } from '../../../../tools/bench/checks.ts';
 import { summarizeHerd } from '../../../../tools/bench/herd.ts';
 import type { ToolRun } from '../../../../tools/bench/load-tools.ts';
 import { median, percentile } from '../../../../tools/bench/measure.ts';
-import { ratio, renderMarkdown, verdict, type BenchResults, type Body, type HerdRep, type Server, type ThroughputCell } from '../../../../tools/bench/results-table.ts';
+import { ratio, renderMarkdown, verdict, type BenchResults, type Body, type HerdRep, type MissPath, type MissResult, type Server, type ThroughputCell } from '../../../../tools/bench/results-table.ts';
 
 function cell(body: Body, server: Server, connections: number, rps: number, p99Ms: number): ThroughputCell {
   const run: ToolRun = { tool: 'wrk', requests: rps, durationS: 1, requestsPerS: rps, errors: 0, p50Ms: p99Ms / 2, p99Ms, toolEventLoopUtilization: null };
@@ -142,6 +142,23 @@ describe('bench checks', () => {
     assert.equal(idle(66.8, 'issue 10 · memory').pass, false);
     assert.match(idle(60, 'issue 10 · memory').baseline, /2 s after start: primary 41, worker 69/);
     assert.equal(find(results({ memory: memory(58) }), /^peak RSS under load, edge/).pass, true);
+  });
+
+  it('judges the miss against +2 ms and shows the back-to-back pass beside it, for information', () => {
+    const path = (p50: number): MissPath => ({ ttfbP50Ms: p50, ttfbP90Ms: p50 * 2, totalP50Ms: p50 * 3, xcache: { MISS: 57 }, ttfbMs: [] });
+    const miss: MissResult = {
+      count: 57, segmentBytes: 1_250_000, edge: path(5), origin: path(3.5), edgeWithoutRedis: null, addedP50Ms: 1.5, addedP90Ms: 3,
+      backToBack: { edge: path(7.25), origin: path(3), addedP50Ms: 4.25, addedP90Ms: 8.5 },
+    };
+    const r = results({ miss });
+    assert.equal(find(r, /^time to first byte p50, cold segment/).pass, true);
+    assert.equal(find(r, /^time to first byte p90, cold segment/).pass, false);
+    const b2b = find(r, /misses back to back/);
+    assert.equal(b2b.pass, null, 'information, not a target');
+    assert.equal(b2b.ratio, '+4.25 ms');
+    assert.equal(b2b.value, '7.25 ms');
+    const md = renderMarkdown({ ...r, checks: buildChecks(r) });
+    assert.match(md, /\| back to back: added by the edge \| 4\.25 \| 8\.50 \|/);
   });
 
   it('prints pass / miss / info, never rounding a miss into a pass', () => {
