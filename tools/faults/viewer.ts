@@ -3,6 +3,7 @@
 import { Agent } from 'undici';
 import { readMasterPlaylist, readMediaPlaylist, type ReadMediaPlaylist, type ReadSegment } from '../../server/core/hls/read-playlist.ts';
 import { BufferModel, type BufferModelOptions } from '../load-test/buffer-model.ts';
+import { liveReloadIntervalMs, liveStartSequence, unfetchedSeconds, type LiveEdgeSegment } from '../load-test/live-edge.ts';
 import { probe, probeJson, type Probed } from './http-probe.ts';
 
 export type ViewerRequestKind = 'master' | 'playlist' | 'segment' | 'steering';
@@ -182,14 +183,22 @@ export class FaultViewer {
 
   private async loadMedia(): Promise<boolean> {
     while (!this.ctx.isStopping()) {
+      const startedMs = this.ctx.now();
       const res = await this.acrossPathways(this.mediaPath, 'playlist', true);
       if (res?.text !== undefined) {
         const base = this.pathways[this.current]?.base ?? new URL(this.masterUrl).origin;
         const previous = this.media;
-        this.media = readMediaPlaylist(res.text, { baseUrl: `${base}${this.mediaPath}` });
-        // RFC 8216 §6.3.4: reload after the target duration, half of it when the playlist did not change.
-        const changed = previous?.segments.at(-1)?.sequence !== this.media.segments.at(-1)?.sequence;
-        this.nextReloadMs = this.ctx.now() + (changed ? 1 : 0.5) * this.media.targetDuration * 1000;
+        const media = readMediaPlaylist(res.text, { baseUrl: `${base}${this.mediaPath}` });
+        this.media = media;
+        const last = media.segments.at(-1);
+        this.nextReloadMs =
+          startedMs +
+          liveReloadIntervalMs({
+            changed: previous?.segments.at(-1)?.sequence !== last?.sequence,
+            targetDurationS: media.targetDuration,
+            lastSegmentS: last?.durationSeconds,
+            toLiveEdgeS: this.buffer.snapshot().bufferedS + unfetchedSeconds(edgeSegments(media), this.nextSequence),
+          });
         return true;
       }
       await this.ctx.sleep(RETRY_MS);
@@ -227,15 +236,11 @@ export class FaultViewer {
   }
 }
 
-/** VOD from the start; live three target durations from the end (RFC 8216 §6.3.3). */
+function edgeSegments(media: ReadMediaPlaylist): LiveEdgeSegment[] {
+  return media.segments.map((s) => ({ sequence: s.sequence, durationS: s.durationSeconds }));
+}
+
+/** First segment to play: live-edge.ts's rule, on the fault viewer's playlist type. */
 export function startSequence(media: ReadMediaPlaylist): number {
-  if (media.ended || media.segments.length === 0) return media.mediaSequence;
-  let fromEndS = 0;
-  for (let i = media.segments.length - 1; i >= 0; i--) {
-    const seg = media.segments[i];
-    if (!seg) break;
-    fromEndS += seg.durationSeconds;
-    if (fromEndS >= 3 * media.targetDuration) return seg.sequence;
-  }
-  return media.segments[0]?.sequence ?? media.mediaSequence;
+  return liveStartSequence(edgeSegments(media), media.targetDuration, media.ended, media.mediaSequence);
 }

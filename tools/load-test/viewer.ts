@@ -1,6 +1,7 @@
 // One simulated player: master playlist, rendition choice, media playlist, then segments paced by its buffer model.
 import { DEFAULT_ABR, ThroughputEstimator, initialRendition, nextRendition, type AbrOptions } from './abr.ts';
 import { BufferModel, type BufferModelOptions, type BufferSnapshot, type Clock } from './buffer-model.ts';
+import { liveReloadIntervalMs, liveStartSequence, unfetchedSeconds } from './live-edge.ts';
 import type { Fetched } from './load-client.ts';
 import type { RequestKind } from './load-stats.ts';
 import type { RenditionChoice } from './options.ts';
@@ -170,15 +171,22 @@ export class Viewer {
 
   /** Fetch the current rendition's media playlist; false when the run stopped before it arrived. */
   private async loadMedia(): Promise<boolean> {
+    const startedMs = this.deps.clock();
     const res = await this.fetchUntilOk(this.variantUrl(), 'playlist', true);
     if (res?.text === undefined) return false;
     const previous = this.media;
     const media = parseMediaPlaylist(res.text, this.variantUrl());
     this.media = media;
-    // RFC 8216 §6.3.4: reload after the target duration, or half of it when the playlist did not change.
     const lastBefore = previous?.segments.at(-1)?.sequence;
-    const changed = lastBefore === undefined || media.segments.at(-1)?.sequence !== lastBefore;
-    this.nextReloadMs = this.deps.clock() + (changed ? 1 : 0.5) * media.targetDurationS * 1000;
+    const last = media.segments.at(-1);
+    this.nextReloadMs =
+      startedMs +
+      liveReloadIntervalMs({
+        changed: lastBefore === undefined || last?.sequence !== lastBefore,
+        targetDurationS: media.targetDurationS,
+        lastSegmentS: last?.durationS,
+        toLiveEdgeS: this.buffer.snapshot().bufferedS + unfetchedSeconds(media.segments, this.nextSequence),
+      });
     return true;
   }
 
@@ -203,19 +211,7 @@ export class Viewer {
   }
 }
 
-/**
- * First segment to play. VOD starts at the beginning; live starts at least three target durations from the end of
- * the playlist (RFC 8216 §6.3.3), so the player has room before it reaches the live edge.
- */
+/** First segment to play: live-edge.ts's rule, on this viewer's playlist type. */
 export function startSequence(media: MediaPlaylist): number {
-  const { segments } = media;
-  if (media.isEnded || segments.length === 0) return media.mediaSequence;
-  let fromEndS = 0;
-  for (let i = segments.length - 1; i >= 0; i--) {
-    const seg = segments[i];
-    if (!seg) break;
-    fromEndS += seg.durationS;
-    if (fromEndS >= 3 * media.targetDurationS) return seg.sequence;
-  }
-  return segments[0]?.sequence ?? media.mediaSequence;
+  return liveStartSequence(media.segments, media.targetDurationS, media.isEnded, media.mediaSequence);
 }

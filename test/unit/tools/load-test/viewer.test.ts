@@ -107,6 +107,31 @@ describe('Viewer', () => {
     assert.ok(late.length > 0 && late.every((r) => r.url.includes('/low/')), 'stays low');
   });
 
+  it("reloads a live playlist after its last segment's duration when that is shorter than the target duration (hls.js)", async () => {
+    // 2 s segments, one every 2 s; at 10 s a live encoder's 0.5 s partial segment, then 2 s segments again from 10.5 s.
+    const listed = (nowMs: number): number[] => {
+      const out: number[] = [];
+      for (let t = 0; t <= nowMs && out.length < 40; t += t < 10_000 ? 2_000 : t === 10_000 ? 500 : 2_000) out.push(t);
+      return out;
+    };
+    const live = (url: string, nowMs: number): string | undefined => {
+      if (url.endsWith('master.m3u8')) return master();
+      if (!url.endsWith('.m3u8')) return undefined;
+      const times = listed(nowMs);
+      const out = ['#EXTM3U', '#EXT-X-VERSION:3', '#EXT-X-TARGETDURATION:2', '#EXT-X-MEDIA-SEQUENCE:0'];
+      times.forEach((t, i) => out.push(`#EXTINF:${t === 10_000 ? '0.5' : '2.0'},`, `seg-${i}.ts`));
+      return out.join('\n');
+    };
+    const w = world({ downloadMs: () => 10, untilMs: 20_000, rendition: 'lowest', playlist: live });
+    await w.run();
+    assert.equal(w.viewer.snapshot().failure, undefined);
+    const loads = w.requests.filter((r) => r.url.endsWith('index.m3u8')).map((r) => r.atMs);
+    const firstWithShort = loads.findIndex((t) => t >= 10_000);
+    const next = loads[firstWithShort + 1];
+    assert.ok(next !== undefined && next - (loads[firstWithShort] ?? 0) <= 600, `reloads ${loads.join(', ')}: the one after the 0.5 s segment came ${(next ?? NaN) - (loads[firstWithShort] ?? 0)} ms later`);
+    assert.equal(w.viewer.snapshot().stallCount, 0);
+  });
+
   it('follows a live playlist: starts three target durations from the end and reloads about every target duration', async () => {
     const live = (_url: string, nowMs: number): string | undefined => {
       if (_url.endsWith('master.m3u8')) return master();
