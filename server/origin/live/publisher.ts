@@ -39,7 +39,14 @@ export class LiveRunSegments {
 
 export class LivePublisher {
   private readonly windows = new Map<string, LiveWindow>();
+  /** The file number (in the segment's name) the next published segment has: what ffmpeg numbers by. */
   private next = 0;
+  /**
+   * The media sequence number the next published segment gets. It only counts what was listed, so a file number that
+   * was skipped (a rendition never finished it) leaves no gap: a segment's number is EXT-X-MEDIA-SEQUENCE plus its
+   * position (RFC 8216 §6.2.1), and a gap would renumber the segments after it once the one before it slid out.
+   */
+  private listed = 0;
   private targetDuration: number;
   private hasPublished = false;
   private isDiscontinuityPending = false;
@@ -51,7 +58,7 @@ export class LivePublisher {
     for (const r of o.renditions) this.windows.set(r.name, EMPTY_WINDOW);
   }
 
-  /** The number the next segment gets: where a restarted ffmpeg starts its numbering. */
+  /** The file number the next segment gets: where a restarted ffmpeg starts its numbering. */
   get nextSequence(): number {
     return this.next;
   }
@@ -130,13 +137,14 @@ export class LivePublisher {
       const e = entries[i];
       if (!e) return;
       run.pending.get(r.name)?.delete(sequence);
-      const segment = { sequence, uri: e.filename, durationSeconds: e.endSeconds - e.startSeconds, programDateTimeMs, discontinuity, mapUri: run.initUri };
+      const segment = { sequence: this.listed, uri: e.filename, durationSeconds: e.endSeconds - e.startSeconds, programDateTimeMs, discontinuity, mapUri: run.initUri };
       const { window, evicted } = appendToWindow(this.windows.get(r.name) ?? EMPTY_WINDOW, segment, this.o.windowSegments);
       this.windows.set(r.name, window);
       for (const old of evicted) this.deletions.push({ path: join(this.o.dir, r.name, old.uri), atMs: deleteAtMs });
       this.targetDuration = targetDurationFor([segment.durationSeconds], this.targetDuration);
     });
     this.next = sequence + 1;
+    this.listed += 1;
     this.hasPublished = true;
     run.published += 1;
     run.lastEndSeconds = ref.endSeconds;

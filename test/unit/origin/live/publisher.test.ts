@@ -140,6 +140,28 @@ describe('LivePublisher', () => {
     publisher.accept(run, 'hi', [entry(0, 0), entry(1, 2)], sequenceOf);
     publisher.accept(run, 'lo', [entry(1, 2)], sequenceOf);
     assert.equal(await publisher.publishReady(run), 1);
-    assert.deepEqual(media('lo').segments.map((s) => s.mediaSequenceNumber), [1]);
+    assert.deepEqual(media('lo').segments.map((s) => s.uri), ['seg-t-1.ts']);
+    assert.equal(publisher.nextSequence, 2, 'ffmpeg numbering goes on after the skipped file');
+  });
+
+  it('numbers the segments after a skipped file on without a gap, so sliding the window renumbers none of them', async () => {
+    const { dir, publisher, media } = setup();
+    dirs.push(dir);
+    const run = new LiveRunSegments(RENDITIONS);
+    publisher.accept(run, 'hi', [entry(0, 0)], sequenceOf);
+    publisher.accept(run, 'lo', [entry(0, 0)], sequenceOf);
+    assert.equal(await publisher.publishReady(run), 1);
+    // File 1 only in one rendition; both go on with 2.
+    publisher.accept(run, 'hi', [entry(1, 2), entry(2, 4)], sequenceOf);
+    publisher.accept(run, 'lo', [entry(2, 4)], sequenceOf);
+    assert.equal(await publisher.publishReady(run), 1);
+    const listed = (r: string) => media(r).segments.map((s) => [s.mediaSequenceNumber, s.uri]);
+    assert.deepEqual(listed('lo'), [[0, 'seg-t-0.ts'], [1, 'seg-t-2.ts']]);
+    publisher.accept(run, 'hi', [entry(3, 6)], sequenceOf);
+    publisher.accept(run, 'lo', [entry(3, 6)], sequenceOf);
+    assert.equal(await publisher.publishReady(run), 1);
+    // A player that played seg-t-2.ts as number 1 must find it as number 1 again (not as 2, which it would fetch twice).
+    assert.deepEqual(listed('lo'), [[1, 'seg-t-2.ts'], [2, 'seg-t-3.ts']]);
+    assert.deepEqual(listed('hi'), listed('lo'));
   });
 });
